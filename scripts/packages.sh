@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages speech-scorer needs, if any are missing.
+# Usage: scripts/packages.sh build|app|test   (as root, or with sudo available)
+set -euo pipefail
+BUILD=(pkg-config libasound2-dev)
+APP=(libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1)
+# Tests: a virtual microphone (PulseAudio null sink reached through ALSA's pulse plugin),
+# speech to feed it (espeak-ng) and a reference converter (sox), a display for screenshots.
+TEST=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox xvfb xauth x11-utils imagemagick xdotool)
+case "${1:-test}" in
+  build) want=("${BUILD[@]}") ;;
+  app) want=("${BUILD[@]}" "${APP[@]}") ;;
+  test) want=("${BUILD[@]}" "${APP[@]}" "${TEST[@]}") ;;
+  *) echo "usage: $0 build|app|test" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

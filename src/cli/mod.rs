@@ -1,0 +1,75 @@
+//! The headless front end: argument parsing and dispatch. With no subcommand the desktop app
+//! opens. Each group of subcommands lives in its own file with its own `Args` types.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod audio_cmds;
+pub mod exit;
+pub mod scoring;
+pub mod simulate;
+pub mod support_cmds;
+
+pub use exit::Exit;
+
+/// Record speech, score it with the ZenHire Speech Analysis API, and explain every error.
+///
+/// Run with no subcommand to open the desktop app.
+#[derive(Debug, Parser)]
+#[command(name = "speech-scorer", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate, submit and poll an audio file to a final result.
+    Score(scoring::ScoreArgs),
+    /// Poll an existing run to a final result; never submits.
+    Resume(scoring::ResumeArgs),
+    /// Explain an error code, an error envelope or a poll body (CODE, FILE or - for stdin).
+    Explain(scoring::ExplainArgs),
+    /// Show the credit balance (GET /api/v1/credits).
+    Credits(scoring::CreditsArgs),
+    /// Check the service health (GET /api/v1/health, no key needed).
+    Health(scoring::HealthArgs),
+    /// List runs, optionally filtered (GET /api/v1/speech/runs).
+    Runs(scoring::RunsArgs),
+    /// Run the local ZenHire simulator.
+    Simulate(simulate::SimulateArgs),
+    /// List audio input devices.
+    Devices(audio_cmds::DevicesArgs),
+    /// Record from a microphone to a WAV file, with a live meter on stderr.
+    Record(audio_cmds::RecordArgs),
+    /// Convert an audio file to 16 kHz mono 16-bit WAV.
+    Convert(audio_cmds::ConvertArgs),
+    /// Print the request log of a run.
+    Log(support_cmds::LogArgs),
+    /// Write a support bundle (zip) for a run.
+    Bundle(support_cmds::BundleArgs),
+    /// Replay a support bundle through the local simulator.
+    Replay(support_cmds::ReplayArgs),
+}
+
+/// Parses the command line and runs it; the process exit code follows DESIGN's contract.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => crate::ui::run_desktop_app(),
+        Some(Command::Score(a)) => scoring::score(a),
+        Some(Command::Resume(a)) => scoring::resume(a),
+        Some(Command::Explain(a)) => scoring::explain(a),
+        Some(Command::Credits(a)) => scoring::credits(a),
+        Some(Command::Health(a)) => scoring::health(a),
+        Some(Command::Runs(a)) => scoring::runs(a),
+        Some(Command::Simulate(a)) => simulate::simulate(a),
+        Some(Command::Devices(a)) => audio_cmds::devices(a),
+        Some(Command::Record(a)) => audio_cmds::record(a),
+        Some(Command::Convert(a)) => audio_cmds::convert(a),
+        Some(Command::Log(a)) => support_cmds::log(a),
+        Some(Command::Bundle(a)) => support_cmds::bundle(a),
+        Some(Command::Replay(a)) => support_cmds::replay(a),
+    }
+}

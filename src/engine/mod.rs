@@ -1,0 +1,1 @@
+//! TODO(skeleton): owned by the engine work; replaced when it lands.

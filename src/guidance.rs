@@ -1,0 +1,1 @@
+//! Turns every API error code into what a person sees: title, explanation, action.

@@ -1,0 +1,1 @@
+//! TODO(skeleton): owned by the simulator work; replaced when it lands.

@@ -1,0 +1,1 @@
+//! TODO(skeleton): owned by the support work; replaced when it lands.

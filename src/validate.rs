@@ -1,0 +1,1 @@
+//! Local checks that mirror the API limits, run before any upload.

@@ -1,0 +1,41 @@
+//! Fixtures shared by the integration tests: deterministic audio files made on the fly.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// Writes a 16-bit mono WAV of `seconds` of speech-like sound: voiced bursts (a 140 Hz
+/// fundamental with harmonics, syllable-rate amplitude modulation) separated by pauses.
+/// Deterministic, so simulator scores derived from it are stable.
+pub fn write_speechlike_wav(path: &Path, seconds: f64, sample_rate: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create fixture wav");
+    let frames = (seconds * f64::from(sample_rate)) as u64;
+    let rate = f64::from(sample_rate);
+    for i in 0..frames {
+        let t = i as f64 / rate;
+        // 2.2 s phrases, 0.6 s pauses.
+        let in_phrase = (t % 2.8) < 2.2;
+        let syllable = (0.5 - 0.5 * (2.0 * std::f64::consts::PI * 4.0 * t).cos()).powf(1.5);
+        let f0 = 140.0 + 15.0 * (2.0 * std::f64::consts::PI * 0.3 * t).sin();
+        let voiced: f64 = (1..=5)
+            .map(|h| (2.0 * std::f64::consts::PI * f0 * h as f64 * t).sin() / h as f64)
+            .sum();
+        let v = if in_phrase { 0.35 * syllable * voiced } else { 0.0 };
+        w.write_sample((v.clamp(-1.0, 1.0) * 32767.0) as i16)
+            .expect("write fixture sample");
+    }
+    w.finalize().expect("finalize fixture wav");
+}
+
+/// A temp dir holding a speech-like WAV of the given length; returns (dir guard, path).
+pub fn speech_fixture(seconds: f64) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(format!("speech-{seconds}s.wav"));
+    write_speechlike_wav(&path, seconds, 8000);
+    (dir, path)
+}
