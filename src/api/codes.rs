@@ -140,9 +140,18 @@ impl ErrorCode {
     pub fn family(&self) -> CodeFamily {
         use ErrorCode::*;
         match self {
-            MissingAudioFile | UnsupportedFormat | FileTooLarge | InvalidLanguageCode
-            | InvalidExternalId | InvalidMetadata | AudioTooShort | AudioTooLong
-            | AudioDurationUnavailable | InvalidStatus | InvalidServiceType | InvalidDate
+            MissingAudioFile
+            | UnsupportedFormat
+            | FileTooLarge
+            | InvalidLanguageCode
+            | InvalidExternalId
+            | InvalidMetadata
+            | AudioTooShort
+            | AudioTooLong
+            | AudioDurationUnavailable
+            | InvalidStatus
+            | InvalidServiceType
+            | InvalidDate
             | InvalidParameters => CodeFamily::Validation,
             MissingApiKey | InvalidApiKey | ApiKeyExpired | ClientInactive => CodeFamily::Auth,
             InsufficientCredits => CodeFamily::Credits,

@@ -22,8 +22,9 @@ where
 }
 
 /// The lifecycle of a run: `queued → processing → success | partial | failed`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum RunStatus {
+    #[default]
     Queued,
     Processing,
     Success,
@@ -580,7 +581,8 @@ mod tests {
         assert_eq!(s.credits.and_then(|c| c.deducted), Some(11.0));
         assert!(s.error.is_none());
         // Serializing and parsing again keeps everything.
-        let again: PollResponse = parse(&serde_json::to_string(&parse::<PollResponse>(SUCCESS)).expect("ser"));
+        let again: PollResponse =
+            parse(&serde_json::to_string(&parse::<PollResponse>(SUCCESS)).expect("ser"));
         assert_eq!(again, parse::<PollResponse>(SUCCESS));
     }
 
@@ -620,19 +622,46 @@ mod tests {
     #[test]
     fn every_error_envelope_example() {
         let examples = [
-            (r#"{"error":{"code":"INVALID_LANGUAGE_CODE","message":"Invalid language code. Must be a 2-letter ISO 639-1 code.","timestamp":"2026-04-21T12:34:56.789Z","requestId":"req_1705412345678_abc123","details":{}}}"#, ErrorCode::InvalidLanguageCode),
-            (r#"{"error":{"code":"AUDIO_TOO_SHORT","message":"Audio is shorter than the 3-minute minimum.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123"}}"#, ErrorCode::AudioTooShort),
-            (r#"{"error":{"code":"INVALID_API_KEY","message":"API key not recognized.","timestamp":"2026-05-29T10:00:00.000Z"}}"#, ErrorCode::InvalidApiKey),
-            (r#"{"error":{"code":"INSUFFICIENT_CREDITS","message":"Insufficient credits for this request.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","details":{"cost":11,"available":4}}}"#, ErrorCode::InsufficientCredits),
-            (r#"{"error":{"code":"MULTILINGUAL_NOT_ENABLED","message":"Non-English analysis is not enabled for this account.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123"}}"#, ErrorCode::MultilingualNotEnabled),
-            (r#"{"error":{"code":"<NOT_FOUND_CODE>","message":"Request not found.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123"}}"#, ErrorCode::Unknown("<NOT_FOUND_CODE>".into())),
-            (r#"{"error":{"code":"RATE_LIMIT_EXCEEDED","message":"Rate limit exceeded.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","retryAfterSeconds":30}}"#, ErrorCode::RateLimitExceeded),
-            (r#"{"error":{"code":"POLL_RATE_LIMITED","message":"Polled too frequently; minimum interval is 10 seconds.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","retryAfterSeconds":7}}"#, ErrorCode::PollRateLimited),
-            (r#"{"error":{"code":"SERVICE_WARMING_UP","message":"Scoring service is warming up.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","retryAfterSeconds":20}}"#, ErrorCode::ServiceWarmingUp),
+            (
+                r#"{"error":{"code":"INVALID_LANGUAGE_CODE","message":"Invalid language code. Must be a 2-letter ISO 639-1 code.","timestamp":"2026-04-21T12:34:56.789Z","requestId":"req_1705412345678_abc123","details":{}}}"#,
+                ErrorCode::InvalidLanguageCode,
+            ),
+            (
+                r#"{"error":{"code":"AUDIO_TOO_SHORT","message":"Audio is shorter than the 3-minute minimum.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123"}}"#,
+                ErrorCode::AudioTooShort,
+            ),
+            (
+                r#"{"error":{"code":"INVALID_API_KEY","message":"API key not recognized.","timestamp":"2026-05-29T10:00:00.000Z"}}"#,
+                ErrorCode::InvalidApiKey,
+            ),
+            (
+                r#"{"error":{"code":"INSUFFICIENT_CREDITS","message":"Insufficient credits for this request.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","details":{"cost":11,"available":4}}}"#,
+                ErrorCode::InsufficientCredits,
+            ),
+            (
+                r#"{"error":{"code":"MULTILINGUAL_NOT_ENABLED","message":"Non-English analysis is not enabled for this account.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123"}}"#,
+                ErrorCode::MultilingualNotEnabled,
+            ),
+            (
+                r#"{"error":{"code":"<NOT_FOUND_CODE>","message":"Request not found.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123"}}"#,
+                ErrorCode::Unknown("<NOT_FOUND_CODE>".into()),
+            ),
+            (
+                r#"{"error":{"code":"RATE_LIMIT_EXCEEDED","message":"Rate limit exceeded.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","retryAfterSeconds":30}}"#,
+                ErrorCode::RateLimitExceeded,
+            ),
+            (
+                r#"{"error":{"code":"POLL_RATE_LIMITED","message":"Polled too frequently; minimum interval is 10 seconds.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","retryAfterSeconds":7}}"#,
+                ErrorCode::PollRateLimited,
+            ),
+            (
+                r#"{"error":{"code":"SERVICE_WARMING_UP","message":"Scoring service is warming up.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","retryAfterSeconds":20}}"#,
+                ErrorCode::ServiceWarmingUp,
+            ),
         ];
-        for (body, code) in examples {
+        for (body, code) in &examples {
             let env: ErrorEnvelope = parse(body);
-            assert_eq!(env.error.code, code, "{body}");
+            assert_eq!(&env.error.code, code, "{body}");
             assert!(!env.error.message.is_empty());
         }
         let credits: ErrorEnvelope = parse(examples[3].0);
@@ -674,7 +703,15 @@ mod tests {
 
     #[test]
     fn junk_never_panics() {
-        for junk in ["", "null", "[]", "{}", "<html>502</html>", r#"{"id":5}"#, r#"{"status":"x"}"#] {
+        for junk in [
+            "",
+            "null",
+            "[]",
+            "{}",
+            "<html>502</html>",
+            r#"{"id":5}"#,
+            r#"{"status":"x"}"#,
+        ] {
             let _ = serde_json::from_str::<PollResponse>(junk);
             let _ = serde_json::from_str::<SubmitAccepted>(junk);
             let _ = serde_json::from_str::<ErrorEnvelope>(junk);

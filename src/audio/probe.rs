@@ -165,7 +165,7 @@ pub fn probe_bytes(bytes: Vec<u8>) -> Result<ProbeInfo, ProbeError> {
 /// Probes any seekable source: sniff the container, then read the duration.
 pub fn probe_reader<R>(mut source: R) -> Result<ProbeInfo, ProbeError>
 where
-    R: Read + Seek + Send + Sync + 'static,
+    R: MediaSource + 'static,
 {
     let size_bytes = source.seek(SeekFrom::End(0))?;
     source.seek(SeekFrom::Start(0))?;
