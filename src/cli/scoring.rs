@@ -14,6 +14,7 @@ use crate::api::model::{ApiErrorBody, ErrorEnvelope, PollResponse};
 use crate::engine::events::{EventSink, JobEvent};
 use crate::engine::job::{DEFAULT_MAX_WAIT, JobSpec, spawn_job, spawn_resume};
 use crate::engine::outcome::{Outcome, OutcomeError, OutcomeKind};
+use crate::engine::policy::WaitReason;
 use crate::guidance::{self, Guidance};
 use crate::store::{FileSecretStore, History, Paths, SecretStore as _, Settings};
 
@@ -214,7 +215,7 @@ impl Progress {
                             .unwrap_or_default()
                             .as_secs_f64()
                             .ceil();
-                        bar.set_message(format!("{what} — next try in {left:.0} s"));
+                        bar.set_message(format!("{what} — {left:.0} s"));
                     }
                     std::thread::sleep(Duration::from_millis(200));
                 }
@@ -280,7 +281,10 @@ impl Progress {
                             *c = Some((what, *until));
                         }
                     }
-                    None => eprintln!("speech-scorer: {what}; waiting {seconds:.1} s"),
+                    None if *reason == WaitReason::NextPoll => {
+                        eprintln!("speech-scorer: next status check in {seconds:.1} s")
+                    }
+                    None => eprintln!("speech-scorer: {what}; trying again in {seconds:.1} s"),
                 }
             }
             JobEvent::Retrying { attempt } => self.line(format!("trying again (attempt {attempt})")),
