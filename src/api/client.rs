@@ -15,10 +15,13 @@ use reqwest::header::{CONTENT_LENGTH, HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use super::codes::ErrorCode;
 use super::error::{ApiError, ClientError, NetworkKind};
 use super::model::{
-    CreditsInfo, ErrorEnvelope, Health, PollResponse, RunsList, SubmitAccepted, SubmitFields,
+    CreditsInfo, ErrorEnvelope, Health, PollResponse, RunError, RunStatus, RunsList,
+    SubmitAccepted, SubmitFields,
 };
+use serde_json::Value;
 
 /// The production host.
 pub const DEFAULT_BASE_URL: &str = "https://platform.zenhire.ai";
@@ -254,6 +257,40 @@ pub fn interpret<T: DeserializeOwned>(
     }
 }
 
+/// Reads a poll body. The full schema is tried first; when a field has an unexpected type
+/// (the docs leave many open), the essentials are still read, so a terminal status is never
+/// missed because of a detail. `None` when there is no `id` and `status`.
+pub fn poll_from_value(v: Value) -> Option<PollResponse> {
+    if let Ok(p) = serde_json::from_value::<PollResponse>(v.clone()) {
+        return Some(p);
+    }
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let number = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_f64)
+            .map(|n| n.max(0.0).ceil() as u64)
+    };
+    let error = v.get("error").and_then(|e| {
+        Some(RunError {
+            code: ErrorCode::parse(e.get("code")?.as_str()?),
+            message: e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        })
+    });
+    Some(PollResponse {
+        id: text("id")?,
+        external_id: text("externalId"),
+        status: RunStatus::parse(&text("status")?),
+        queue_position: number("queuePosition").map(|n| n.min(u64::from(u32::MAX)) as u32),
+        poll_interval_seconds: number("pollIntervalSeconds"),
+        error,
+        ..PollResponse::default()
+    })
+}
+
 impl ApiClient {
     /// A client for `base_url` (e.g. `https://platform.zenhire.ai`). Refuses `http://` unless
     /// the host is loopback. `key` may be `None` for `health`, which needs none.
@@ -481,7 +518,19 @@ impl ApiClient {
         }
         let path = url.path().to_string();
         let req = self.with_key(self.http.get(url)).timeout(SHORT_TIMEOUT);
-        self.exchange("GET", req, path, None).await
+        let reply: Reply<Value> = self.exchange("GET", req, path, None).await;
+        let status = reply.facts.status.unwrap_or(200);
+        let result = reply.result.and_then(|v| {
+            poll_from_value(v).ok_or_else(|| ApiError::BadBody {
+                status,
+                snippet: snippet(reply.facts.body.as_deref().unwrap_or("")),
+                retry_after: reply.facts.retry_after,
+            })
+        });
+        Reply {
+            result,
+            facts: reply.facts,
+        }
     }
 
     /// `GET /api/v1/speech/runs` with filters. The list is read leniently (see [`RunsList`]).
@@ -573,7 +622,6 @@ impl ApiClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::codes::ErrorCode;
 
     #[test]
     fn keys_never_print() {
@@ -660,6 +708,21 @@ mod tests {
         assert_eq!(e.code(), Some(ErrorCode::NotFound));
         let long = "x".repeat(1000);
         assert!(snippet(&long).chars().count() <= SNIPPET_CHARS + 1);
+    }
+
+    #[test]
+    fn a_terminal_status_is_read_even_when_details_have_odd_types() {
+        let v = serde_json::json!({
+            "id": "req_1", "status": "failed", "processingTimeMs": "slow",
+            "scores": "n/a", "pollIntervalSeconds": 2.5,
+            "error": {"code": "STUCK_TIMEOUT", "message": "m"}
+        });
+        let p = poll_from_value(v).expect("essentials");
+        assert_eq!(p.status, RunStatus::Failed);
+        assert_eq!(p.poll_interval_seconds, Some(3));
+        assert_eq!(p.error.expect("error").code, ErrorCode::StuckTimeout);
+        assert!(poll_from_value(serde_json::json!({"status": "success"})).is_none());
+        assert!(poll_from_value(serde_json::json!([1, 2])).is_none());
     }
 
     #[test]
