@@ -135,3 +135,11 @@ async fn a_body_that_is_not_multipart_has_no_audio() {
     assert_eq!(status, 400);
     envelope(&body, "MISSING_AUDIO_FILE", true);
 }
+
+#[tokio::test]
+async fn an_upload_beyond_what_the_simulator_reads_is_file_too_large() {
+    let sim = start(SimConfig::fast()).await;
+    let mut huge = speech_wav(181.0);
+    huge.resize(42 * 1024 * 1024, 0);
+    rejected(&sim, Some(huge), &[("language", "en")], "FILE_TOO_LARGE").await;
+}

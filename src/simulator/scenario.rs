@@ -133,6 +133,21 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// Which endpoint a request is for (`None` for paths the API does not have). Support
+    /// tooling uses it to turn a recorded request log into `raw` replay steps.
+    pub fn classify(method: &str, path: &str) -> Option<Endpoint> {
+        let path = path.split('?').next().unwrap_or(path).trim_end_matches('/');
+        let path = path.find("/api/v1/").map(|i| &path[i..]).unwrap_or(path);
+        match (method.to_ascii_uppercase().as_str(), path) {
+            ("POST", "/api/v1/speech/analyze") => Some(Endpoint::Submit),
+            ("GET", p) if p.starts_with("/api/v1/speech/analyze/") => Some(Endpoint::Poll),
+            ("GET", "/api/v1/speech/runs") => Some(Endpoint::Runs),
+            ("GET", "/api/v1/credits") => Some(Endpoint::Credits),
+            ("GET", "/api/v1/health") => Some(Endpoint::Health),
+            _ => None,
+        }
+    }
+
     /// The name used in scenario files.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -258,6 +273,25 @@ impl Step {
             body: None,
             delay_ms: None,
         }
+    }
+
+    /// A step that sends exactly this recorded response (a support replay).
+    pub fn raw(
+        on: Endpoint,
+        status: u16,
+        headers: impl IntoIterator<Item = (String, String)>,
+        body: impl Into<String>,
+    ) -> Self {
+        let mut step = Self::new(on, Respond::Raw);
+        step.status = Some(status);
+        step.headers = headers.into_iter().collect();
+        step.body = Some(body.into());
+        step
+    }
+
+    /// A step that drops the connection with no reply (a recorded network error).
+    pub fn dropped(on: Endpoint) -> Self {
+        Self::new(on, Respond::Drop)
     }
 
     /// True when the step replaces the whole response whatever the request (no rules run).
@@ -501,6 +535,30 @@ code = "TRANSCRIPTION_LOW_CONFIDENCE"
         let text = s.to_toml_string().expect("write");
         let back = Scenario::from_toml_str(&text).expect("reparse");
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn classifies_recorded_requests() {
+        use Endpoint::*;
+        let cases = [
+            ("POST", "/api/v1/speech/analyze", Some(Submit)),
+            (
+                "get",
+                "https://platform.zenhire.ai/api/v1/speech/analyze/req_1",
+                Some(Poll),
+            ),
+            ("GET", "/api/v1/speech/runs?externalId=a", Some(Runs)),
+            ("GET", "/api/v1/credits", Some(Credits)),
+            ("GET", "/api/v1/health/", Some(Health)),
+            ("DELETE", "/api/v1/speech/analyze/req_1", None),
+            ("GET", "/api/transcribe", None),
+        ];
+        for (method, path, want) in cases {
+            assert_eq!(Endpoint::classify(method, path), want, "{method} {path}");
+        }
+        let step = Step::raw(Poll, 200, [("retry-after".into(), "5".into())], "{}");
+        assert!(step.check().is_ok());
+        assert_eq!(step.headers["retry-after"], "5");
     }
 
     #[test]
