@@ -90,6 +90,31 @@ async fn permission_failures_are_403s_with_request_id() {
         assert_eq!(status, 403, "{key}: {body}");
         envelope(&body, code, true);
     }
+    // The speech permission guards speech endpoints, not the universal credits endpoint.
+    let get_as = |key: &'static str, path: &'static str| {
+        let url = format!("{}{path}", sim.base_url());
+        async move {
+            client()
+                .get(url)
+                .header("X-API-Key", key)
+                .send()
+                .await
+                .expect("send")
+        }
+    };
+    let (status, body) = json(get_as("zh_api_no_speech", "/api/v1/speech/runs").await).await;
+    assert_eq!(status, 403);
+    envelope(&body, "MISSING_PERMISSION", true);
+    assert_eq!(
+        get_as("zh_api_no_speech", "/api/v1/credits")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let (status, body) = json(get_as("zh_api_fenced", "/api/v1/credits").await).await;
+    assert_eq!(status, 403);
+    envelope(&body, "IP_NOT_ALLOWED", true);
     // English is fine without multilingual access; other languages with it.
     let resp = submit(
         &sim,
@@ -130,8 +155,17 @@ async fn health_needs_no_key_and_every_response_is_marked_simulated() {
     envelope(&body, "NOT_FOUND", true);
     let resp = submit(&sim, None, None, &[]).await;
     assert_eq!(resp.headers()["x-zenhire-simulator"], "1");
+    // A method the API does not have is answered like an unknown path, in the envelope.
+    let resp = client()
+        .delete(format!("{}/api/v1/speech/analyze/req_1", sim.base_url()))
+        .send()
+        .await
+        .expect("send");
+    let (status, body) = json(resp).await;
+    assert_eq!(status, 404);
+    envelope(&body, "NOT_FOUND", true);
     let log = sim.requests();
-    assert_eq!(log.len(), 3);
+    assert_eq!(log.len(), 4);
     assert_eq!(log[0].path, "/api/v1/health");
     assert_eq!(log[0].status, 200);
     assert_eq!(log[2].code.as_deref(), Some("MISSING_API_KEY"));

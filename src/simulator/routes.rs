@@ -32,6 +32,9 @@ type Conn = ConnectInfo<ConnTag>;
 /// The request bodies the simulator reads at most; larger uploads get FILE_TOO_LARGE.
 const BODY_LIMIT: usize = 40 * 1024 * 1024;
 
+/// How many exchanges the request log keeps.
+const MAX_RECORDED: usize = 100_000;
+
 /// The router with every endpoint, the request log and the simulator header.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -41,6 +44,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/credits", get(credits))
         .route("/api/v1/health", get(health))
         .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .with_state(shared)
@@ -62,7 +66,12 @@ async fn record(State(sim): Sim, req: Request, next: Next) -> Response {
     } else {
         resp.status().as_u16()
     };
-    sim.lock().requests.push(RecordedRequest {
+    let mut inner = sim.lock();
+    // A simulator left running for days keeps the most recent exchanges only.
+    if inner.requests.len() >= MAX_RECORDED {
+        inner.requests.drain(..MAX_RECORDED / 10);
+    }
+    inner.requests.push(RecordedRequest {
         method,
         path,
         query,
@@ -115,11 +124,13 @@ fn note_normal(resp: Response, step: Option<&Step>) -> Response {
     }
 }
 
-/// The key check (401s carry no requestId), then the key's IP allow-list and permission.
+/// The key check (401s carry no requestId), then the key's IP allow-list and, for speech
+/// endpoints (not the universal credits endpoint), the speech permission.
 fn authenticate<'a>(
     sim: &'a Shared,
     headers: &HeaderMap,
     conn: &ConnTag,
+    speech_endpoint: bool,
 ) -> Result<&'a KeyConfig, ApiError> {
     let from_header = headers
         .get("x-api-key")
@@ -152,7 +163,7 @@ fn authenticate<'a>(
     if !key.allowed_ips.is_empty() && !key.allowed_ips.contains(&conn.peer.ip()) {
         return Err(ApiError::new(ErrorCode::IpNotAllowed));
     }
-    if !key.speech_permission {
+    if speech_endpoint && !key.speech_permission {
         return Err(ApiError::new(ErrorCode::MissingPermission));
     }
     Ok(key)
@@ -211,7 +222,7 @@ async fn submit(State(sim): Sim, ConnectInfo(conn): Conn, req: Request) -> Respo
 }
 
 async fn submit_by_rules(sim: &Arc<Shared>, conn: &ConnTag, req: Request) -> Response {
-    let key = match authenticate(sim, req.headers(), conn) {
+    let key = match authenticate(sim, req.headers(), conn, true) {
         Ok(k) => k.clone(),
         Err(e) => return e.into_response(),
     };
@@ -355,7 +366,7 @@ async fn poll_by_rules(
     id: &str,
     headers: &HeaderMap,
 ) -> Response {
-    let key = match authenticate(sim, headers, conn) {
+    let key = match authenticate(sim, headers, conn, true) {
         Ok(k) => k.key.clone(),
         Err(e) => return e.into_response(),
     };
@@ -533,7 +544,7 @@ fn list_by_rules(
     q: &std::collections::HashMap<String, String>,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let key = authenticate(sim, headers, conn)?.key.clone();
+    let key = authenticate(sim, headers, conn, true)?.key.clone();
     let status = q.get("status").map(String::as_str);
     if let Some(s) = status
         && !STATUSES.contains(&s)
@@ -593,7 +604,7 @@ async fn credits(State(sim): Sim, ConnectInfo(conn): Conn, headers: HeaderMap) -
         Ok(step) => step,
         Err(reply) => return reply,
     };
-    let resp = match authenticate(&sim, &headers, &conn) {
+    let resp = match authenticate(&sim, &headers, &conn, false) {
         Err(e) => e.into_response(),
         Ok(_) => {
             let mut inner = sim.lock();
