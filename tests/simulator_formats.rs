@@ -53,3 +53,42 @@ async fn flac_is_validated_and_scored_like_its_wav() {
         "lossless FLAC scores exactly like the WAV"
     );
 }
+
+/// A silent MPEG-1 Layer III stream: 32 kbps, 32 kHz, mono; each 144-byte frame is a header
+/// and all-zero side info / main data, which decodes to 1152 samples of silence. No
+/// Xing header, so the duration has to be counted from the frames.
+fn silent_mp3(seconds: f64) -> Vec<u8> {
+    let frames = (seconds * 32_000.0 / 1152.0).ceil() as usize;
+    let mut out = Vec::with_capacity(frames * 144);
+    for _ in 0..frames {
+        out.extend_from_slice(&[0xFF, 0xFB, 0x18, 0xC0]);
+        out.extend_from_slice(&[0u8; 140]);
+    }
+    out
+}
+
+#[tokio::test]
+async fn mp3_duration_is_counted_and_its_audio_decoded() {
+    let sim = start(SimConfig::fast()).await;
+    let (status, body) = json(submit(&sim, Some(sim.api_key()), Some(silent_mp3(100.0)), &[]).await).await;
+    assert_eq!(status, 400);
+    envelope(&body, "AUDIO_TOO_SHORT", true);
+    let (status, body) = json(submit(&sim, Some(sim.api_key()), Some(silent_mp3(200.0)), &[]).await).await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().expect("id").to_string();
+    let done = poll_to_end(&sim, &id).await;
+    // Decoded fine, and found to hold no speech (not "could not be decoded").
+    assert_eq!(done["status"], "failed");
+    assert_eq!(done["error"]["code"], "TRANSCRIPTION_FAILED");
+    assert!(
+        done["error"]["message"].as_str().is_some_and(|m| m.contains("No speech")),
+        "{done}"
+    );
+}
+
+#[test]
+fn the_handle_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<speech_scorer::simulator::SimHandle>();
+    send_sync::<speech_scorer::simulator::SimConfig>();
+}
