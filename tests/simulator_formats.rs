@@ -70,10 +70,12 @@ fn silent_mp3(seconds: f64) -> Vec<u8> {
 #[tokio::test]
 async fn mp3_duration_is_counted_and_its_audio_decoded() {
     let sim = start(SimConfig::fast()).await;
-    let (status, body) = json(submit(&sim, Some(sim.api_key()), Some(silent_mp3(100.0)), &[]).await).await;
+    let (status, body) =
+        json(submit(&sim, Some(sim.api_key()), Some(silent_mp3(100.0)), &[]).await).await;
     assert_eq!(status, 400);
     envelope(&body, "AUDIO_TOO_SHORT", true);
-    let (status, body) = json(submit(&sim, Some(sim.api_key()), Some(silent_mp3(200.0)), &[]).await).await;
+    let (status, body) =
+        json(submit(&sim, Some(sim.api_key()), Some(silent_mp3(200.0)), &[]).await).await;
     assert_eq!(status, 202, "{body}");
     let id = body["id"].as_str().expect("id").to_string();
     let done = poll_to_end(&sim, &id).await;
@@ -81,7 +83,9 @@ async fn mp3_duration_is_counted_and_its_audio_decoded() {
     assert_eq!(done["status"], "failed");
     assert_eq!(done["error"]["code"], "TRANSCRIPTION_FAILED");
     assert!(
-        done["error"]["message"].as_str().is_some_and(|m| m.contains("No speech")),
+        done["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("No speech")),
         "{done}"
     );
 }

@@ -49,11 +49,13 @@ use state::Shared;
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
+    /// The address is taken or not allowed.
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// `SimConfig::keys` is empty.
     #[error("the simulator config has no API key")]
     NoKeys,
 }

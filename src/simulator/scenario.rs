@@ -17,12 +17,16 @@ use crate::api::codes::{CodeFamily, ErrorCode};
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// The file could not be read.
     #[error("could not read the scenario file: {0}")]
     Io(#[from] std::io::Error),
+    /// Not TOML, or not the scenario format (unknown keys are errors, to catch typos).
     #[error("the scenario is not valid TOML: {0}")]
     Parse(#[from] toml::de::Error),
+    /// Writing TOML failed.
     #[error("the scenario could not be written as TOML: {0}")]
     Write(#[from] toml::ser::Error),
+    /// A step that cannot happen (1-based step number).
     #[error("step {step}: {problem}")]
     Invalid { step: usize, problem: String },
 }
@@ -195,8 +199,11 @@ pub enum Respond {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dimension {
+    /// `scores.vocabulary*`
     Vocabulary,
+    /// `scores.fluency*`
     Fluency,
+    /// `scores.accent*`
     Accent,
 }
 

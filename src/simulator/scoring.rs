@@ -40,8 +40,11 @@ pub struct Features {
 /// Three dimension scores on the 0–5 scale.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scores {
+    /// `scores.vocabulary` (from speaking rhythm and loudness variation).
     pub vocabulary: f64,
+    /// `scores.fluency` (from voicing and pauses).
     pub fluency: f64,
+    /// `scores.accent` (from loudness variation and voicing).
     pub accent: f64,
 }
 
