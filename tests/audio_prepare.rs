@@ -26,6 +26,7 @@ fn a_30_minute_take_is_encoded_under_25_mb_and_keeps_its_duration() {
     common::write_speechlike_wav(&take, 30.0 * 60.0, 16_000);
     assert!(std::fs::metadata(&take).expect("meta").len() > 50_000_000);
     let p = for_upload(&take, &dir.path().join("work")).expect("prepare");
+    eprintln!("30-minute take: {:?} {} bytes", p.format, p.size_bytes);
     assert!(p.converted);
     assert_eq!(p.format, AudioFormat::Ogg);
     assert!(
@@ -53,6 +54,7 @@ fn a_15_minute_take_goes_lossless_as_flac() {
     let take = dir.path().join("mid-take.wav");
     common::write_speechlike_wav(&take, 15.0 * 60.0, 16_000);
     let p = for_upload(&take, dir.path()).expect("prepare");
+    eprintln!("15-minute take: {:?} {} bytes", p.format, p.size_bytes);
     assert_eq!(p.format, AudioFormat::Flac);
     assert!(p.size_bytes <= UPLOAD_TARGET_BYTES);
     assert!(

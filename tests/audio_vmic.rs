@@ -8,6 +8,13 @@ use std::time::{Duration, Instant};
 
 use speech_scorer::audio::{Recorder, RecorderConfig, RecorderState, recovery};
 
+/// The tests share one microphone: what one plays, the others would hear. Run them one at a time.
+static MIC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn lock_mic() -> std::sync::MutexGuard<'static, ()> {
+    MIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn vmic_available(test: &str) -> bool {
     if std::env::var_os("SPEECH_SCORER_VMIC").is_some() {
         return true;
@@ -108,6 +115,7 @@ fn records_what_the_virtual_mic_plays_with_the_right_length_and_no_overflows() {
     if !vmic_available("records_what_the_virtual_mic_plays") {
         return;
     }
+    let _mic = lock_mic();
     let dir = tempfile::tempdir().expect("tempdir");
     let speech = speech_wav(dir.path());
     let wanted = Duration::from_secs(8);
@@ -145,6 +153,11 @@ fn records_what_the_virtual_mic_plays_with_the_right_length_and_no_overflows() {
     let (recorded, rrate) = read_mono(&take.path);
     assert_eq!(rrate, 16_000);
     let (corr, lag) = best_correlation(&envelope(&played, prate), &envelope(&recorded, rrate), 150);
+    eprintln!(
+        "recorded {got:.3} s in {:.3} s; envelope correlation {corr:.3}, speech at +{:.2} s",
+        wall.as_secs_f64(),
+        lag as f64 * 0.02
+    );
     assert!(corr > 0.9, "envelope correlation {corr:.3} at lag {lag}");
     let lag_s = lag as f64 * 0.02;
     assert!(
@@ -159,6 +172,7 @@ fn a_killed_recorder_leaves_a_take_that_repairs_with_at_most_a_second_missing() 
     if !vmic_available("a_killed_recorder_leaves_a_repairable_take") {
         return;
     }
+    let _mic = lock_mic();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("crash.wav");
     let mut child = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
@@ -188,6 +202,11 @@ fn a_killed_recorder_leaves_a_take_that_repairs_with_at_most_a_second_missing() 
     );
     let take = recovery::repair(&out).expect("repair");
     let missing = wall.as_secs_f64() - take.duration.as_secs_f64();
+    eprintln!(
+        "killed after {:.2} s; repaired take {:.2} s ({missing:.2} s missing)",
+        wall.as_secs_f64(),
+        take.duration.as_secs_f64()
+    );
     assert!(
         (-0.2..=1.2).contains(&missing),
         "{missing:.2} s missing (take {:.2} s, ran {:.2} s)",
@@ -207,6 +226,7 @@ fn lists_the_virtual_mic_as_the_default_input() {
     if !vmic_available("lists_the_virtual_mic_as_the_default_input") {
         return;
     }
+    let _mic = lock_mic();
     let list = speech_scorer::audio::devices::list_input_devices().expect("devices");
     let first = list.first().expect("at least one device");
     assert!(first.is_default, "{list:?}");
@@ -220,6 +240,7 @@ fn plays_a_take_through_the_default_output() {
     if !vmic_available("plays_a_take_through_the_default_output") {
         return;
     }
+    let _mic = lock_mic();
     let dir = tempfile::tempdir().expect("tempdir");
     let speech = speech_wav(dir.path());
     let mut player = speech_scorer::audio::playback::Player::play(&speech).expect("play");

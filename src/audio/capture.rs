@@ -341,7 +341,11 @@ fn synthetic_thread(
             break;
         }
         // Deliver what the elapsed (scaled) time calls for.
-        let due = (start.elapsed().as_secs_f64() * spec.speed * f64::from(spec.rate)) as u64;
+        let mut due = (start.elapsed().as_secs_f64() * spec.speed * f64::from(spec.rate)) as u64;
+        if let Some(after) = spec.fail_after {
+            // A real device stops delivering at the moment it disappears.
+            due = due.min((after.as_secs_f64() * f64::from(spec.rate)).round() as u64);
+        }
         while n < due {
             let frames = ((due - n) as usize).min(frames_per_period.max(1));
             for f in 0..frames {

@@ -31,10 +31,11 @@ where
 }
 
 /// f32 in [-1, 1] to 16-bit PCM, clamping and rounding (not truncating, which would add a
-/// half-LSB DC offset).
+/// half-LSB DC offset). Scaled by 32768, the exact inverse of the i16 → f32 conversion, so
+/// 16-bit audio passes through decode → write unchanged.
 #[inline]
 pub fn f32_to_i16(x: f32) -> i16 {
-    let scaled = (x * 32767.0).round();
+    let scaled = (x * 32768.0).round();
     scaled.clamp(-32768.0, 32767.0) as i16
 }
 
@@ -136,5 +137,8 @@ mod tests {
         assert_eq!(f32_to_i16(2.0), 32767);
         assert_eq!(f32_to_i16(-2.0), -32768);
         assert_eq!(f32_to_i16(0.5), 16384);
+        for s in [i16::MIN, -12345, -1, 0, 1, 16383, 32767] {
+            assert_eq!(f32_to_i16(to_f32(s)), s, "i16 round trip");
+        }
     }
 }
