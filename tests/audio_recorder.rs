@@ -17,6 +17,7 @@ fn synthetic(amplitude: f32, fail_after: Option<Duration>, speed: f64) -> Source
         amplitude,
         fail_after,
         speed,
+        stall_after: None,
     })
 }
 
@@ -149,4 +150,32 @@ fn digital_silence_is_reported_and_stop_never_overwrites_a_take() {
         std::fs::read(dir.path().join("quiet.wav")).expect("read"),
         b"an earlier take"
     );
+}
+
+#[test]
+fn a_device_that_silently_stops_delivering_ends_the_take() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = Source::Synthetic(Synthetic {
+        rate: 44_100,
+        channels: 1,
+        freq: 300.0,
+        amplitude: 0.2,
+        fail_after: None,
+        speed: 1.0,
+        stall_after: Some(Duration::from_millis(500)),
+    });
+    let opts = RecorderOptions {
+        source: Some(source),
+        ..Default::default()
+    };
+    let rec = Recorder::start_with(config(dir.path(), "stall"), opts).expect("start");
+    wait_until(&rec, "the stall to be noticed", |s| {
+        matches!(s.state, RecorderState::Finished(_))
+    });
+    let snap = rec.snapshot();
+    assert_eq!(snap.state, RecorderState::Finished(StopReason::DeviceLost));
+    let msg = snap.error.expect("says why");
+    assert!(msg.contains("stopped sending sound"), "{msg}");
+    let take = rec.stop().expect("kept");
+    assert!((take.duration.as_secs_f64() - 0.5).abs() < 0.01, "{take:?}");
 }

@@ -256,3 +256,50 @@ fn plays_a_take_through_the_default_output() {
     player.stop();
     assert!(player.is_finished());
 }
+
+#[test]
+fn the_record_command_writes_a_take_of_the_asked_length() {
+    if !vmic_available("the_record_command_writes_a_take_of_the_asked_length") {
+        return;
+    }
+    let _mic = lock_mic();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("cli.wav");
+    let o = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
+        .args(["record", "--seconds", "2"])
+        .arg(&out)
+        .output()
+        .expect("run record");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Saved") && stderr.contains("0 overflows"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("dBFS"), "the live meter is shown: {stderr}");
+    let r = hound::WavReader::open(&out).expect("wav");
+    let secs = f64::from(r.duration()) / 16_000.0;
+    assert!((secs - 2.0).abs() < 0.04, "{secs} s");
+    assert!(recovery::find_interrupted(dir.path()).is_empty());
+
+    let o = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
+        .args(["devices", "--json"])
+        .output()
+        .expect("run devices");
+    assert_eq!(o.status.code(), Some(0));
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON list");
+    assert_eq!(list[0]["is_default"], true, "{list}");
+    assert!(list[0]["id"].as_str().is_some_and(|s| s.contains(':')));
+
+    let o = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
+        .args(["record", "--device", "no-such-microphone", "--seconds", "1"])
+        .arg(dir.path().join("x.wav"))
+        .output()
+        .expect("run record");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("\"no-such-microphone\" was not found"),
+        "{stderr}"
+    );
+}

@@ -75,6 +75,9 @@ pub struct Synthetic {
     pub fail_after: Option<Duration>,
     /// Deliver this much faster than real time (1.0 = real time).
     pub speed: f64,
+    /// Silently stop delivering after this long, without reporting an error (a backend that
+    /// loses a device without saying so).
+    pub stall_after: Option<Duration>,
 }
 
 enum Command {
@@ -344,6 +347,9 @@ fn synthetic_thread(
         let mut due = (start.elapsed().as_secs_f64() * spec.speed * f64::from(spec.rate)) as u64;
         if let Some(after) = spec.fail_after {
             // A real device stops delivering at the moment it disappears.
+            due = due.min((after.as_secs_f64() * f64::from(spec.rate)).round() as u64);
+        }
+        if let Some(after) = spec.stall_after {
             due = due.min((after.as_secs_f64() * f64::from(spec.rate)).round() as u64);
         }
         while n < due {

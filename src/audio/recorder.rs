@@ -33,6 +33,8 @@ use super::{AudioError, MAX_DURATION, TARGET_RATE};
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How often the checkpoint is also synced to disk (power loss).
 pub const SYNC_EVERY: Duration = Duration::from_secs(5);
+/// No samples for this long means the device is gone even if the backend said nothing.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often the snapshot is refreshed and `on_update` called (~30 Hz).
 pub const UPDATE_EVERY: Duration = Duration::from_millis(33);
 
@@ -173,14 +175,14 @@ impl Recorder {
             .clone()
             .unwrap_or_else(|| Source::Device(config.device.clone()));
         let (capture, consumer) = Capture::start(source)?;
-        let wav = CheckpointedWav::create(&path, TARGET_RATE, 1)
-            .map_err(|e| AudioError::io("could not create", &path, e))?;
-        recovery::mark_recording(&path, &capture.info.device);
         let resampler = MonoResampler::new(capture.info.rate, capture.info.channels, TARGET_RATE)
             .map_err(|e| AudioError::Device {
             device: capture.info.device.clone(),
             reason: e.to_string(),
         })?;
+        let wav = CheckpointedWav::create(&path, TARGET_RATE, 1)
+            .map_err(|e| AudioError::io("could not create", &path, e))?;
+        recovery::mark_recording(&path, &capture.info.device);
         let shared = Arc::new(Mutex::new(RecorderSnapshot {
             elapsed: Duration::ZERO,
             meter: MeterReading::SILENT,
@@ -306,6 +308,7 @@ impl Writer {
         let mut last_update = Instant::now();
         let mut reason: Option<StopReason> = None;
         let mut write_error: Option<std::io::Error> = None;
+        let mut last_data = Instant::now();
 
         loop {
             if reason.is_none() && self.stop_flag.load(Ordering::Acquire) {
@@ -331,6 +334,18 @@ impl Writer {
                 }
                 chunk.commit_all();
                 frames_in += (take / ch) as u64;
+                last_data = Instant::now();
+            }
+            if reason.is_none() && last_data.elapsed() >= STALL_TIMEOUT {
+                // Some backends lose a device without reporting an error: the data just stops.
+                if let Ok(mut f) = self.capture.shared.failure.lock() {
+                    *f = Some(format!(
+                        "the microphone \"{}\" stopped sending sound",
+                        self.info.device
+                    ));
+                }
+                reason = Some(StopReason::DeviceLost);
+                self.capture.stop();
             }
             if reason.is_none() && frames_in >= self.max_in_frames {
                 reason = Some(StopReason::MaxDurationReached);
@@ -383,7 +398,7 @@ impl Writer {
                 last_update = Instant::now();
             }
             if take == 0 {
-                std::thread::sleep(Duration::from_millis(5));
+                std::thread::sleep(Duration::from_millis(10));
             }
         }
 
@@ -427,8 +442,8 @@ impl Writer {
                 clock(duration)
             )),
             StopReason::MaxDurationReached => Some(format!(
-                "The recording stopped by itself at the {}-minute maximum.",
-                self.max_duration.as_secs() / 60
+                "The recording stopped by itself at its {} maximum.",
+                clock(self.max_duration)
             )),
             StopReason::Requested => None,
         };

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::Exit;
-use crate::audio::recorder::clock;
+use crate::audio::recorder::{RecorderOptions, clock};
 use crate::audio::{self, AudioError, Recorder, RecorderConfig, RecorderState, StopReason};
 
 /// `speech-scorer devices`
@@ -122,16 +122,25 @@ pub fn record(args: RecordArgs) -> ExitCode {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "take".into());
     install_sigint();
-    let rec = match Recorder::start(RecorderConfig {
+    let limit = args
+        .seconds
+        .map(Duration::from_secs_f64)
+        .map(|l| l.min(audio::MAX_DURATION));
+    // The writer stops at exactly `--seconds` of audio (sample-accurate), not when we poll.
+    let opts = RecorderOptions {
+        max_duration: limit.unwrap_or(audio::MAX_DURATION),
+        ..Default::default()
+    };
+    let config = RecorderConfig {
         device: args.device.clone(),
         out_dir,
         file_stem: stem,
         on_update: None,
-    }) {
+    };
+    let rec = match Recorder::start_with(config, opts) {
         Ok(r) => r,
         Err(e) => return fail(&e),
     };
-    let limit = args.seconds.map(Duration::from_secs_f64);
     let tty = std::io::stderr().is_terminal();
     eprintln!(
         "Recording from \"{}\" to {} — Ctrl-C to stop.",
@@ -164,7 +173,9 @@ pub fn record(args: RecordArgs) -> ExitCode {
     match rec.stop() {
         Ok(take) => {
             let snap = snap_before;
-            if let Some(msg) = &snap.error {
+            let asked_length = limit.is_some()
+                && snap.state == RecorderState::Finished(StopReason::MaxDurationReached);
+            if let Some(msg) = snap.error.as_ref().filter(|_| !asked_length) {
                 eprintln!("{msg}");
             }
             eprintln!(
