@@ -1,1 +1,591 @@
 //! Turns every API error code into what a person sees: title, explanation, action.
+//!
+//! One table ([`entry`]) for every documented code, plus the network and unknown-code cases.
+//! The GUI dialog, the CLI messages and `explain` all read it, so a customer and a support
+//! person see the same words. Wording follows the vendor's guide (quoted in `vendor_says`).
+
+use serde::Serialize;
+
+use crate::api::codes::{CodeFamily, ErrorCode};
+use crate::api::model::ApiErrorBody;
+use crate::engine::outcome::{OutcomeError, local_codes};
+
+/// The one thing that fixes the problem; the GUI turns it into a button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// Buy credits in the ZenHire dashboard.
+    TopUpCredits,
+    /// Check the configured API key.
+    CheckKey,
+    /// The key expired: create a new one in the dashboard.
+    RotateKey,
+    /// The service is starting; the app retries by itself.
+    WaitForWarmUp,
+    /// Fix the recording; `what` says how.
+    FixRecording { what: &'static str },
+    /// Pick the language actually spoken.
+    ChooseLanguage,
+    /// Send the same recording again.
+    SubmitAgain,
+    /// Make a new recording.
+    RecordAgain,
+    /// Ask ZenHire support, quoting the run id / request id.
+    ContactSupport,
+    /// Nothing to do (the app handles it).
+    None,
+}
+
+impl Action {
+    /// Button text.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Action::TopUpCredits => "Top up credits",
+            Action::CheckKey => "Check API key",
+            Action::RotateKey => "Create a new API key",
+            Action::WaitForWarmUp => "Wait",
+            Action::FixRecording { .. } => "Fix the recording",
+            Action::ChooseLanguage => "Choose language",
+            Action::SubmitAgain => "Submit again",
+            Action::RecordAgain => "Record again",
+            Action::ContactSupport => "Contact support",
+            Action::None => "OK",
+        }
+    }
+}
+
+/// What a person sees for one error.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Guidance {
+    /// The code this is about (verbatim for unknown codes); `None` for network errors.
+    pub code: Option<ErrorCode>,
+    pub title: String,
+    /// A short plain-language explanation, with the specifics (shortfall, seconds) filled in.
+    pub body: String,
+    pub action: Action,
+    /// True when the app keeps trying by itself (429, 503, network): no button needed.
+    pub retries_automatically: bool,
+    /// The HTTP status the docs give for this code.
+    pub http_status: Option<u16>,
+    /// What the vendor's error-handling guide says about it.
+    pub vendor_says: &'static str,
+}
+
+/// Specifics to fill into the text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Context {
+    /// `details.cost` of INSUFFICIENT_CREDITS.
+    pub cost: Option<f64>,
+    /// `details.available` of INSUFFICIENT_CREDITS.
+    pub available: Option<f64>,
+    /// Retry-After in seconds.
+    pub retry_after: Option<u64>,
+    /// The run id, to quote to support.
+    pub run_id: Option<String>,
+    /// `error.requestId`, to quote to support.
+    pub request_id: Option<String>,
+    /// The server's message, shown for codes we don't know.
+    pub message: Option<String>,
+}
+
+struct Entry {
+    title: &'static str,
+    body: &'static str,
+    action: Action,
+    auto: bool,
+    vendor: &'static str,
+}
+
+const V400: &str = "400: Malformed input. Fix the request and retry. Do not retry a 400. It will fail the same way.";
+const V_FAILED: &str = "status \"failed\": the run reached a terminal failure. No credits were charged. Resubmit the audio with a fresh request; do not reuse the same id — it's terminal.";
+
+/// The table. Every documented code has a row; `Unknown` is handled by [`for_unknown`].
+fn entry(code: &ErrorCode) -> Option<Entry> {
+    use ErrorCode::*;
+    let e = |title, body, action, auto, vendor| {
+        Some(Entry {
+            title,
+            body,
+            action,
+            auto,
+            vendor,
+        })
+    };
+    match code {
+        MissingAudioFile => e(
+            "No audio was sent",
+            "The service received no audio file. Choose or record a file and submit it again.",
+            Action::FixRecording {
+                what: "attach the recording",
+            },
+            false,
+            V400,
+        ),
+        UnsupportedFormat => e(
+            "This file type isn't supported",
+            "Upload MP3, WAV, M4A, WebM, OGG or FLAC. Convert the file (speech-scorer convert) and try again.",
+            Action::FixRecording {
+                what: "convert it to WAV, FLAC, MP3, M4A, WebM or OGG",
+            },
+            false,
+            V400,
+        ),
+        FileTooLarge => e(
+            "The file is too large",
+            "The file is larger than 25 MB. Compress it (FLAC or MP3) or shorten it, then submit again.",
+            Action::FixRecording {
+                what: "compress or shorten it to under 25 MB",
+            },
+            false,
+            "400 FILE_TOO_LARGE — audio exceeds the per-request file-size limit. Do not retry a 400.",
+        ),
+        InvalidLanguageCode => e(
+            "The language isn't valid",
+            "The language must be a two-letter ISO 639-1 code such as en, es or fr. Choose the language that is spoken.",
+            Action::ChooseLanguage,
+            false,
+            V400,
+        ),
+        InvalidExternalId => e(
+            "The reference id isn't valid",
+            "The external id must be 1 to 255 characters, or left out. Fix it in the settings and submit again.",
+            Action::SubmitAgain,
+            false,
+            V400,
+        ),
+        InvalidMetadata => e(
+            "The metadata isn't valid JSON",
+            "Metadata must be a JSON object such as {\"candidate\": \"c_887\"}. Fix it and submit again.",
+            Action::SubmitAgain,
+            false,
+            V400,
+        ),
+        AudioTooShort => e(
+            "The recording is too short",
+            "At least 3 minutes of speech are needed. Record a longer answer and submit again.",
+            Action::RecordAgain,
+            false,
+            V400,
+        ),
+        AudioTooLong => e(
+            "The recording is too long",
+            "The maximum is 45 minutes. Trim the recording and submit again.",
+            Action::FixRecording {
+                what: "trim it to 45 minutes or less",
+            },
+            false,
+            V400,
+        ),
+        AudioDurationUnavailable => e(
+            "The recording's length can't be read",
+            "The file may be damaged or oddly encoded. Re-export or convert it (speech-scorer convert) and submit again.",
+            Action::FixRecording {
+                what: "re-export or convert it",
+            },
+            false,
+            V400,
+        ),
+        InvalidStatus => e(
+            "The status filter isn't valid",
+            "Use one of queued, processing, success, partial or failed.",
+            Action::None,
+            false,
+            V400,
+        ),
+        InvalidServiceType => e(
+            "The service type filter isn't valid",
+            "Use speech or cv_deepmatch.",
+            Action::None,
+            false,
+            V400,
+        ),
+        InvalidDate => e(
+            "The date filter isn't valid",
+            "Dates must be ISO 8601, for example 2026-04-19T00:00:00Z.",
+            Action::None,
+            false,
+            V400,
+        ),
+        InvalidParameters => e(
+            "A parameter is out of range",
+            "The service rejected a setting of this request. This is a bug in the app; please contact support.",
+            Action::ContactSupport,
+            false,
+            V400,
+        ),
+        MissingApiKey => e(
+            "No API key is set",
+            "Add your ZenHire API key in the settings (or set ZENHIRE_API_KEY) and try again.",
+            Action::CheckKey,
+            false,
+            "401 MISSING_API_KEY — no X-API-Key or Authorization header. Check your API key.",
+        ),
+        InvalidApiKey => e(
+            "The API key isn't recognised",
+            "The key is unknown or was revoked. Check the key in the settings against the ZenHire dashboard.",
+            Action::CheckKey,
+            false,
+            "401 INVALID_API_KEY — key not recognized or marked inactive. Check your API key.",
+        ),
+        ApiKeyExpired => e(
+            "The API key has expired",
+            "Create a new key in the ZenHire dashboard and save it in the settings.",
+            Action::RotateKey,
+            false,
+            "401 API_KEY_EXPIRED — key had an expiration date that's now past. Rotate.",
+        ),
+        ClientInactive => e(
+            "This account is disabled",
+            "Speech analysis is unavailable for this account. Contact ZenHire support.",
+            Action::ContactSupport,
+            false,
+            "401 CLIENT_INACTIVE — the account behind the key has been disabled. Contact support.",
+        ),
+        InsufficientCredits => e(
+            "Not enough credits",
+            "This recording needs {cost} credits but only {available} are available. Top up your balance, then submit again.",
+            Action::TopUpCredits,
+            false,
+            "402 INSUFFICIENT_CREDITS — top up balance before retrying.",
+        ),
+        MultilingualNotEnabled => e(
+            "This language isn't enabled for your account",
+            "Analysis in languages other than English needs the multilingual permission. Ask your account manager, or submit as English if the speech is English.",
+            Action::ChooseLanguage,
+            false,
+            "403 MULTILINGUAL_NOT_ENABLED — request language is non-English and the permission isn't enabled on your account. Contact support.",
+        ),
+        IpNotAllowed => e(
+            "This computer's address isn't allowed",
+            "The API key only works from certain IP addresses. Ask your administrator to add this network, or contact support.",
+            Action::ContactSupport,
+            false,
+            "403 IP_NOT_ALLOWED — the API key has an IP whitelist and your request didn't originate from an allowed address.",
+        ),
+        MissingPermission => e(
+            "Speech analysis isn't enabled for your account",
+            "The account lacks the speech module permission. Contact ZenHire support.",
+            Action::ContactSupport,
+            false,
+            "403 — contact support (module permission).",
+        ),
+        NotFound => e(
+            "We couldn't find that analysis",
+            "The run id is unknown, or it belongs to another account's key. Check the id and the key.",
+            Action::CheckKey,
+            false,
+            "404 — id not found, or it belongs to another client.",
+        ),
+        RateLimitExceeded => e(
+            "Too many requests right now",
+            "The service is receiving a lot of requests. Retrying in {retry} s — nothing to do.",
+            Action::None,
+            true,
+            "429 RATE_LIMIT_EXCEEDED on submit: you're submitting too fast. Respect Retry-After, then back off with exponential delay.",
+        ),
+        PollRateLimited => e(
+            "Checking too often",
+            "The service asked us to check less often. Checking the same run again in {retry} s — nothing to do.",
+            Action::None,
+            true,
+            "429 POLL_RATE_LIMITED on poll: respect Retry-After and continue polling the same requestId.",
+        ),
+        ServiceWarmingUp => e(
+            "The analysis service is starting up",
+            "The service is starting up after an update (this can take 15–20 minutes). Retrying in {retry} s by itself.",
+            Action::WaitForWarmUp,
+            true,
+            "503 SERVICE_WARMING_UP — the scoring service is warming up after a fresh deployment (typically 15–20 minutes). Retry after 30–60 s, then back off further if still warming.",
+        ),
+        TranscriptionFailed => e(
+            "The speech couldn't be transcribed",
+            "This is usually an audio quality problem. Check the microphone and the recording, then submit again. No credits were charged.",
+            Action::FixRecording {
+                what: "check the microphone and audio quality",
+            },
+            false,
+            V_FAILED,
+        ),
+        TranscriptionLowConfidence => e(
+            "The speech doesn't match the language",
+            "The audio doesn't seem to be in the language you chose. Choose the language that is spoken, or record again. No credits were charged.",
+            Action::ChooseLanguage,
+            false,
+            V_FAILED,
+        ),
+        ScoringFailed => e(
+            "Scoring failed",
+            "The scoring service had an error after its own retries. Submit the same recording again later. No credits were charged.",
+            Action::SubmitAgain,
+            false,
+            V_FAILED,
+        ),
+        ServiceConfigurationError => e(
+            "The service is misconfigured",
+            "A provider behind the service is misconfigured. Contact support and quote the run id. No credits were charged.",
+            Action::ContactSupport,
+            false,
+            V_FAILED,
+        ),
+        StuckTimeout => e(
+            "The analysis took too long",
+            "The run passed the service's time limit. Submit the same recording again. No credits were charged.",
+            Action::SubmitAgain,
+            false,
+            V_FAILED,
+        ),
+        InternalError => e(
+            "The service had an unexpected error",
+            "Contact support and quote the run id; you may also submit again. No credits were charged.",
+            Action::ContactSupport,
+            false,
+            V_FAILED,
+        ),
+        Unknown(_) => None,
+    }
+}
+
+fn number(v: Option<f64>) -> String {
+    match v {
+        Some(n) if n.fract() == 0.0 => format!("{n:.0}"),
+        Some(n) => format!("{n}"),
+        None => "more".to_string(),
+    }
+}
+
+fn fill(template: &str, ctx: &Context) -> String {
+    let mut s = template
+        .replace("{cost}", &number(ctx.cost))
+        .replace(
+            "{available}",
+            &ctx.available
+                .map_or("fewer".to_string(), |a| number(Some(a))),
+        )
+        .replace(
+            "{retry}",
+            &ctx.retry_after
+                .map_or("a few".to_string(), |r| r.to_string()),
+        );
+    if ctx.cost.is_none() && template.contains("{cost}") {
+        s = "This recording needs more credits than are available. Top up your balance, then submit again.".to_string();
+    }
+    s
+}
+
+fn support_suffix(ctx: &Context) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = &ctx.run_id {
+        parts.push(format!("run id {r}"));
+    }
+    if let Some(r) = &ctx.request_id {
+        parts.push(format!("request id {r}"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" Quote {} when you contact support.", parts.join(" and "))
+    }
+}
+
+/// The guidance for a code, with the specifics of `ctx` filled in. Unknown codes get the
+/// generic entry with the code and message shown verbatim.
+pub fn for_code_with(code: &ErrorCode, ctx: &Context) -> Guidance {
+    let Some(e) = entry(code) else {
+        return for_unknown_with(code.as_str(), ctx.message.as_deref().unwrap_or(""), ctx);
+    };
+    let mut body = fill(e.body, ctx);
+    if matches!(e.action, Action::ContactSupport) || code.family() == CodeFamily::RunFailed {
+        body.push_str(&support_suffix(ctx));
+    }
+    Guidance {
+        code: Some(code.clone()),
+        title: e.title.to_string(),
+        body,
+        action: e.action,
+        retries_automatically: e.auto,
+        http_status: code.http_status(),
+        vendor_says: e.vendor,
+    }
+}
+
+/// The guidance for a code without specifics.
+pub fn for_code(code: &ErrorCode) -> Guidance {
+    for_code_with(code, &Context::default())
+}
+
+/// The guidance for an error envelope (shortfall, Retry-After and requestId filled in).
+pub fn for_api_error(body: &ApiErrorBody, retry_after: Option<u64>) -> Guidance {
+    let (cost, available) = body.credit_shortfall().unzip();
+    for_code_with(
+        &body.code,
+        &Context {
+            cost,
+            available,
+            retry_after: retry_after.or(body.retry_after_seconds),
+            run_id: None,
+            request_id: body.request_id.clone(),
+            message: Some(body.message.clone()),
+        },
+    )
+}
+
+/// The guidance for how a job ended (its error), quoting the run id where it helps.
+pub fn for_outcome_error(err: &OutcomeError, run_id: Option<&str>) -> Guidance {
+    let shortfall = err
+        .details
+        .as_ref()
+        .and_then(|d| Some((d.get("cost")?.as_f64()?, d.get("available")?.as_f64()?)));
+    let ctx = Context {
+        cost: shortfall.map(|s| s.0),
+        available: shortfall.map(|s| s.1),
+        retry_after: None,
+        run_id: run_id.map(str::to_string),
+        request_id: err.request_id.clone(),
+        message: Some(err.message.clone()),
+    };
+    match err.code.as_str() {
+        local_codes::NETWORK_ERROR => for_network(),
+        local_codes::MAX_WAIT_EXCEEDED => Guidance {
+            code: Some(err.code.clone()),
+            title: "Stopped waiting".to_string(),
+            body: format!(
+                "The result did not arrive within the time allowed. The run keeps going on the service; resume it later to get the result.{}",
+                support_suffix(&ctx)
+            ),
+            action: Action::None,
+            retries_automatically: false,
+            http_status: None,
+            vendor_says: "The id never expires, so you can stop and resume hours later.",
+        },
+        _ => for_code_with(&err.code, &ctx),
+    }
+}
+
+/// No response arrived (offline, DNS, refused, timeout).
+pub fn for_network() -> Guidance {
+    Guidance {
+        code: None,
+        title: "Can't reach the analysis service".to_string(),
+        body: "Check the internet connection. The app keeps retrying; a run that was already accepted is never lost and can be resumed.".to_string(),
+        action: Action::None,
+        retries_automatically: true,
+        http_status: None,
+        vendor_says: "A network error while polling is safe to retry. The id never expires.",
+    }
+}
+
+/// A code the docs don't list: shown verbatim, never swallowed.
+pub fn for_unknown(code: &str, message: &str) -> Guidance {
+    for_unknown_with(code, message, &Context::default())
+}
+
+fn for_unknown_with(code: &str, message: &str, ctx: &Context) -> Guidance {
+    let said = if message.is_empty() {
+        String::new()
+    } else {
+        format!(" The service said: \"{message}\".")
+    };
+    Guidance {
+        code: Some(ErrorCode::parse(code)),
+        title: format!("Unexpected error ({code})"),
+        body: format!(
+            "The service returned an error this app doesn't know: {code}.{said} You may submit again; if it keeps happening, contact support.{}",
+            support_suffix(ctx)
+        ),
+        action: Action::ContactSupport,
+        retries_automatically: false,
+        http_status: None,
+        vendor_says: "Any other code must still be shown (code, message, run id), never swallowed.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_code_has_an_entry() {
+        for code in ErrorCode::DOCUMENTED {
+            assert!(entry(code).is_some(), "{code} has no guidance");
+            let g = for_code(code);
+            assert!(!g.title.is_empty() && !g.body.is_empty(), "{code}");
+            assert!(!g.title.contains("Unexpected"), "{code} fell back");
+            for slot in ["{cost}", "{available}", "{retry}"] {
+                assert!(
+                    !g.body.contains(slot),
+                    "{code}: unfilled {slot}: {}",
+                    g.body
+                );
+            }
+            assert_eq!(g.retries_automatically, code.is_retryable(), "{code}");
+            assert_eq!(g.http_status, code.http_status(), "{code}");
+        }
+    }
+
+    #[test]
+    fn credits_shortfall_and_retry_after_are_filled_in() {
+        let body: ApiErrorBody = serde_json::from_str(
+            r#"{"code":"INSUFFICIENT_CREDITS","message":"x","timestamp":"t","requestId":"req_1","details":{"cost":11,"available":4}}"#,
+        )
+        .expect("parse");
+        let g = for_api_error(&body, None);
+        assert!(g.body.contains("needs 11 credits"), "{}", g.body);
+        assert!(g.body.contains("only 4 are available"), "{}", g.body);
+        assert_eq!(g.action, Action::TopUpCredits);
+
+        let warm = for_code_with(
+            &ErrorCode::ServiceWarmingUp,
+            &Context {
+                retry_after: Some(42),
+                ..Context::default()
+            },
+        );
+        assert!(warm.body.contains("42 s"));
+        assert!(warm.retries_automatically);
+        assert_eq!(warm.action, Action::WaitForWarmUp);
+    }
+
+    #[test]
+    fn failed_runs_quote_the_run_id() {
+        let g = for_code_with(
+            &ErrorCode::InternalError,
+            &Context {
+                run_id: Some("req_abc".into()),
+                ..Context::default()
+            },
+        );
+        assert!(g.body.contains("req_abc"));
+        assert_eq!(g.action, Action::ContactSupport);
+        let g = for_code(&ErrorCode::TranscriptionLowConfidence);
+        assert_eq!(g.action, Action::ChooseLanguage);
+    }
+
+    #[test]
+    fn unknown_codes_are_shown_verbatim() {
+        let g = for_unknown("BRAND_NEW_CODE", "Something new happened");
+        assert!(g.title.contains("BRAND_NEW_CODE"));
+        assert!(g.body.contains("Something new happened"));
+        assert_eq!(g.code, Some(ErrorCode::Unknown("BRAND_NEW_CODE".into())));
+        let via_code = for_code(&ErrorCode::Unknown("OTHER".into()));
+        assert!(via_code.body.contains("OTHER"));
+        assert!(for_network().retries_automatically);
+    }
+
+    #[test]
+    fn the_key_actions_match_the_guide() {
+        assert_eq!(
+            for_code(&ErrorCode::ApiKeyExpired).action,
+            Action::RotateKey
+        );
+        assert_eq!(for_code(&ErrorCode::InvalidApiKey).action, Action::CheckKey);
+        assert_eq!(
+            for_code(&ErrorCode::ClientInactive).action,
+            Action::ContactSupport
+        );
+        assert_eq!(
+            for_code(&ErrorCode::AudioTooShort).action,
+            Action::RecordAgain
+        );
+    }
+}

@@ -1,0 +1,743 @@
+//! One HTTP client for the ZenHire Speech API: a method per endpoint, each returning the
+//! parsed body (or a typed [`ApiError`]) together with the facts of the exchange, so the engine
+//! can log every request it makes — including the ones that never got an answer.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
+use reqwest::header::{CONTENT_LENGTH, HeaderMap, RETRY_AFTER};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::codes::ErrorCode;
+use super::error::{ApiError, ClientError, NetworkKind};
+use super::model::{
+    CreditsInfo, ErrorEnvelope, Health, PollResponse, RunError, RunStatus, RunsList,
+    SubmitAccepted, SubmitFields,
+};
+use serde_json::Value;
+
+/// The production host.
+pub const DEFAULT_BASE_URL: &str = "https://platform.zenhire.ai";
+/// Opening a connection never takes longer than this.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Polls, lists, credits and health are small: they get a short timeout.
+pub const SHORT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many characters of an unreadable body are kept in [`ApiError::BadBody`].
+pub const SNIPPET_CHARS: usize = 200;
+
+/// An API key. It never prints: `Debug` and `Display` show the masked form (`zh_…1234`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// A key from text; `None` when empty (the docs say to check nothing beyond that).
+    pub fn new(text: impl Into<String>) -> Option<ApiKey> {
+        let text = text.into().trim().to_string();
+        (!text.is_empty()).then_some(ApiKey(text))
+    }
+
+    /// The secret itself, for the `X-API-Key` header and the secret store only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `zh_…1234`: the prefix up to the first `_` and the last four characters.
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        let last4: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+        let prefix = match self.0.find('_') {
+            Some(i) if i < 12 && chars.len() > 8 => &self.0[..=i],
+            _ => "",
+        };
+        if chars.len() <= 4 {
+            "…".to_string()
+        } else {
+            format!("{prefix}…{last4}")
+        }
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey({})", self.masked())
+    }
+}
+
+impl fmt::Display for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// Filters of `GET /api/v1/speech/runs`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunsFilter {
+    pub external_id: Option<String>,
+    pub status: Option<String>,
+    /// ISO 8601.
+    pub created_after: Option<String>,
+    /// ISO 8601.
+    pub created_before: Option<String>,
+}
+
+/// What happened on the wire during one exchange, whatever its outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Path and query (the key travels only in a header, so this holds no secret).
+    pub path: String,
+    /// When the request started.
+    pub started: DateTime<Utc>,
+    /// HTTP status, if a response arrived.
+    pub status: Option<u16>,
+    /// `Retry-After` in seconds (given as seconds or as an HTTP date).
+    pub retry_after: Option<u64>,
+    /// Until the body was read or the request failed.
+    pub latency: Duration,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// The response body as text (lossy UTF-8), if one arrived.
+    pub body: Option<String>,
+    /// The response carried `x-zenhire-simulator`: results are not real.
+    pub simulated: bool,
+}
+
+/// The parsed answer (or typed failure) of one exchange, plus its [`Facts`].
+#[derive(Debug, Clone)]
+pub struct Reply<T> {
+    pub result: Result<T, ApiError>,
+    pub facts: Facts,
+}
+
+impl<T> Reply<T> {
+    /// Drops the facts.
+    pub fn into_result(self) -> Result<T, ApiError> {
+        self.result
+    }
+}
+
+/// The ZenHire Speech API over HTTPS (plain HTTP only to loopback, for the simulator).
+#[derive(Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Url,
+    key: Option<ApiKey>,
+}
+
+impl fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base", &self.base.as_str())
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+/// True for `localhost`, 127.0.0.0/8 and `::1`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Checks a base URL: https anywhere, http only to loopback.
+pub fn check_base_url(base_url: &str) -> Result<Url, ClientError> {
+    let url = Url::parse(base_url.trim()).map_err(|_| ClientError::BadUrl(base_url.into()))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(ClientError::InsecureUrl(
+            url.host_str().unwrap_or_default().to_string(),
+        )),
+        other => Err(ClientError::BadScheme(other.to_string())),
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds, or an HTTP date (seconds from `now`, at least 0).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| secs.ceil() as u64);
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(now)
+            .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+            .unwrap_or(0),
+    )
+}
+
+fn header_retry_after(headers: &HeaderMap) -> Option<u64> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(v, SystemTime::now())
+}
+
+/// The first [`SNIPPET_CHARS`] characters of a body, for an error message.
+pub fn snippet(body: &str) -> String {
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        return "(empty body)".to_string();
+    }
+    let mut s: String = trimmed.chars().take(SNIPPET_CHARS).collect();
+    if trimmed.chars().count() > SNIPPET_CHARS {
+        s.push('…');
+    }
+    s
+}
+
+fn classify(err: &reqwest::Error) -> (NetworkKind, bool) {
+    if err.is_connect() {
+        // The request never left: nothing can have been created.
+        (NetworkKind::Connect, false)
+    } else if err.is_timeout() {
+        (NetworkKind::Timeout, true)
+    } else if err.is_request() || err.is_body() || err.is_decode() {
+        (NetworkKind::Dropped, true)
+    } else {
+        (NetworkKind::Other, true)
+    }
+}
+
+fn network_error(err: &reqwest::Error) -> ApiError {
+    let (kind, may_have_reached_server) = classify(err);
+    // reqwest's Display includes the URL, which holds no secret (the key is a header).
+    let mut message = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    ApiError::Network {
+        kind,
+        may_have_reached_server,
+        message,
+    }
+}
+
+/// Turns a status and body into the typed result: a 2xx parses as `T`, anything else as the
+/// error envelope; whatever does not parse becomes [`ApiError::BadBody`].
+pub fn interpret<T: DeserializeOwned>(
+    status: u16,
+    body: &str,
+    retry_after: Option<u64>,
+) -> Result<T, ApiError> {
+    if (200..300).contains(&status) {
+        return serde_json::from_str::<T>(body).map_err(|_| ApiError::BadBody {
+            status,
+            snippet: snippet(body),
+            retry_after,
+        });
+    }
+    match serde_json::from_str::<ErrorEnvelope>(body) {
+        Ok(env) => Err(ApiError::Api {
+            status,
+            retry_after: retry_after.or(env.error.retry_after_seconds),
+            body: Box::new(env.error),
+        }),
+        Err(_) => Err(ApiError::BadBody {
+            status,
+            snippet: snippet(body),
+            retry_after,
+        }),
+    }
+}
+
+/// Reads a poll body. The full schema is tried first; when a field has an unexpected type
+/// (the docs leave many open), the essentials are still read, so a terminal status is never
+/// missed because of a detail. `None` when there is no `id` and `status`.
+pub fn poll_from_value(v: Value) -> Option<PollResponse> {
+    if let Ok(p) = serde_json::from_value::<PollResponse>(v.clone()) {
+        return Some(p);
+    }
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let number = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_f64)
+            .map(|n| n.max(0.0).ceil() as u64)
+    };
+    let error = v.get("error").and_then(|e| {
+        Some(RunError {
+            code: ErrorCode::parse(e.get("code")?.as_str()?),
+            message: e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        })
+    });
+    Some(PollResponse {
+        id: text("id")?,
+        external_id: text("externalId"),
+        status: RunStatus::parse(&text("status")?),
+        queue_position: number("queuePosition").map(|n| n.min(u64::from(u32::MAX)) as u32),
+        poll_interval_seconds: number("pollIntervalSeconds"),
+        error,
+        ..PollResponse::default()
+    })
+}
+
+impl ApiClient {
+    /// A client for `base_url` (e.g. `https://platform.zenhire.ai`). Refuses `http://` unless
+    /// the host is loopback. `key` may be `None` for `health`, which needs none.
+    pub fn new(base_url: &str, key: Option<ApiKey>) -> Result<ApiClient, ClientError> {
+        let base = check_base_url(base_url)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            // A redirect could carry the key header to another host: never follow one.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("speech-scorer/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Build(e.to_string()))?;
+        Ok(ApiClient { http, base, key })
+    }
+
+    /// The base URL as given.
+    pub fn base_url(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// The key, if one is set.
+    pub fn key(&self) -> Option<&ApiKey> {
+        self.key.as_ref()
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        let base_path = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base_path}{path}"));
+        url
+    }
+
+    fn with_key(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.key {
+            Some(k) => req.header("X-API-Key", k.expose()),
+            None => req,
+        }
+    }
+
+    /// Upload timeout sized to the file: 60 s plus one second per 64 KiB (a slow 0.5 Mbit/s
+    /// uplink still finishes a 25 MB file).
+    pub fn upload_timeout(bytes: u64) -> Duration {
+        Duration::from_secs(60 + bytes / (64 * 1024))
+    }
+
+    /// Sends a request and reads the whole response, filling in the [`Facts`].
+    async fn exchange<T: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        req: reqwest::RequestBuilder,
+        path: String,
+        sent_counter: Option<Arc<AtomicU64>>,
+    ) -> Reply<T> {
+        let started = Utc::now();
+        let clock = Instant::now();
+        let mut facts = Facts {
+            method,
+            path,
+            started,
+            status: None,
+            retry_after: None,
+            latency: Duration::ZERO,
+            bytes_sent: 0,
+            bytes_received: 0,
+            body: None,
+            simulated: false,
+        };
+        let built = match req.build() {
+            Ok(r) => r,
+            Err(e) => {
+                facts.latency = clock.elapsed();
+                return Reply {
+                    result: Err(ApiError::Network {
+                        kind: NetworkKind::Other,
+                        may_have_reached_server: false,
+                        message: e.to_string(),
+                    }),
+                    facts,
+                };
+            }
+        };
+        let declared_len = built
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let response = self.http.execute(built).await;
+        let sent_so_far = || sent_counter.as_ref().map(|c| c.load(Ordering::Relaxed));
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => {
+                facts.latency = clock.elapsed();
+                facts.bytes_sent = sent_so_far().unwrap_or(0);
+                return Reply {
+                    result: Err(network_error(&e)),
+                    facts,
+                };
+            }
+        };
+        let status = response.status().as_u16();
+        facts.status = Some(status);
+        facts.retry_after = header_retry_after(response.headers());
+        facts.simulated = response.headers().contains_key("x-zenhire-simulator");
+        facts.bytes_sent = declared_len.or_else(sent_so_far).unwrap_or(0);
+        let bytes = response.bytes().await;
+        facts.latency = clock.elapsed();
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => {
+                return Reply {
+                    result: Err(network_error(&e)),
+                    facts,
+                };
+            }
+        };
+        facts.bytes_received = bytes.len() as u64;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let result = interpret::<T>(status, &text, facts.retry_after);
+        facts.body = Some(text);
+        Reply { result, facts }
+    }
+
+    /// `POST /api/v1/speech/analyze`: streams `path` as the `audio` part (file name and MIME
+    /// type from `mime`), calling `progress(sent, total)` as file bytes go out.
+    pub async fn submit(
+        &self,
+        path: &Path,
+        mime: &str,
+        fields: &SubmitFields,
+        progress: impl Fn(u64, u64) + Send + Sync + 'static,
+    ) -> Reply<SubmitAccepted> {
+        let api_path = "/api/v1/speech/analyze".to_string();
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "audio".to_string());
+        let opened = async {
+            let file = tokio::fs::File::open(path).await?;
+            let len = file.metadata().await?.len();
+            Ok::<_, std::io::Error>((file, len))
+        }
+        .await;
+        let (file, total) = match opened {
+            Ok(x) => x,
+            Err(e) => {
+                return Reply {
+                    result: Err(ApiError::Network {
+                        kind: NetworkKind::LocalFile,
+                        may_have_reached_server: false,
+                        message: e.to_string(),
+                    }),
+                    facts: Facts {
+                        method: "POST",
+                        path: api_path,
+                        started: Utc::now(),
+                        status: None,
+                        retry_after: None,
+                        latency: Duration::ZERO,
+                        bytes_sent: 0,
+                        bytes_received: 0,
+                        body: None,
+                        simulated: false,
+                    },
+                };
+            }
+        };
+        let counter = Arc::new(AtomicU64::new(0));
+        let sent = Arc::clone(&counter);
+        let stream =
+            tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map(move |chunk| {
+                if let Ok(c) = &chunk {
+                    let now = sent.fetch_add(c.len() as u64, Ordering::Relaxed) + c.len() as u64;
+                    progress(now, total);
+                }
+                chunk
+            });
+        let part =
+            reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), total)
+                .file_name(file_name);
+        let part = match part.mime_str(mime) {
+            Ok(p) => p,
+            Err(e) => {
+                return Reply {
+                    result: Err(ApiError::Network {
+                        kind: NetworkKind::Other,
+                        may_have_reached_server: false,
+                        message: format!("bad MIME type {mime:?}: {e}"),
+                    }),
+                    facts: Facts {
+                        method: "POST",
+                        path: api_path,
+                        started: Utc::now(),
+                        status: None,
+                        retry_after: None,
+                        latency: Duration::ZERO,
+                        bytes_sent: 0,
+                        bytes_received: 0,
+                        body: None,
+                        simulated: false,
+                    },
+                };
+            }
+        };
+        let mut form = reqwest::multipart::Form::new()
+            .part("audio", part)
+            .text("language", fields.language.clone());
+        if let Some(id) = &fields.external_id {
+            form = form.text("externalId", id.clone());
+        }
+        if let Some(meta) = &fields.metadata {
+            form = form.text("metadata", meta.to_string());
+        }
+        let req = self
+            .with_key(self.http.post(self.url(&api_path)))
+            .timeout(Self::upload_timeout(total))
+            .multipart(form);
+        self.exchange("POST", req, api_path, Some(counter)).await
+    }
+
+    /// `GET /api/v1/speech/analyze/{id}`.
+    pub async fn poll(&self, run_id: &str) -> Reply<PollResponse> {
+        let mut url = self.url("/api/v1/speech/analyze");
+        if let Ok(mut segs) = url.path_segments_mut() {
+            segs.push(run_id);
+        }
+        let path = url.path().to_string();
+        let req = self.with_key(self.http.get(url)).timeout(SHORT_TIMEOUT);
+        let reply: Reply<Value> = self.exchange("GET", req, path, None).await;
+        let status = reply.facts.status.unwrap_or(200);
+        let result = reply.result.and_then(|v| {
+            poll_from_value(v).ok_or_else(|| ApiError::BadBody {
+                status,
+                snippet: snippet(reply.facts.body.as_deref().unwrap_or("")),
+                retry_after: reply.facts.retry_after,
+            })
+        });
+        Reply {
+            result,
+            facts: reply.facts,
+        }
+    }
+
+    /// `GET /api/v1/speech/runs` with filters. The list is read leniently (see [`RunsList`]).
+    pub async fn runs(&self, filter: &RunsFilter) -> Reply<RunsList> {
+        let mut url = self.url("/api/v1/speech/runs");
+        {
+            let mut q = url.query_pairs_mut();
+            let pairs = [
+                ("externalId", &filter.external_id),
+                ("status", &filter.status),
+                ("createdAfter", &filter.created_after),
+                ("createdBefore", &filter.created_before),
+            ];
+            for (k, v) in pairs {
+                if let Some(v) = v {
+                    q.append_pair(k, v);
+                }
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let req = self.with_key(self.http.get(url)).timeout(SHORT_TIMEOUT);
+        let reply: Reply<serde_json::Value> = self.exchange("GET", req, path, None).await;
+        let result = reply.result.and_then(|v| {
+            RunsList::from_value(v).ok_or_else(|| ApiError::BadBody {
+                status: reply.facts.status.unwrap_or(200),
+                snippet: snippet(reply.facts.body.as_deref().unwrap_or("")),
+                retry_after: None,
+            })
+        });
+        Reply {
+            result,
+            facts: reply.facts,
+        }
+    }
+
+    /// `GET /api/v1/credits`.
+    pub async fn credits(&self) -> Reply<CreditsInfo> {
+        let path = "/api/v1/credits".to_string();
+        let req = self
+            .with_key(self.http.get(self.url(&path)))
+            .timeout(SHORT_TIMEOUT);
+        let reply: Reply<serde_json::Value> = self.exchange("GET", req, path, None).await;
+        Reply {
+            result: reply.result.map(|raw| CreditsInfo { raw }),
+            facts: reply.facts,
+        }
+    }
+
+    /// `GET /api/v1/health` (no key). Any answer is a [`Health`]: 200 is healthy; the body is
+    /// kept raw (it is not documented).
+    pub async fn health(&self) -> Reply<Health> {
+        let path = "/api/v1/health".to_string();
+        let req = self.http.get(self.url(&path)).timeout(SHORT_TIMEOUT);
+        let reply: Reply<serde_json::Value> = self.exchange("GET", req, path, None).await;
+        let status = reply.facts.status;
+        let raw = reply
+            .facts
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let result = match (status, reply.result) {
+            (_, Err(e @ ApiError::Network { .. })) => Err(e),
+            (Some(s), _) => Ok(Health {
+                healthy: s == 200,
+                http_status: s,
+                raw,
+            }),
+            (None, Ok(_)) => Ok(Health {
+                healthy: false,
+                http_status: 0,
+                raw,
+            }),
+            (None, Err(e)) => Err(e),
+        };
+        Reply {
+            result,
+            facts: reply.facts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_never_print() {
+        let key = ApiKey::new("zh_api_supersecretvalue1234").expect("key");
+        assert_eq!(key.masked(), "zh_…1234");
+        assert_eq!(format!("{key}"), "zh_…1234");
+        assert!(!format!("{key:?}").contains("supersecret"));
+        assert_eq!(ApiKey::new("   "), None);
+        let client = ApiClient::new("https://platform.zenhire.ai", Some(key)).expect("client");
+        assert!(!format!("{client:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(check_base_url("https://platform.zenhire.ai").is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url("http://localhost:1").is_ok());
+        assert!(check_base_url("http://[::1]:80").is_ok());
+        assert!(matches!(
+            check_base_url("http://platform.zenhire.ai"),
+            Err(ClientError::InsecureUrl(_))
+        ));
+        assert!(matches!(
+            check_base_url("ftp://x"),
+            Err(ClientError::BadScheme(_))
+        ));
+        assert!(matches!(
+            check_base_url("not a url"),
+            Err(ClientError::BadUrl(_))
+        ));
+    }
+
+    #[test]
+    fn retry_after_as_seconds_or_http_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("30", now), Some(30));
+        assert_eq!(parse_retry_after(" 7 ", now), Some(7));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(45));
+        assert_eq!(parse_retry_after(&later, now), Some(45));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(45));
+        assert_eq!(parse_retry_after(&past, now), Some(0));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn bodies_become_typed_results_never_panics() {
+        let ok: Result<PollResponse, _> =
+            interpret(200, r#"{"id":"req_1","status":"processing"}"#, Some(1));
+        assert_eq!(ok.expect("parses").id, "req_1");
+
+        let html = "<html><body>502 Bad Gateway</body></html>";
+        match interpret::<PollResponse>(502, html, None) {
+            Err(ApiError::BadBody {
+                status, snippet, ..
+            }) => {
+                assert_eq!(status, 502);
+                assert!(snippet.contains("Bad Gateway"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        match interpret::<PollResponse>(200, "", None) {
+            Err(ApiError::BadBody {
+                status, snippet, ..
+            }) => {
+                assert_eq!(status, 200);
+                assert_eq!(snippet, "(empty body)");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let env = r#"{"error":{"code":"POLL_RATE_LIMITED","message":"slow down","timestamp":"t","requestId":"req_9","retryAfterSeconds":7}}"#;
+        match interpret::<PollResponse>(429, env, None) {
+            Err(e @ ApiError::Api { .. }) => {
+                assert_eq!(e.code(), Some(ErrorCode::PollRateLimited));
+                assert_eq!(e.retry_after(), Some(7), "falls back to retryAfterSeconds");
+                assert_eq!(e.request_id(), Some("req_9"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // The header wins over the body.
+        let e = interpret::<PollResponse>(429, env, Some(9)).expect_err("error");
+        assert_eq!(e.retry_after(), Some(9));
+        // A 404 without an envelope still gets a code.
+        let e = interpret::<PollResponse>(404, "Not Found", None).expect_err("error");
+        assert_eq!(e.code(), Some(ErrorCode::NotFound));
+        let long = "x".repeat(1000);
+        assert!(snippet(&long).chars().count() <= SNIPPET_CHARS + 1);
+    }
+
+    #[test]
+    fn a_terminal_status_is_read_even_when_details_have_odd_types() {
+        let v = serde_json::json!({
+            "id": "req_1", "status": "failed", "processingTimeMs": "slow",
+            "scores": "n/a", "pollIntervalSeconds": 2.5,
+            "error": {"code": "STUCK_TIMEOUT", "message": "m"}
+        });
+        let p = poll_from_value(v).expect("essentials");
+        assert_eq!(p.status, RunStatus::Failed);
+        assert_eq!(p.poll_interval_seconds, Some(3));
+        assert_eq!(p.error.expect("error").code, ErrorCode::StuckTimeout);
+        assert!(poll_from_value(serde_json::json!({"status": "success"})).is_none());
+        assert!(poll_from_value(serde_json::json!([1, 2])).is_none());
+    }
+
+    #[test]
+    fn urls_keep_a_base_path_and_escape_ids() {
+        let c = ApiClient::new("http://127.0.0.1:9/prefix/", None).expect("client");
+        assert_eq!(
+            c.url("/api/v1/health").as_str(),
+            "http://127.0.0.1:9/prefix/api/v1/health"
+        );
+        assert_eq!(c.base_url(), "http://127.0.0.1:9/prefix");
+    }
+
+    #[test]
+    fn upload_timeout_grows_with_the_file() {
+        assert_eq!(ApiClient::upload_timeout(0), Duration::from_secs(60));
+        assert!(ApiClient::upload_timeout(25 * 1024 * 1024) >= Duration::from_secs(400));
+    }
+}

@@ -1,0 +1,165 @@
+//! How a job ended, and its `--json` form (DESIGN.md, "Headless CLI contract").
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::codes::ErrorCode;
+use crate::cli::Exit;
+
+/// The kind of ending. Serialized in snake_case: `success`, `gave_up`, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// All scores produced.
+    Success,
+    /// Some scores produced (still a result; exit 0).
+    Partial,
+    /// The run ended `status: failed`.
+    Failed,
+    /// The API refused a request (4xx); nothing will change by retrying.
+    Rejected,
+    /// The time budget or the retries ran out, or the service was unreachable.
+    GaveUp,
+    /// A local check failed; nothing was sent.
+    InvalidInput,
+    /// The person (or SIGINT) stopped the job; the run, if any, can be resumed.
+    Cancelled,
+}
+
+impl OutcomeKind {
+    /// The wire word, as in `--json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Success => "success",
+            OutcomeKind::Partial => "partial",
+            OutcomeKind::Failed => "failed",
+            OutcomeKind::Rejected => "rejected",
+            OutcomeKind::GaveUp => "gave_up",
+            OutcomeKind::InvalidInput => "invalid_input",
+            OutcomeKind::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The error of an outcome: from an envelope, a failed run, a local check or the network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomeError {
+    /// The code verbatim (documented or not). Local situations use their own words:
+    /// `NETWORK_ERROR`, `MAX_WAIT_EXCEEDED`, `BAD_RESPONSE`.
+    pub code: ErrorCode,
+    pub message: String,
+    /// The HTTP status of the response that carried the error (absent for failed runs,
+    /// local checks and network errors).
+    pub http_status: Option<u16>,
+    /// `error.requestId` when the server sent one: quote it to support.
+    pub request_id: Option<String>,
+    /// `error.details` (e.g. cost/available on INSUFFICIENT_CREDITS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Value>,
+}
+
+/// Local codes for endings the API has no code for.
+pub mod local_codes {
+    /// No response arrived (connection refused, timeout, dropped).
+    pub const NETWORK_ERROR: &str = "NETWORK_ERROR";
+    /// `--max-wait` ran out while the run was still going.
+    pub const MAX_WAIT_EXCEEDED: &str = "MAX_WAIT_EXCEEDED";
+    /// The server kept answering with bodies we could not read.
+    pub const BAD_RESPONSE: &str = "BAD_RESPONSE";
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    #[serde(rename = "outcome")]
+    pub kind: OutcomeKind,
+    pub run_id: Option<String>,
+    pub external_id: Option<String>,
+    /// The last poll body, exactly as received (parsed as JSON).
+    pub result: Option<Value>,
+    pub error: Option<OutcomeError>,
+}
+
+impl Outcome {
+    /// The process exit code for this outcome (DESIGN.md): 0 success/partial, 2 invalid
+    /// input, 3 refused, 4 run failed, 5 gave up, 1 anything else (cancelled).
+    pub fn exit_code(&self) -> Exit {
+        match self.kind {
+            OutcomeKind::Success | OutcomeKind::Partial => Exit::Success,
+            OutcomeKind::InvalidInput => Exit::InvalidInput,
+            OutcomeKind::Rejected => Exit::Refused,
+            OutcomeKind::Failed => Exit::RunFailed,
+            OutcomeKind::GaveUp => Exit::GaveUp,
+            OutcomeKind::Cancelled => Exit::Other,
+        }
+    }
+
+    /// The one JSON object `--json` prints.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// True when the job ended without a final answer for an existing run, so `resume`
+    /// can still finish it.
+    pub fn is_resumable(&self) -> bool {
+        self.run_id.is_some() && matches!(self.kind, OutcomeKind::Cancelled | OutcomeKind::GaveUp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape_follows_the_cli_contract() {
+        let o = Outcome {
+            kind: OutcomeKind::Rejected,
+            run_id: None,
+            external_id: Some("ss-1".into()),
+            result: None,
+            error: Some(OutcomeError {
+                code: ErrorCode::InsufficientCredits,
+                message: "Insufficient credits".into(),
+                http_status: Some(402),
+                request_id: Some("req_1_a".into()),
+                details: None,
+            }),
+        };
+        let v = o.to_json();
+        assert_eq!(v["outcome"], "rejected");
+        assert_eq!(v["runId"], Value::Null);
+        assert_eq!(v["externalId"], "ss-1");
+        assert_eq!(v["error"]["code"], "INSUFFICIENT_CREDITS");
+        assert_eq!(v["error"]["httpStatus"], 402);
+        assert_eq!(v["error"]["requestId"], "req_1_a");
+        assert_eq!(o.exit_code(), Exit::Refused);
+        let back: Outcome = serde_json::from_value(v).expect("round trip");
+        assert_eq!(back, o);
+    }
+
+    #[test]
+    fn exit_codes() {
+        let mk = |kind| Outcome {
+            kind,
+            run_id: None,
+            external_id: None,
+            result: None,
+            error: None,
+        };
+        let want = [
+            (OutcomeKind::Success, 0),
+            (OutcomeKind::Partial, 0),
+            (OutcomeKind::InvalidInput, 2),
+            (OutcomeKind::Rejected, 3),
+            (OutcomeKind::Failed, 4),
+            (OutcomeKind::GaveUp, 5),
+            (OutcomeKind::Cancelled, 1),
+        ];
+        for (kind, code) in want {
+            assert_eq!(mk(kind).exit_code() as u8, code, "{kind:?}");
+            assert_eq!(mk(kind).to_json()["outcome"], kind.as_str());
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The request log: one [`Exchange`] per HTTP exchange the engine makes, with the wait it
+//! chose afterwards and why. Support staff read it, bundle it and replay it; it never holds
+//! the API key (the key travels only in a header, which is not recorded).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::policy::{Step, WaitReason};
+use crate::api::client::Facts;
+use crate::api::codes::ErrorCode;
+use crate::api::error::ApiError;
+
+/// Bodies longer than this are cut (a full success body is a few KB).
+pub const BODY_CAP: usize = 64 * 1024;
+
+/// The wait the engine chose after an exchange.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChosenWait {
+    pub seconds: f64,
+    pub reason: WaitReason,
+}
+
+/// One HTTP exchange (or an attempt that never got a response).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    /// When the request started (UTC).
+    pub at: DateTime<Utc>,
+    pub step: Step,
+    pub method: String,
+    /// Path and query; no secrets.
+    pub path: String,
+    /// HTTP status, absent when no response arrived.
+    pub status: Option<u16>,
+    /// `error.code` of an envelope or a failed run.
+    pub code: Option<ErrorCode>,
+    /// `error.requestId` when sent.
+    pub request_id: Option<String>,
+    /// The run this exchange concerns, when known.
+    pub run_id: Option<String>,
+    /// 1 for the first try of this kind of request, counting up on consecutive failures.
+    pub attempt: u32,
+    /// The wait chosen after this exchange, if any.
+    pub wait: Option<ChosenWait>,
+    /// What the engine decided, in words ("poll again", "look up by externalId", ...).
+    pub decision: String,
+    pub latency_ms: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// The response body as received, cut at [`BODY_CAP`].
+    pub body: Option<String>,
+    #[serde(default)]
+    pub body_truncated: bool,
+    /// `Retry-After` in seconds.
+    pub retry_after: Option<u64>,
+    /// A network error in words, when no response arrived.
+    pub error: Option<String>,
+    /// The response came from the local simulator.
+    #[serde(default)]
+    pub simulated: bool,
+}
+
+/// Cuts `body` to at most `cap` bytes on a character boundary.
+pub fn cap_body(body: &str, cap: usize) -> (String, bool) {
+    if body.len() <= cap {
+        return (body.to_string(), false);
+    }
+    let mut end = cap;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    (body[..end].to_string(), true)
+}
+
+impl Exchange {
+    /// A log entry from the facts of an exchange; `wait` and `decision` are filled in once
+    /// the engine has decided.
+    pub fn from_facts(
+        step: Step,
+        facts: &Facts,
+        error: Option<&ApiError>,
+        run_id: Option<&str>,
+        attempt: u32,
+    ) -> Exchange {
+        let (body, body_truncated) = match &facts.body {
+            Some(b) => {
+                let (b, t) = cap_body(b, BODY_CAP);
+                (Some(b), t)
+            }
+            None => (None, false),
+        };
+        let code = match error {
+            Some(ApiError::Api { body, .. }) => Some(body.code.clone()),
+            _ => None,
+        };
+        Exchange {
+            at: facts.started,
+            step,
+            method: facts.method.to_string(),
+            path: facts.path.clone(),
+            status: facts.status,
+            code,
+            request_id: error.and_then(|e| e.request_id()).map(str::to_string),
+            run_id: run_id.map(str::to_string),
+            attempt,
+            wait: None,
+            decision: String::new(),
+            latency_ms: facts.latency.as_millis() as u64,
+            bytes_sent: facts.bytes_sent,
+            bytes_received: facts.bytes_received,
+            body,
+            body_truncated,
+            retry_after: facts.retry_after,
+            error: match error {
+                Some(e @ ApiError::Network { .. }) => Some(e.to_string()),
+                Some(e @ ApiError::BadBody { .. }) => Some(e.to_string()),
+                _ => None,
+            },
+            simulated: facts.simulated,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_capped_on_char_boundaries() {
+        let s = "é".repeat(10);
+        let (cut, t) = cap_body(&s, 5);
+        assert!(t);
+        assert_eq!(cut, "éé");
+        let (same, t) = cap_body("short", 100);
+        assert!(!t);
+        assert_eq!(same, "short");
+    }
+}
