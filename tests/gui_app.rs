@@ -38,7 +38,10 @@ fn import_submit_and_read_the_cefr_level() {
     let mut gui = start(SimConfig::fast());
     import_fixture(&mut gui);
     let h = &mut gui.harness;
-    assert!(shows(h, "Estimated cost: 4 credits"), "200 s costs 4 started minutes");
+    assert!(
+        shows(h, "Estimated cost: 4 credits"),
+        "200 s costs 4 started minutes"
+    );
     click(h, "Submit for scoring");
     assert_eq!(h.state().state.screen, Screen::Progress);
     step_until(h, "the result", |h| shows(h, "Overall level "));
@@ -81,7 +84,9 @@ repeat = 2
     step_until(h, "the warm-up countdown", |h| {
         shows(h, "Service warming up — retrying in")
     });
-    step_until(h, "the result after warm-up", |h| shows(h, "Overall level "));
+    step_until(h, "the result after warm-up", |h| {
+        shows(h, "Overall level ")
+    });
     assert!(h.state().dialog.is_none(), "warm-up retries by itself");
 }
 
@@ -132,7 +137,12 @@ code = "SCORING_FAILED"
         .filter(|r| r.method == "POST")
         .collect();
     assert_eq!(submits.len(), 2, "one fresh submission");
-    let result_id = h.state().result.as_ref().map(|r| r.id.clone()).expect("result");
+    let result_id = h
+        .state()
+        .result
+        .as_ref()
+        .map(|r| r.id.clone())
+        .expect("result");
     assert_ne!(result_id, failed_run, "the failed run id is never reused");
 }
 
@@ -151,7 +161,9 @@ code = "TRANSCRIPTION_LOW_CONFIDENCE"
     let h = &mut gui.harness;
     click(h, "Choose language");
     assert!(h.state().language_picker_open);
-    step_until(h, "the language picker", |h| shows(h, "Choose the language spoken"));
+    step_until(h, "the language picker", |h| {
+        shows(h, "Choose the language spoken")
+    });
     h.get_by_label("Choose the language spoken");
     let search = h.get_by_label("Search languages");
     search.focus();
@@ -254,9 +266,11 @@ fn a_run_completes_while_the_window_is_hidden() {
         let done = history
             .list()
             .map(|(records, _)| {
-                records
-                    .iter()
-                    .any(|r| r.outcome.as_ref().is_some_and(|o| o.kind.as_str() == "success"))
+                records.iter().any(|r| {
+                    r.outcome
+                        .as_ref()
+                        .is_some_and(|o| o.kind.as_str() == "success")
+                })
             })
             .unwrap_or(false);
         if done {

@@ -11,9 +11,7 @@ use crate::api::model::PollResponse;
 use crate::engine::job::DEFAULT_MAX_WAIT;
 use crate::engine::{EventSink, JobEvent, JobSpec, Outcome, OutcomeError, OutcomeKind};
 use crate::guidance::{self, Action};
-use crate::ui::app::{
-    ActiveJob, App, AppEvent, Command, Connection, Screen, Take, TakeSource,
-};
+use crate::ui::app::{ActiveJob, App, AppEvent, Command, Connection, Screen, Take, TakeSource};
 use crate::ui::dialogs::ErrorDialog;
 use crate::ui::progress::RunView;
 
@@ -140,7 +138,9 @@ impl App {
         };
         let Ok(client) = self.client() else { return };
         for record in records {
-            let Some(run_id) = record.run_id.clone() else { continue };
+            let Some(run_id) = record.run_id.clone() else {
+                continue;
+            };
             // A run id only means something to the service that issued it.
             if !record.is_unfinished()
                 || record.base_url.as_deref() != Some(self.connection.base_url.as_str())
@@ -452,9 +452,9 @@ impl App {
             },
             Command::PickFile => {
                 let sender = self.sender.clone();
-                self.config
-                    .file_picker
-                    .pick_audio(Box::new(move |picked| sender.send(AppEvent::Picked(picked))));
+                self.config.file_picker.pick_audio(Box::new(move |picked| {
+                    sender.send(AppEvent::Picked(picked))
+                }));
             }
             Command::ImportPath(path) => self.import(path),
             Command::DiscardTake => {
@@ -548,7 +548,9 @@ impl App {
                 return;
             }
         };
-        let Some(file) = record.file.clone() else { return };
+        let Some(file) = record.file.clone() else {
+            return;
+        };
         // Only files this app made: an imported original belongs to the person.
         if !crate::ui::history::is_own_recording(&file, &self.paths) {
             self.toast(
@@ -578,12 +580,18 @@ mod tests {
     #[test]
     fn every_action_has_a_working_command() {
         let cases = [
-            (Action::TopUpCredits, Some(Command::OpenUrl(ACCOUNT_URL.into()))),
+            (
+                Action::TopUpCredits,
+                Some(Command::OpenUrl(ACCOUNT_URL.into())),
+            ),
             (Action::CheckKey, Some(Command::FocusKeySettings)),
             (Action::RotateKey, Some(Command::FocusKeySettings)),
             (Action::WaitForWarmUp, Some(Command::Submit)),
             (Action::SubmitAgain, Some(Command::Submit)),
-            (Action::FixRecording { what: "x" }, Some(Command::Navigate(Screen::Record))),
+            (
+                Action::FixRecording { what: "x" },
+                Some(Command::Navigate(Screen::Record)),
+            ),
             (Action::RecordAgain, Some(Command::Navigate(Screen::Record))),
             (Action::ChooseLanguage, Some(Command::OpenLanguagePicker)),
             (

@@ -143,7 +143,11 @@ pub fn language_picker_ui(
 ) {
     let modal = Modal::new(Id::unique("language_picker")).show(ctx, |ui| {
         ui.set_width(360.0);
-        ui.label(RichText::new("Choose the language spoken").heading().strong());
+        ui.label(
+            RichText::new("Choose the language spoken")
+                .heading()
+                .strong(),
+        );
         let name = crate::languages::language_name(current).unwrap_or("unknown");
         ui.label(format!("Now: {name} ({current})"));
         ui.add_space(6.0);

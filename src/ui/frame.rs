@@ -36,7 +36,12 @@ pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     if let Some(dialog) = &app.dialog {
         dialogs::error_dialog_ui(&ctx, dialog, cmds);
     } else if app.language_picker_open {
-        dialogs::language_picker_ui(&ctx, &mut app.language_filter, &app.settings.default_language, cmds);
+        dialogs::language_picker_ui(
+            &ctx,
+            &mut app.language_filter,
+            &app.settings.default_language,
+            cmds,
+        );
     }
 }
 

@@ -75,7 +75,7 @@ pub fn history_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
         app.history_dirty = false;
         match app.history.list() {
             Ok((mut rows, _unreadable)) => {
-                rows.sort_by(|a, b| b.created.cmp(&a.created));
+                rows.sort_by_key(|r| std::cmp::Reverse(r.created));
                 app.history_rows = rows;
             }
             Err(e) => app.toast(format!("History could not be read: {e}"), true),

@@ -189,9 +189,7 @@ impl RunView {
         match &self.stage {
             Stage::Preparing => "Checking the recording".to_string(),
             Stage::Uploading { sent, total } => format!("Uploading {} %", percent(*sent, *total)),
-            Stage::Queued {
-                position: Some(p),
-            } => format!("Queued — #{p} in line"),
+            Stage::Queued { position: Some(p) } => format!("Queued — #{p} in line"),
             Stage::Queued { position: None } => "Queued".to_string(),
             Stage::Processing => "Scoring the recording".to_string(),
             Stage::CheckingLostSubmit => "Checking whether the upload arrived".to_string(),
@@ -202,11 +200,9 @@ impl RunView {
 
 /// `sent / total` as a whole percent (0 when the total is unknown).
 pub fn percent(sent: u64, total: u64) -> u64 {
-    if total == 0 {
-        0
-    } else {
-        (sent.min(total) * 100) / total
-    }
+    (sent.min(total).saturating_mul(100))
+        .checked_div(total)
+        .unwrap_or(0)
 }
 
 /// Draws the progress of the current run.
@@ -233,15 +229,11 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             } else {
                 *sent as f32 / *total as f32
             };
-            ui.add(
-                egui::ProgressBar::new(f)
-                    .desired_width(420.0)
-                    .text(format!(
-                        "{:.1} of {:.1} MB",
-                        *sent as f64 / 1e6,
-                        *total as f64 / 1e6
-                    )),
-            );
+            ui.add(egui::ProgressBar::new(f).desired_width(420.0).text(format!(
+                "{:.1} of {:.1} MB",
+                *sent as f64 / 1e6,
+                *total as f64 / 1e6
+            )));
         }
         Stage::Queued { .. } => {
             ui.label("The service is busy; your recording waits for a free slot.");
@@ -362,7 +354,10 @@ mod tests {
     fn warm_up_wait_reads_as_a_countdown() {
         let now = SystemTime::now();
         let mut v = RunView::new("take.wav".into());
-        v.apply(&JobEvent::Uploading { sent: 50, total: 200 });
+        v.apply(&JobEvent::Uploading {
+            sent: 50,
+            total: 200,
+        });
         assert_eq!(v.headline(now), "Uploading 25 %");
         v.apply(&JobEvent::Waiting {
             reason: WaitReason::WarmingUp,
@@ -370,10 +365,7 @@ mod tests {
             seconds: 37.0,
             until: now + Duration::from_millis(36_200),
         });
-        assert_eq!(
-            v.headline(now),
-            "Service warming up — retrying in 37 s"
-        );
+        assert_eq!(v.headline(now), "Service warming up — retrying in 37 s");
         v.apply(&JobEvent::Retrying { attempt: 2 });
         assert!(v.wait.is_none());
     }

@@ -133,7 +133,11 @@ fn recorder_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             };
             ui.label(status);
             if let Some(s) = &snapshot {
-                ui.label(RichText::new(format_clock(s.elapsed)).size(22.0).monospace());
+                ui.label(
+                    RichText::new(format_clock(s.elapsed))
+                        .size(22.0)
+                        .monospace(),
+                );
             }
         });
     });
@@ -167,8 +171,10 @@ fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot) {
         );
     } else if s.meter.clipped {
         ui.label(
-            RichText::new("Too loud: the input clipped. Move back a little or lower the input gain.")
-                .color(ui.visuals().warn_fg_color),
+            RichText::new(
+                "Too loud: the input clipped. Move back a little or lower the input gain.",
+            )
+            .color(ui.visuals().warn_fg_color),
         );
     }
     ui.add_space(4.0);
@@ -228,7 +234,10 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             } else if ui.add_enabled(!busy, egui::Button::new("Play")).clicked() {
                 cmds.push(Command::PlayTake);
             }
-            if ui.add_enabled(!busy, egui::Button::new("Discard")).clicked() {
+            if ui
+                .add_enabled(!busy, egui::Button::new("Discard"))
+                .clicked()
+            {
                 cmds.push(Command::DiscardTake);
             }
         });
@@ -238,7 +247,8 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
                 format_clock(player.position()),
                 format_clock(player.duration())
             ));
-            ui.ctx().request_repaint_after(std::time::Duration::from_millis(250));
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(250));
         }
     });
 }

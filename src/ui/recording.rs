@@ -127,9 +127,9 @@ impl App {
     /// Called every frame while recording: a recording that ended by itself (45-minute limit,
     /// device gone, disk full) is closed and kept.
     pub(crate) fn watch_recorder(&mut self) {
-        let ended = self.recorder_snapshot().is_some_and(|s| {
-            matches!(s.state, RecorderState::Finished(_) | RecorderState::Failed)
-        });
+        let ended = self
+            .recorder_snapshot()
+            .is_some_and(|s| matches!(s.state, RecorderState::Finished(_) | RecorderState::Failed));
         if ended {
             let why = self
                 .recorder_snapshot()
@@ -138,12 +138,7 @@ impl App {
             self.toast(why, true);
             self.stop_recording();
         }
-        if self
-            .audio
-            .player
-            .as_ref()
-            .is_some_and(|p| p.is_finished())
-        {
+        if self.audio.player.as_ref().is_some_and(|p| p.is_finished()) {
             self.audio.player = None;
         }
     }
@@ -182,7 +177,9 @@ impl App {
                 self.toast(format!("The recording could not be finished: {e}"), true);
             }
             AudioEvent::Playing(Ok(player)) => self.audio.player = Some(player),
-            AudioEvent::Playing(Err(e)) => self.toast(format!("Could not play the take: {e}"), true),
+            AudioEvent::Playing(Err(e)) => {
+                self.toast(format!("Could not play the take: {e}"), true)
+            }
             AudioEvent::Devices(result) => {
                 self.audio.listing = false;
                 self.audio.devices = Some(result);

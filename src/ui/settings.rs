@@ -26,9 +26,7 @@ pub fn settings_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             defaults_ui(ui, app, cmds);
             ui.add_space(12.0);
             ui.label(RichText::new("Appearance").strong());
-            ui.label(
-                RichText::new("Light or dark follows your system setting.").weak(),
-            );
+            ui.label(RichText::new("Light or dark follows your system setting.").weak());
         });
 }
 
@@ -39,7 +37,9 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             ui.label(format!("Saved key: {}", key.masked()));
         }
         _ => {
-            ui.label("No key saved: the app runs on the built-in simulator (results are not real).");
+            ui.label(
+                "No key saved: the app runs on the built-in simulator (results are not real).",
+            );
         }
     }
     ui.horizontal(|ui| {
@@ -59,7 +59,10 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     });
     ui.horizontal(|ui| {
         let typed = !app.form.key_input.trim().is_empty();
-        if ui.add_enabled(typed, egui::Button::new("Save key")).clicked() {
+        if ui
+            .add_enabled(typed, egui::Button::new("Save key"))
+            .clicked()
+        {
             cmds.push(Command::SaveKey);
         }
         if ui
@@ -73,7 +76,9 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             cmds.push(Command::ForgetKey);
         }
         if ui.button("Open the ZenHire dashboard").clicked() {
-            cmds.push(Command::OpenUrl(crate::ui::commands::ACCOUNT_URL.to_string()));
+            cmds.push(Command::OpenUrl(
+                crate::ui::commands::ACCOUNT_URL.to_string(),
+            ));
         }
     });
     if app.form.key_testing {

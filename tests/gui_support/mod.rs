@@ -75,7 +75,11 @@ pub fn start_with(setup: Setup) -> Gui {
 }
 
 /// Steps frames until `done` holds, failing with the screen's labels after `PATIENCE`.
-pub fn step_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&Harness<'static, App>) -> bool) {
+pub fn step_until(
+    h: &mut Harness<'static, App>,
+    what: &str,
+    done: impl Fn(&Harness<'static, App>) -> bool,
+) {
     let start = Instant::now();
     loop {
         h.step();
@@ -83,7 +87,10 @@ pub fn step_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&Harn
             return;
         }
         if start.elapsed() > PATIENCE {
-            panic!("timed out waiting for {what}; on screen:\n{}", labels(h).join("\n"));
+            panic!(
+                "timed out waiting for {what}; on screen:\n{}",
+                labels(h).join("\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(40));
     }
@@ -113,7 +120,8 @@ pub fn import_fixture(gui: &mut Gui) {
     step_until(h, "the record screen", |h| shows(h, "Import a file"));
     click(h, "Import a file…");
     step_until(h, "the imported take", |h| {
-        h.query_by_role_and_label(Role::Button, "Submit for scoring").is_some()
+        h.query_by_role_and_label(Role::Button, "Submit for scoring")
+            .is_some()
     });
 }
 
