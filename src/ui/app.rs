@@ -208,8 +208,12 @@ pub enum TakeSource {
 /// The recording that will be submitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Take {
-    /// The audio file on disk.
+    /// The file that will be uploaded (the original, or its converted copy).
     pub path: PathBuf,
+    /// The file the person recorded or picked.
+    pub original: PathBuf,
+    /// True when `path` is a converted copy of `original` (not accepted as is, or over 25 MB).
+    pub converted: bool,
     /// Length as read from the file.
     pub duration: Duration,
     /// Container/codec as sniffed.
@@ -226,12 +230,12 @@ impl Take {
         estimated_credits(self.duration)
     }
 
-    /// The file name for headings.
+    /// The file name for headings (of the original).
     pub fn file_name(&self) -> String {
-        self.path
+        self.original
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.path.display().to_string())
+            .unwrap_or_else(|| self.original.display().to_string())
     }
 }
 

@@ -270,9 +270,18 @@ impl App {
             AppEvent::Picked(Some(path)) => self.import(path),
             AppEvent::Probed(Ok(take)) => {
                 self.importing = false;
+                let verb = match take.source {
+                    TakeSource::Imported => "Imported",
+                    TakeSource::Recorded => "Recorded",
+                };
+                let converted = if take.converted {
+                    format!(", converted to {} for upload", take.format.label())
+                } else {
+                    String::new()
+                };
                 self.toast(
                     format!(
-                        "Imported {} ({})",
+                        "{verb} {} ({}{converted})",
                         take.file_name(),
                         crate::ui::widgets::format_clock(take.duration)
                     ),
@@ -326,20 +335,28 @@ impl App {
         }
     }
 
-    /// Reads the file's format and length off the UI thread, then makes it the take.
+    /// Reads the file's format and length off the UI thread and, when the API would not take
+    /// it as it is (format, or over 25 MB), converts it (`audio::prepare`); then makes it the take.
     pub(crate) fn import(&mut self, path: PathBuf) {
+        self.prepare_take(path, TakeSource::Imported);
+    }
+
+    pub(crate) fn prepare_take(&mut self, path: PathBuf, source: TakeSource) {
         self.importing = true;
         let sender = self.sender.clone();
+        let work_dir = self.paths.data_dir.join("prepared");
         self.rt.spawn_blocking(move || {
-            let result = crate::audio::probe::probe_file(&path)
-                .map(|info| Take {
-                    path: path.clone(),
-                    duration: info.duration,
-                    format: info.format,
-                    size_bytes: info.size_bytes,
-                    source: TakeSource::Imported,
+            let result = crate::audio::prepare::for_upload(&path, &work_dir)
+                .map(|p| Take {
+                    path: p.path,
+                    original: path.clone(),
+                    converted: p.converted,
+                    duration: p.duration,
+                    format: p.format,
+                    size_bytes: p.size_bytes,
+                    source,
                 })
-                .map_err(|e| format!("Could not import {}: {e}", path.display()));
+                .map_err(|e| format!("Could not use {}: {e}", path.display()));
             sender.send(AppEvent::Probed(result));
         });
     }

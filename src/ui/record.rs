@@ -183,7 +183,9 @@ fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot) {
 
 fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let Some(take) = &app.take else {
-        if !app.is_recording() {
+        if app.importing {
+            ui.label(RichText::new("Preparing the recording…").weak());
+        } else if !app.is_recording() {
             ui.label(RichText::new("No recording yet.").weak());
         }
         return;
@@ -195,8 +197,13 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             TakeSource::Imported => "imported",
         };
         ui.label(RichText::new(take.file_name()).strong());
+        let converted = if take.converted {
+            " (converted for upload)"
+        } else {
+            ""
+        };
         ui.label(format!(
-            "{} · {} · {:.1} MB · {source}",
+            "{} · {}{converted} · {:.1} MB · {source}",
             format_clock(take.duration),
             take.format.label(),
             take.size_bytes as f64 / 1_000_000.0

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::audio::devices::DeviceInfo;
 use crate::audio::playback::Player;
 use crate::audio::{Recorder, RecorderConfig, RecorderSnapshot, RecorderState};
-use crate::ui::app::{App, AppEvent, Take, TakeSource};
+use crate::ui::app::{App, AppEvent, TakeSource};
 
 /// How often the record screen repaints while recording (the meter needs no more).
 pub const METER_REPAINT: Duration = Duration::from_millis(66);
@@ -164,13 +164,8 @@ impl App {
                         true,
                     );
                 }
-                self.take = Some(Take {
-                    path: take.path,
-                    duration: take.duration,
-                    format: take.format,
-                    size_bytes: take.size_bytes,
-                    source: TakeSource::Recorded,
-                });
+                // Long takes are over 25 MB as WAV: prepare encodes them for upload.
+                self.prepare_take(take.path, TakeSource::Recorded);
             }
             AudioEvent::Stopped(Err(e)) => {
                 self.audio.stopping = false;

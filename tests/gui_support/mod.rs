@@ -99,7 +99,10 @@ pub fn step_until(
 /// Every label on screen (for failure messages).
 pub fn labels(h: &Harness<'static, App>) -> Vec<String> {
     h.query_all_by(|_| true)
-        .filter_map(|n| n.accesskit_node().label())
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
         .collect()
 }
 
@@ -133,4 +136,72 @@ pub fn import_and_submit(gui: &mut Gui) {
         !h.state().is_submitting()
     });
     gui.harness.step();
+}
+
+/// A started simulator the test owns (it outlives app instances, like a real service).
+pub struct OwnSim {
+    pub rt: tokio::runtime::Runtime,
+    pub sim: speech_scorer::simulator::SimHandle,
+}
+
+/// Starts a simulator on the test's own runtime.
+pub fn own_sim(cfg: SimConfig) -> OwnSim {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sim = rt
+        .block_on(speech_scorer::simulator::Simulator::start(cfg))
+        .expect("simulator starts");
+    OwnSim { rt, sim }
+}
+
+/// A `prepare` step for [`Setup`]: the app starts with `key` saved and `base_url` in the
+/// settings (real-key mode, pointed at a simulator the test owns).
+pub fn with_key(base_url: String, key: String) -> Box<dyn FnOnce(&AppConfig)> {
+    Box::new(move |config| {
+        let secrets = config.secrets.as_ref().expect("test secret store");
+        secrets
+            .set(&speech_scorer::api::client::ApiKey::new(key).expect("key"))
+            .expect("save key");
+        let paths = config.paths.as_ref().expect("test paths");
+        let settings = speech_scorer::store::Settings {
+            base_url: Some(base_url),
+            ..Default::default()
+        };
+        settings.save(paths).expect("save settings");
+    })
+}
+
+/// Builds the app on a given home (to start it twice on the same history).
+pub fn start_in(
+    home: &std::path::Path,
+    prepare: Box<dyn FnOnce(&AppConfig)>,
+    pick: Option<PathBuf>,
+) -> Harness<'static, App> {
+    let (config, _browser) = AppConfig::for_test(home, SimConfig::fast(), pick);
+    prepare(&config);
+    Harness::builder()
+        .with_size(egui::vec2(900.0, 760.0))
+        .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"))
+}
+
+/// A speech-like WAV fixture of `secs` in a temp dir.
+pub fn fixture(secs: f64) -> (tempfile::TempDir, PathBuf) {
+    common::speech_fixture(secs)
+}
+
+/// A file dropped on the window.
+#[derive(Debug)]
+pub struct Dropped(pub PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
 }
