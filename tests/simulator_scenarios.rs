@@ -289,7 +289,7 @@ on = "credits"
 respond = "raw"
 status = 418
 body = "exactly these bytes"
-headers = { x-recorded = "yes" }
+headers = { x-recorded = "yes", content-length = "99" }
 "#;
     let sim =
         start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
@@ -413,4 +413,25 @@ code = "POLL_RATE_LIMITED"
         envelope(&body, "POLL_RATE_LIMITED", true)["retryAfterSeconds"],
         1
     );
+}
+
+#[tokio::test]
+async fn a_submit_dropped_mid_upload_fails_fast_and_creates_nothing() {
+    let toml = "[[step]]\non = \"submit\"\nrespond = \"drop\"\n";
+    let sim =
+        start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
+    let t = Instant::now();
+    let result = client()
+        .post(format!("{}/api/v1/speech/analyze", sim.base_url()))
+        .header("X-API-Key", sim.api_key())
+        .multipart(form(Some(speech_wav(181.0)), &[]))
+        .send()
+        .await;
+    assert!(result.is_err(), "no reply");
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(sim.run_count(), 0);
+    assert_eq!(sim.credits_held(), 0);
+    // The next submit is answered by the rules.
+    let resp = submit(&sim, Some(sim.api_key()), Some(speech_wav(181.0)), &[]).await;
+    assert_eq!(resp.status().as_u16(), 202);
 }
