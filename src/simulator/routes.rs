@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{
     ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State,
 };
@@ -12,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 
 use super::config::KeyConfig;
@@ -31,6 +33,8 @@ type Conn = ConnectInfo<ConnTag>;
 
 /// The request bodies the simulator reads at most; larger uploads get FILE_TOO_LARGE.
 const BODY_LIMIT: usize = 40 * 1024 * 1024;
+/// Beyond this, an upload is not even drained: the connection is closed.
+const DRAIN_LIMIT: usize = 512 * 1024 * 1024;
 
 /// How many exchanges the request log keeps.
 const MAX_RECORDED: usize = 100_000;
@@ -45,7 +49,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/health", get(health))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // The submit handler enforces its own limit while reading.
+        .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(shared.clone(), record))
         .with_state(shared)
 }
@@ -213,15 +218,57 @@ async fn read_form(req: Request) -> SubmitForm {
 }
 
 async fn submit(State(sim): Sim, ConnectInfo(conn): Conn, req: Request) -> Response {
-    let normal = match scripted(&sim, Endpoint::Submit, &conn).await {
-        Ok(step) => step,
-        Err(reply) => return reply,
-    };
-    let resp = submit_by_rules(&sim, &conn, req).await;
-    note_normal(resp, normal.as_ref())
+    let step = take_reply_step(&sim, Endpoint::Submit);
+    if let Some(s) = step.as_ref().filter(|s| s.respond == Respond::Drop) {
+        // Mid-upload, like a connection that really broke.
+        return scripted_reply(s, &conn, sim.cfg.retry_after_secs).await;
+    }
+    // Read the whole upload before answering anything, even a 401: a server that replies
+    // while the client is still sending can reset the connection and lose its own reply.
+    let (parts, body) = req.into_parts();
+    let (bytes, oversized) = read_body(body).await;
+    let req = Request::from_parts(parts, Body::from(bytes));
+    match step {
+        Some(s) if s.respond == Respond::Normal => {
+            faults::delay(&s).await;
+            let resp = submit_by_rules(&sim, &conn, req, oversized).await;
+            note_normal(resp, Some(&s))
+        }
+        Some(s) => scripted_reply(&s, &conn, sim.cfg.retry_after_secs).await,
+        None => submit_by_rules(&sim, &conn, req, oversized).await,
+    }
 }
 
-async fn submit_by_rules(sim: &Arc<Shared>, conn: &ConnTag, req: Request) -> Response {
+/// Reads up to `BODY_LIMIT` bytes and discards the rest (up to `DRAIN_LIMIT`); says whether
+/// the body was larger than what was kept.
+async fn read_body(body: Body) -> (Bytes, bool) {
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            break;
+        };
+        seen += chunk.len();
+        if seen <= BODY_LIMIT {
+            kept.extend_from_slice(&chunk);
+        } else if seen > DRAIN_LIMIT {
+            break;
+        }
+    }
+    let oversized = seen > BODY_LIMIT;
+    if oversized {
+        kept.clear();
+    }
+    (Bytes::from(kept), oversized)
+}
+
+async fn submit_by_rules(
+    sim: &Arc<Shared>,
+    conn: &ConnTag,
+    req: Request,
+    oversized: bool,
+) -> Response {
     let key = match authenticate(sim, req.headers(), conn, true) {
         Ok(k) => k.clone(),
         Err(e) => return e.into_response(),
@@ -232,7 +279,11 @@ async fn submit_by_rules(sim: &Arc<Shared>, conn: &ConnTag, req: Request) -> Res
             .retry_after(secs)
             .into_response();
     }
-    let form = read_form(req).await;
+    let mut form = read_form(req).await;
+    if oversized {
+        form.oversized = true;
+        form.audio = None;
+    }
     let checked = tokio::task::spawn_blocking(move || validation::validate(form)).await;
     let submission = match checked {
         Ok(Ok(s)) => s,
