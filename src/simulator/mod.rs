@@ -65,10 +65,12 @@ pub struct Simulator;
 
 impl Simulator {
     /// Binds `cfg.bind` and serves until the handle is shut down or dropped.
-    pub async fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
+    pub async fn start(mut cfg: SimConfig) -> Result<SimHandle, SimError> {
         if cfg.keys.is_empty() {
             return Err(SimError::NoKeys);
         }
+        // With no slot at all, queued runs would never start.
+        cfg.concurrency = cfg.concurrency.max(1);
         let bind = cfg.bind;
         let listener = tokio::net::TcpListener::bind(bind)
             .await
