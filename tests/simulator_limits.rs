@@ -161,3 +161,29 @@ async fn warm_up_answers_submit_with_503_then_lets_it_through() {
     let resp = submit(&sim, Some(sim.api_key()), Some(audio), &[]).await;
     assert_eq!(resp.status().as_u16(), 202);
 }
+
+#[tokio::test]
+async fn parallel_submits_fill_the_slots_then_queue_in_distinct_positions() {
+    let sim = start(SimConfig {
+        concurrency: 2,
+        processing_time: Duration::from_secs(30),
+        ..SimConfig::fast()
+    })
+    .await;
+    let audio = speech_wav(181.0);
+    let sends = (0..5).map(|_| submit(&sim, Some(sim.api_key()), Some(audio.clone()), &[]));
+    let mut processing = 0;
+    let mut positions = Vec::new();
+    for resp in futures_util::future::join_all(sends).await {
+        let (status, body) = json(resp).await;
+        assert_eq!(status, 202);
+        match body["status"].as_str() {
+            Some("processing") => processing += 1,
+            Some("queued") => positions.push(body["queuePosition"].as_u64().expect("position")),
+            other => panic!("unexpected status {other:?}"),
+        }
+    }
+    positions.sort_unstable();
+    assert_eq!(processing, 2);
+    assert_eq!(positions, [1, 2, 3]);
+}
