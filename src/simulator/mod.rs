@@ -15,15 +15,19 @@
 //! # Ok(()) }
 //! ```
 
+mod auth;
 mod config;
 mod faults;
 mod ledger;
+mod listing;
 mod net;
+mod poll;
 mod routes;
 mod runs;
 mod scenario;
 mod scoring;
 mod state;
+mod submit;
 mod validation;
 mod wire;
 
