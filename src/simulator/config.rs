@@ -16,7 +16,7 @@ pub const DEFAULT_DEMO_KEY: &str = "zh_api_simulator_demo_key";
 pub const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 
 /// One API key the simulator knows, and what is wrong with it (if anything).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KeyConfig {
     /// The secret sent in `X-API-Key` or `Authorization: Bearer`.
     pub key: String,
@@ -32,6 +32,25 @@ pub struct KeyConfig {
     pub allowed_ips: Vec<IpAddr>,
     /// Per-key submit rate limit; `None` uses `SimConfig::rate_per_minute`.
     pub rate_per_minute: Option<u32>,
+}
+
+/// Shows the key as `zh_…1234`: a `--api-key` may be a real one, and configs get logged.
+impl std::fmt::Debug for KeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tail: String = {
+            let chars: Vec<char> = self.key.chars().collect();
+            chars[chars.len().saturating_sub(4)..].iter().collect()
+        };
+        f.debug_struct("KeyConfig")
+            .field("key", &format_args!("zh_…{tail}"))
+            .field("expired", &self.expired)
+            .field("inactive", &self.inactive)
+            .field("multilingual", &self.multilingual)
+            .field("speech_permission", &self.speech_permission)
+            .field("allowed_ips", &self.allowed_ips)
+            .field("rate_per_minute", &self.rate_per_minute)
+            .finish()
+    }
 }
 
 impl KeyConfig {
@@ -117,5 +136,18 @@ impl SimConfig {
         scenario.config.apply(&mut self);
         self.scenario = Some(scenario);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_whole_key() {
+        let cfg = SimConfig::fast().with_key("zh_api_secret_value_9876");
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("secret_value"), "{shown}");
+        assert!(shown.contains("zh_…9876"), "{shown}");
     }
 }
