@@ -1,7 +1,7 @@
 //! How a simulator instance behaves: keys, credits, limits, timings and an optional scenario.
 //!
 //! `SimConfig::default()` follows the documented service defaults (10 s poll gate, 8
-//! concurrent runs, 500 requests a minute) with processing shortened to ~15 s;
+//! concurrent runs, 500 requests a minute) with processing shortened to 15–20 s;
 //! `SimConfig::fast()` shrinks every wait to about a second for tests.
 
 use std::net::{IpAddr, SocketAddr};
@@ -81,7 +81,8 @@ pub struct SimConfig {
     pub poll_min_interval: Duration,
     /// `pollIntervalSeconds` and `Retry-After` sent on non-terminal responses.
     pub poll_interval_hint_secs: u64,
-    /// How long a run stays `processing` once it has a slot.
+    /// How long a run stays `processing` once it has a slot, for the shortest audio; the
+    /// longest (45 min) takes a third longer, like a real pipeline that scales with length.
     pub processing_time: Duration,
     /// Runs processed at once per client; later submits are `queued` (FIFO).
     pub concurrency: usize,
@@ -114,6 +115,12 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
+    /// Processing time for a run with `audio` of this length (see `processing_time`).
+    pub fn processing_for(&self, audio: Duration) -> Duration {
+        let share = (audio.as_secs_f64() / (45.0 * 60.0)).clamp(0.0, 1.0);
+        self.processing_time + self.processing_time.mul_f64(share / 3.0)
+    }
+
     /// For tests: a 1 s poll gate and 1 s hints, about a second of processing.
     pub fn fast() -> Self {
         Self {
@@ -142,6 +149,24 @@ impl SimConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processing_takes_15_to_20_seconds_by_default() {
+        let cfg = SimConfig::default();
+        assert_eq!(
+            cfg.processing_for(Duration::from_secs(0)),
+            Duration::from_secs(15)
+        );
+        assert_eq!(
+            cfg.processing_for(Duration::from_secs(45 * 60)),
+            Duration::from_secs(20)
+        );
+        let mid = cfg.processing_for(Duration::from_secs(10 * 60));
+        assert!(
+            mid > Duration::from_secs(15) && mid < Duration::from_secs(17),
+            "{mid:?}"
+        );
+    }
 
     #[test]
     fn debug_output_never_shows_the_whole_key() {
