@@ -143,11 +143,13 @@ async fn unknown_ids_and_other_keys_runs_are_404() {
 
 #[tokio::test]
 async fn warm_up_answers_submit_with_503_then_lets_it_through() {
+    let warmup = Duration::from_secs(3);
     let sim = start(SimConfig {
-        warmup: Some(Duration::from_millis(1500)),
+        warmup: Some(warmup),
         ..SimConfig::fast()
     })
     .await;
+    let started = std::time::Instant::now();
     let audio = speech_wav(181.0);
     let resp = submit(&sim, Some(sim.api_key()), Some(audio.clone()), &[]).await;
     let wait = retry_after(&resp);
@@ -157,9 +159,22 @@ async fn warm_up_answers_submit_with_503_then_lets_it_through() {
     assert_eq!(e["retryAfterSeconds"], wait);
     // Only submit warms up: other endpoints answer normally.
     assert_eq!(get(&sim, "/api/v1/credits").await.status().as_u16(), 200);
-    tokio::time::sleep(Duration::from_secs(wait.max(2))).await;
-    let resp = submit(&sim, Some(sim.api_key()), Some(audio), &[]).await;
-    assert_eq!(resp.status().as_u16(), 202);
+    // Honour Retry-After until the window is over; then the submit is accepted.
+    let mut wait = wait;
+    let accepted = loop {
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+        let resp = submit(&sim, Some(sim.api_key()), Some(audio.clone()), &[]).await;
+        match resp.status().as_u16() {
+            202 => break started.elapsed(),
+            503 => wait = retry_after(&resp),
+            other => panic!("unexpected {other}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "warm-up never ended"
+        );
+    };
+    assert!(accepted >= warmup, "{accepted:?}");
 }
 
 #[tokio::test]
