@@ -83,8 +83,11 @@ async fn simulate_prints_url_and_key_and_stops_on_ctrl_c() {
     // SAFETY: sending a signal to our own child process.
     let rc = unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     assert_eq!(rc, 0);
-    let status = child.wait().expect("wait");
-    assert!(status.success(), "{status:?}");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{:?}", out.status);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stopped after 2 requests"), "{err}");
+    assert!(err.contains("2 scripted responses were not used"), "{err}");
 }
 
 #[test]

@@ -190,8 +190,12 @@ pub fn simulate(args: SimulateArgs) -> ExitCode {
             }
         }
         let answered = sim.requests().len();
+        let left = sim.scenario_steps_left();
         sim.shutdown().await;
         eprintln!("simulator stopped after {answered} requests");
+        if scenario.is_some() && left > 0 {
+            eprintln!("{left} scripted responses were not used (the client stopped before them)");
+        }
         Exit::Success.into()
     })
 }
