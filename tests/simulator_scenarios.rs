@@ -515,3 +515,19 @@ async fn every_documented_code_can_be_injected_where_the_api_produces_it() {
     }
     assert_eq!(sim.scenario_steps_left(), 0);
 }
+
+#[tokio::test]
+async fn a_running_simulator_can_switch_scripts() {
+    let sim = start(SimConfig::fast()).await;
+    assert_eq!(get(&sim, "/api/v1/credits").await.status().as_u16(), 200);
+    let script = Scenario::from_toml_str(
+        "[[step]]\non = \"credits\"\nrespond = \"error\"\ncode = \"CLIENT_INACTIVE\"\n",
+    )
+    .expect("parse");
+    sim.play(&script);
+    assert_eq!(sim.scenario_steps_left(), 1);
+    let (status, body) = json(get(&sim, "/api/v1/credits").await).await;
+    assert_eq!(status, 401);
+    envelope(&body, "CLIENT_INACTIVE", false);
+    assert_eq!(get(&sim, "/api/v1/credits").await.status().as_u16(), 200);
+}

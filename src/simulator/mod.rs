@@ -170,7 +170,13 @@ impl SimHandle {
         self.shared.lock().script.remaining()
     }
 
-    /// The loaded scenario, if any.
+    /// Replaces the steps still to be played with `scenario`'s steps (its `[config]` is not
+    /// applied: the server is already running). Lets a running demo or test switch scripts.
+    pub fn play(&self, scenario: &Scenario) {
+        self.shared.lock().script = scenario::Script::new(Some(scenario));
+    }
+
+    /// The scenario given at start, if any.
     pub fn scenario(&self) -> Option<&Scenario> {
         self.shared.cfg.scenario.as_ref()
     }
