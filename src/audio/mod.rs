@@ -1,4 +1,40 @@
 //! Audio: devices, capture (cpal on its own thread, lock-free ring), the writer thread
-//! (downmix, resample to 16 kHz, crash-safe WAV/FLAC), the level meter, import and probing.
+//! (downmix, resample to 16 kHz, crash-safe WAV), the level meter, import, conversion,
+//! encoding for upload, playback and probing.
+//!
+//! What the desktop app uses:
+//! - [`devices::list_input_devices`] to fill the microphone picker;
+//! - [`Recorder`] to record a take (with [`RecorderSnapshot`] for the meter and timer);
+//! - [`recovery`] to offer back takes a crash interrupted;
+//! - [`prepare::for_upload`] to turn a take or an imported file into something the API takes;
+//! - [`playback::Player`] to listen to a take.
 
+pub mod capture;
+pub mod convert;
+pub mod decode;
+pub mod devices;
+pub mod encode;
+mod error;
+pub mod meter;
+pub mod playback;
+pub mod prepare;
 pub mod probe;
+pub mod recorder;
+pub mod recovery;
+pub mod resample;
+pub mod sample;
+pub mod wav;
+
+pub use error::AudioError;
+pub use meter::MeterReading;
+pub use probe::AudioFormat;
+pub use recorder::{Recorder, RecorderConfig, RecorderSnapshot, RecorderState, StopReason, Take};
+
+/// The sample rate everything we record or convert is written at: what speech recognisers use.
+pub const TARGET_RATE: u32 = 16_000;
+
+/// The API's shortest accepted recording.
+pub const MIN_DURATION: std::time::Duration = std::time::Duration::from_secs(3 * 60);
+
+/// The API's longest accepted recording; the recorder stops by itself here.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(45 * 60);

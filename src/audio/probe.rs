@@ -201,11 +201,18 @@ fn read_up_to<R: Read>(source: &mut R, buf: &mut [u8]) -> std::io::Result<usize>
 
 type Timing = (Duration, Option<u32>, Option<u16>);
 
-fn wav_duration<R: Read + Seek>(source: R) -> Result<Timing, ProbeError> {
+fn wav_duration<R: Read + Seek>(mut source: R) -> Result<Timing, ProbeError> {
     let unavailable = |reason: String| ProbeError::DurationUnavailable {
         format: AudioFormat::Wav,
         reason,
     };
+    // Name an impossible format (0 Hz, 0 channels) plainly, before hound's generic
+    // "inconsistent fmt chunk".
+    if let Err(e @ super::wav::LayoutError::BadFormat { .. }) = super::wav::read_layout(&mut source)
+    {
+        return Err(unavailable(e.to_string()));
+    }
+    source.seek(SeekFrom::Start(0))?;
     let reader = hound::WavReader::new(std::io::BufReader::new(source))
         .map_err(|e| unavailable(e.to_string()))?;
     let spec = reader.spec();

@@ -1,13 +1,160 @@
-//! TODO(skeleton): `simulate` — owned by the simulator work.
+//! `speech-scorer simulate`: run the local ZenHire simulator until Ctrl-C.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use rand::Rng as _;
+
 use super::Exit;
+use crate::simulator::{KeyConfig, Scenario, SimConfig, Simulator};
 
+/// Options of `simulate`.
 #[derive(Debug, clap::Args)]
-pub struct SimulateArgs {}
+pub struct SimulateArgs {
+    /// Port to listen on (127.0.0.1); 0 or absent picks a free port.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// A scenario file (TOML) scripting what the next requests get.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// The key the simulator accepts; a demo key is generated (and printed) when absent.
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Test timings: 1 s poll gate and hints, about a second of processing.
+    #[arg(long)]
+    pub fast: bool,
+    /// Starting credit balance.
+    #[arg(long)]
+    pub credits: Option<u64>,
+}
 
-pub fn simulate(_: SimulateArgs) -> ExitCode {
-    eprintln!("speech-scorer simulate: not built yet");
-    Exit::Other.into()
+/// A fresh demo key: `zh_api_sim_` and 20 random characters.
+pub fn generate_demo_key() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let tail: String = (0..20)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    format!("zh_api_sim_{tail}")
+}
+
+/// `zh_…1234`: enough to recognise a key, never enough to use it.
+fn masked(key: &str) -> String {
+    let tail: String = key
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("zh_…{tail}")
+}
+
+/// Builds the config from the arguments.
+fn config(args: &SimulateArgs, key: &str) -> Result<SimConfig, String> {
+    let mut cfg = if args.fast {
+        SimConfig::fast()
+    } else {
+        SimConfig::default()
+    };
+    cfg.keys = vec![KeyConfig::new(key)];
+    cfg.bind = std::net::SocketAddr::from(([127, 0, 0, 1], args.port.unwrap_or(0)));
+    if let Some(path) = &args.scenario {
+        let scenario = Scenario::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        cfg = cfg.with_scenario(scenario);
+    }
+    if let Some(c) = args.credits {
+        cfg.credits = c;
+    }
+    Ok(cfg)
+}
+
+/// Runs the simulator in the foreground.
+pub fn simulate(args: SimulateArgs) -> ExitCode {
+    let (key, generated) = match &args.api_key {
+        Some(k) if !k.trim().is_empty() => (k.trim().to_string(), false),
+        _ => (generate_demo_key(), true),
+    };
+    let cfg = match config(&args, &key) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("speech-scorer simulate: {e}");
+            return Exit::InvalidInput.into();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("speech-scorer simulate: could not start the async runtime: {e}");
+            return Exit::Other.into();
+        }
+    };
+    runtime.block_on(async move {
+        let scenario = cfg.scenario.clone();
+        let sim = match Simulator::start(cfg).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("speech-scorer simulate: {e}");
+                return Exit::Other.into();
+            }
+        };
+        let url = sim.base_url();
+        println!("ZenHire simulator listening on {url}");
+        if generated {
+            println!("API key (generated demo key): {key}");
+            println!();
+            println!("Try it:");
+            println!("  export ZENHIRE_API_KEY={key}");
+        } else {
+            println!("API key: the one you gave ({})", masked(&key));
+            println!();
+            println!("Try it (with ZENHIRE_API_KEY set to that key):");
+        }
+        println!("  speech-scorer score recording.wav --base-url {url}");
+        println!(
+            "  curl -s -H \"X-API-Key: $ZENHIRE_API_KEY\" -F audio=@recording.wav -F language=en {url}/api/v1/speech/analyze"
+        );
+        println!("  curl -s -H \"X-API-Key: $ZENHIRE_API_KEY\" {url}/api/v1/speech/analyze/<id>");
+        if let Some(s) = &scenario {
+            println!();
+            println!("Scenario: {} ({} steps)", s.name, s.steps.len());
+            if !s.description.is_empty() {
+                println!("  {}", s.description.trim());
+            }
+            if let Some(e) = &s.expect {
+                println!(
+                    "  expected outcome: {}{}",
+                    e.outcome,
+                    e.code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+                );
+            }
+        }
+        println!();
+        println!("Results are simulated. Press Ctrl-C to stop.");
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            eprintln!("speech-scorer simulate: could not wait for Ctrl-C: {e}");
+        }
+        let answered = sim.requests().len();
+        sim.shutdown().await;
+        eprintln!("simulator stopped after {answered} requests");
+        Exit::Success.into()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_keys_are_fresh_and_masking_hides_them() {
+        let a = generate_demo_key();
+        assert!(a.starts_with("zh_api_sim_") && a.len() == 31);
+        assert_ne!(a, generate_demo_key());
+        assert_eq!(masked("zh_api_secret_9876"), "zh_…9876");
+    }
 }

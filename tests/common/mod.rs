@@ -25,7 +25,11 @@ pub fn write_speechlike_wav(path: &Path, seconds: f64, sample_rate: u32) {
         let voiced: f64 = (1..=5)
             .map(|h| (2.0 * std::f64::consts::PI * f0 * h as f64 * t).sin() / h as f64)
             .sum();
-        let v = if in_phrase { 0.35 * syllable * voiced } else { 0.0 };
+        let v = if in_phrase {
+            0.35 * syllable * voiced
+        } else {
+            0.0
+        };
         w.write_sample((v.clamp(-1.0, 1.0) * 32767.0) as i16)
             .expect("write fixture sample");
     }

@@ -1,0 +1,98 @@
+//! Bench: `speech-scorer convert` of a 45-minute 48 kHz stereo WAV to 16 kHz mono, side by
+//! side with `sox` on the same file. Goal: faster than sox, peak memory ≤ 50 MB.
+//!
+//! Run: `cargo bench --bench convert` (set `BENCH_MINUTES` for a shorter file).
+
+mod support;
+
+use std::io::{BufWriter, Write};
+use std::process::{Command, Stdio};
+
+fn write_input(path: &std::path::Path, minutes: f64) -> std::io::Result<()> {
+    let rate = 48_000u32;
+    let frames = (minutes * 60.0 * f64::from(rate)) as u64;
+    let data_bytes = frames * 4;
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    w.write_all(&speech_scorer::audio::wav::header(rate, 2, data_bytes))?;
+    // Speech-like: a voiced 140 Hz buzz in 2.2 s phrases with pauses, slightly different per side.
+    let mut phase = 0f64;
+    for i in 0..frames {
+        let t = i as f64 / f64::from(rate);
+        phase += 2.0 * std::f64::consts::PI * 140.0 / f64::from(rate);
+        let voiced = phase.sin() + 0.5 * (2.0 * phase).sin() + 0.25 * (3.0 * phase).sin();
+        let env = if t % 2.8 < 2.2 { 0.3 } else { 0.0 };
+        let l = (env * voiced * 16_000.0) as i16;
+        let r = (env * voiced * 15_000.0) as i16;
+        w.write_all(&l.to_le_bytes())?;
+        w.write_all(&r.to_le_bytes())?;
+    }
+    w.flush()
+}
+
+fn main() {
+    let minutes: f64 = std::env::var("BENCH_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(45.0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("input-48k-stereo.wav");
+    eprintln!("writing a {minutes}-minute 48 kHz stereo WAV…");
+    write_input(&input, minutes).expect("input");
+    let size = std::fs::metadata(&input).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "input: {minutes} min, 48 kHz stereo 16-bit, {:.0} MB",
+        size as f64 / 1e6
+    );
+    let ours_out = dir.path().join("ours.wav");
+    let sox_out = dir.path().join("sox.wav");
+    // Warm the page cache so both read from memory.
+    let _ = std::fs::read(&input).map(|b| b.len());
+
+    let ours = support::measure(
+        Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
+            .arg("convert")
+            .arg(&input)
+            .arg(&ours_out)
+            .stderr(Stdio::null()),
+    )
+    .expect("run speech-scorer convert");
+    assert!(ours.success, "speech-scorer convert failed");
+    let sox = support::measure(
+        Command::new("sox")
+            .arg(&input)
+            .args(["-r", "16000", "-c", "1", "-b", "16"])
+            .arg(&sox_out),
+    );
+    let report = |name: &str, c: &support::Cost| {
+        println!(
+            "{name:<22} wall {:>7.2} s  cpu {:>7.2} s  peak RSS {:>6.1} MB  ({:.0}x real time)",
+            c.wall.as_secs_f64(),
+            c.cpu.as_secs_f64(),
+            c.peak_rss_mb,
+            minutes * 60.0 / c.wall.as_secs_f64()
+        )
+    };
+    report("speech-scorer convert", &ours);
+    match sox {
+        Ok(s) if s.success => {
+            report("sox (rate, default -h)", &s);
+            println!(
+                "speech-scorer / sox wall time: {:.2}",
+                ours.wall.as_secs_f64() / s.wall.as_secs_f64()
+            );
+        }
+        _ => println!("sox: not available"),
+    }
+    let out_len = hound::WavReader::open(&ours_out)
+        .map(|r| r.duration())
+        .unwrap_or(0);
+    println!(
+        "output: {:.3} min at 16 kHz mono; goal peak RSS <= 50 MB: {}",
+        f64::from(out_len) / 16_000.0 / 60.0,
+        if ours.peak_rss_mb <= 50.0 {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+}

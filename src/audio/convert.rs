@@ -1,0 +1,141 @@
+//! `convert`: any readable audio file to 16 kHz mono 16-bit WAV, streaming (memory stays
+//! flat whatever the length: decode a packet, downmix, resample, write).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::decode::Decoder;
+use super::probe::{self, ProbeError};
+use super::resample::MonoResampler;
+use super::sample::f32_to_i16;
+use super::wav::CheckpointedWav;
+use super::{AudioError, TARGET_RATE};
+
+/// What a conversion produced.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Converted {
+    pub path: PathBuf,
+    pub duration: Duration,
+    pub size_bytes: u64,
+    /// The source's rate and channels.
+    pub source_rate: u32,
+    pub source_channels: u16,
+    /// Damaged packets skipped while decoding.
+    pub skipped_packets: u64,
+}
+
+/// Checks that `input` is audio we can decode, with a message that names the problem.
+/// Accepted containers must probe cleanly; Matroska (not accepted by the API as is) is let
+/// through to the decoder so it can be converted.
+pub fn check_readable(input: &Path) -> Result<(), AudioError> {
+    let meta = std::fs::metadata(input).map_err(|e| AudioError::io("could not read", input, e))?;
+    if meta.is_dir() {
+        return Err(AudioError::io(
+            "could not read",
+            input,
+            std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a folder"),
+        ));
+    }
+    match probe::probe_file(input) {
+        Ok(_) => Ok(()),
+        Err(ProbeError::UnsupportedFormat) if is_matroska(input) => Ok(()),
+        Err(ProbeError::UnsupportedFormat) if meta.len() == 0 => Err(AudioError::Decode {
+            path: input.to_path_buf(),
+            reason: "the file is empty (0 bytes)".into(),
+        }),
+        Err(ProbeError::Io(e)) => Err(AudioError::io("could not read", input, e)),
+        Err(source) => Err(AudioError::Probe {
+            path: input.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+fn is_matroska(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head == [0x1A, 0x45, 0xDF, 0xA3]
+}
+
+/// Converts `input` to a 16 kHz mono 16-bit WAV at `output`. Writes to a temporary file
+/// beside `output` and renames it at the end, so a failure never leaves a half file.
+pub fn to_wav_16k_mono(input: &Path, output: &Path) -> Result<Converted, AudioError> {
+    check_readable(input)?;
+    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
+        && a == b
+    {
+        return Err(AudioError::io(
+            "refusing to overwrite the input",
+            output,
+            std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "input and output are the same file",
+            ),
+        ));
+    }
+    let mut decoder = Decoder::open(input)?;
+    let (rate, channels) = (decoder.rate, decoder.channels);
+    let mut resampler =
+        MonoResampler::new(rate, channels, TARGET_RATE).map_err(|e| AudioError::Decode {
+            path: input.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let tmp = temp_beside(output);
+    let result = (|| {
+        let mut wav = CheckpointedWav::create(&tmp, TARGET_RATE, 1)
+            .map_err(|e| AudioError::io("could not create", &tmp, e))?;
+        let mut mono = Vec::with_capacity(16_384);
+        let mut pcm: Vec<i16> = Vec::with_capacity(16_384);
+        let write = |mono: &mut Vec<f32>, pcm: &mut Vec<i16>, wav: &mut CheckpointedWav| {
+            pcm.clear();
+            pcm.extend(mono.iter().map(|&x| f32_to_i16(x)));
+            mono.clear();
+            wav.write_samples(pcm)
+                .map_err(|e| AudioError::io("could not write", &tmp, e))
+        };
+        while let Some(chunk) = decoder.next_chunk()? {
+            resampler.push(chunk, &mut mono);
+            if mono.len() >= 8192 {
+                write(&mut mono, &mut pcm, &mut wav)?;
+            }
+        }
+        resampler.finish(&mut mono);
+        write(&mut mono, &mut pcm, &mut wav)?;
+        let frames = wav.frames();
+        let size = wav
+            .finish()
+            .map_err(|e| AudioError::io("could not write", &tmp, e))?;
+        Ok((frames, size))
+    })();
+    let (frames, size_bytes) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&tmp, output).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        AudioError::io("could not write", output, e)
+    })?;
+    Ok(Converted {
+        path: output.to_path_buf(),
+        duration: Duration::from_secs_f64(frames as f64 / f64::from(TARGET_RATE)),
+        size_bytes,
+        source_rate: rate,
+        source_channels: channels,
+        skipped_packets: decoder.skipped_packets,
+    })
+}
+
+/// `dir/.name.partial-<pid>` beside `path`.
+pub(crate) fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "output".into());
+    path.with_file_name(format!(".{name}.partial-{}", std::process::id()))
+}

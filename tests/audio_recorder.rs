@@ -1,0 +1,181 @@
+//! The recorder end to end with a synthetic source (no device needed): the writer thread,
+//! the meter, the limits, and a device that disappears mid-take.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use speech_scorer::audio::capture::{Source, Synthetic};
+use speech_scorer::audio::recorder::RecorderOptions;
+use speech_scorer::audio::{Recorder, RecorderConfig, RecorderState, StopReason, probe};
+
+fn synthetic(amplitude: f32, fail_after: Option<Duration>, speed: f64) -> Source {
+    Source::Synthetic(Synthetic {
+        rate: 48_000,
+        channels: 2,
+        freq: 440.0,
+        amplitude,
+        fail_after,
+        speed,
+        stall_after: None,
+    })
+}
+
+fn config(dir: &std::path::Path, stem: &str) -> RecorderConfig {
+    RecorderConfig {
+        device: None,
+        out_dir: dir.to_path_buf(),
+        file_stem: stem.into(),
+        on_update: None,
+    }
+}
+
+fn wait_until(
+    rec: &Recorder,
+    what: &str,
+    cond: impl Fn(&speech_scorer::audio::RecorderSnapshot) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if cond(&rec.snapshot()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}: {:?}", rec.snapshot());
+}
+
+#[test]
+fn a_lost_device_ends_the_take_cleanly_and_keeps_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let updates = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&updates);
+    let mut cfg = config(dir.path(), "lost");
+    cfg.on_update = Some(Arc::new(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }));
+    let opts = RecorderOptions {
+        source: Some(synthetic(0.5, Some(Duration::from_secs(3)), 4.0)),
+        ..Default::default()
+    };
+    let rec = Recorder::start_with(cfg, opts).expect("start");
+    wait_until(&rec, "the device loss", |s| {
+        matches!(s.state, RecorderState::Finished(_))
+    });
+    let snap = rec.snapshot();
+    assert_eq!(snap.state, RecorderState::Finished(StopReason::DeviceLost));
+    let msg = snap.error.clone().expect("the snapshot says why");
+    assert!(
+        msg.contains("stopped working") && msg.contains("is kept"),
+        "{msg}"
+    );
+    assert!(
+        (snap.meter.peak_dbfs - -6.02).abs() < 0.2,
+        "{:?}",
+        snap.meter
+    );
+    assert!(!snap.meter.clipped);
+    assert!(!snap.level_history.is_empty());
+    assert!(
+        updates.load(Ordering::Relaxed) > 5,
+        "on_update runs while recording"
+    );
+    let take = rec.stop().expect("the take is kept");
+    assert!((take.duration.as_secs_f64() - 3.0).abs() < 0.02, "{take:?}");
+    assert_eq!(take.overflows, 0);
+    let info = probe::probe_file(&take.path).expect("a valid WAV");
+    assert_eq!(info.sample_rate, Some(16_000));
+    assert_eq!(info.channels, Some(1));
+    assert_eq!(info.size_bytes, take.size_bytes);
+    assert!(
+        speech_scorer::audio::recovery::find_interrupted(dir.path()).is_empty(),
+        "a cleanly ended take is not offered for repair"
+    );
+}
+
+#[test]
+fn stops_by_itself_at_the_maximum_length_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = RecorderOptions {
+        source: Some(synthetic(0.3, None, 8.0)),
+        max_duration: Duration::from_secs(2),
+    };
+    let rec = Recorder::start_with(config(dir.path(), "max"), opts).expect("start");
+    wait_until(&rec, "auto-stop", |s| {
+        matches!(s.state, RecorderState::Finished(_))
+    });
+    assert_eq!(
+        rec.snapshot().state,
+        RecorderState::Finished(StopReason::MaxDurationReached)
+    );
+    let take = rec.stop().expect("take");
+    let r = hound::WavReader::open(&take.path).expect("wav");
+    assert_eq!(r.duration(), 32_000, "exactly 2 s at 16 kHz");
+    // The content is the 440 Hz tone at the right level (0.3 peak).
+    let samples: Vec<f32> = r
+        .into_samples::<i16>()
+        .map(|s| f32::from(s.expect("sample")) / 32768.0)
+        .collect();
+    let peak = samples[1000..31_000]
+        .iter()
+        .fold(0f32, |m, s| m.max(s.abs()));
+    assert!((peak - 0.3).abs() < 0.01, "peak {peak}");
+    let crossings = samples[..16_000]
+        .windows(2)
+        .filter(|w| w[0] < 0.0 && w[1] >= 0.0)
+        .count();
+    assert!(
+        (crossings as i64 - 440).abs() <= 2,
+        "{crossings} cycles in 1 s"
+    );
+}
+
+#[test]
+fn digital_silence_is_reported_and_stop_never_overwrites_a_take() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("quiet.wav"), b"an earlier take").expect("write");
+    let opts = RecorderOptions {
+        source: Some(synthetic(0.0, None, 1.0)),
+        ..Default::default()
+    };
+    let rec = Recorder::start_with(config(dir.path(), "quiet"), opts).expect("start");
+    assert_eq!(rec.path(), dir.path().join("quiet-2.wav"));
+    wait_until(&rec, "the silence warning", |s| s.meter.silence_warning());
+    let snap = rec.snapshot();
+    assert_eq!(snap.state, RecorderState::Recording);
+    assert!(snap.meter.rms_dbfs <= -99.0);
+    let take = rec.stop().expect("take");
+    assert!(take.duration >= Duration::from_secs(1));
+    assert_eq!(
+        std::fs::read(dir.path().join("quiet.wav")).expect("read"),
+        b"an earlier take"
+    );
+}
+
+#[test]
+fn a_device_that_silently_stops_delivering_ends_the_take() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = Source::Synthetic(Synthetic {
+        rate: 44_100,
+        channels: 1,
+        freq: 300.0,
+        amplitude: 0.2,
+        fail_after: None,
+        speed: 1.0,
+        stall_after: Some(Duration::from_millis(500)),
+    });
+    let opts = RecorderOptions {
+        source: Some(source),
+        ..Default::default()
+    };
+    let rec = Recorder::start_with(config(dir.path(), "stall"), opts).expect("start");
+    wait_until(&rec, "the stall to be noticed", |s| {
+        matches!(s.state, RecorderState::Finished(_))
+    });
+    let snap = rec.snapshot();
+    assert_eq!(snap.state, RecorderState::Finished(StopReason::DeviceLost));
+    let msg = snap.error.expect("says why");
+    assert!(msg.contains("stopped sending sound"), "{msg}");
+    let take = rec.stop().expect("kept");
+    assert!((take.duration.as_secs_f64() - 0.5).abs() < 0.01, "{take:?}");
+}

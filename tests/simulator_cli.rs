@@ -1,0 +1,85 @@
+//! `speech-scorer simulate` as a process: starts fast, prints its URL and key, serves, and
+//! stops cleanly on Ctrl-C (SIGINT).
+
+mod simulator_support;
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
+}
+
+#[tokio::test]
+async fn simulate_prints_url_and_key_and_stops_on_ctrl_c() {
+    let started = Instant::now();
+    let mut child = bin()
+        .args(["simulate", "--fast", "--scenario"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/scenarios/retry-503-warming-up.toml"
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    let startup = started.elapsed();
+    let url = first
+        .rsplit(' ')
+        .next()
+        .filter(|u| u.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_string();
+    let key_line = lines.next().expect("key line").expect("utf-8");
+    let key = key_line.rsplit(' ').next().expect("key").to_string();
+    assert!(key.starts_with("zh_api_sim_"), "{key_line}");
+    assert!(startup < Duration::from_secs(2), "startup took {startup:?}");
+
+    let client = simulator_support::client();
+    let resp = client
+        .get(format!("{url}/api/v1/health"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(resp.status().as_u16(), 200);
+    // The scenario is loaded: the first submit is warming up.
+    let resp = client
+        .post(format!("{url}/api/v1/speech/analyze"))
+        .header("X-API-Key", &key)
+        .multipart(simulator_support::form(None, &[]))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(resp.status().as_u16(), 503);
+    let rest: Vec<String> = lines.take(12).map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("ZENHIRE_API_KEY")),
+        "{rest:?}"
+    );
+    assert!(rest.iter().any(|l| l.contains("simulated")), "{rest:?}");
+
+    // SAFETY: sending a signal to our own child process.
+    let rc = unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(rc, 0);
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_bad_scenario_is_invalid_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[[step]]\non = \"poll\"\nrespond = \"failed\"\n").expect("write");
+    let out = bin()
+        .args(["simulate", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("step 1") && err.contains("code"), "{err}");
+}
