@@ -1,0 +1,310 @@
+//! Custom-painted widgets: the input level meter, the recording time bar and the score bars.
+//! Each one reports itself to AccessKit with a label that says what a sighted person reads
+//! off it, so screen readers and the kittest tests can find it by name.
+
+use std::time::Duration;
+
+use egui::{
+    Color32, CornerRadius, Rect, Response, Role, Sense, Stroke, Ui, Vec2, WidgetInfo, pos2, vec2,
+};
+
+use crate::api::model::DimensionScore;
+
+/// The API's 3-minute minimum.
+pub const MIN_DURATION: Duration = Duration::from_secs(3 * 60);
+/// The API's 45-minute maximum; the recorder stops by itself there.
+pub const MAX_DURATION: Duration = Duration::from_secs(45 * 60);
+
+/// Lowest level drawn on the meter; anything quieter reads as an empty bar.
+const METER_FLOOR_DBFS: f32 = -60.0;
+
+/// Colours that follow the theme: a level is green, close to full scale amber, clipping red.
+fn level_colour(ui: &Ui, dbfs: f32) -> Color32 {
+    if dbfs >= -3.0 {
+        ui.visuals().error_fg_color
+    } else if dbfs >= -12.0 {
+        ui.visuals().warn_fg_color
+    } else if ui.visuals().dark_mode {
+        Color32::from_rgb(80, 190, 110)
+    } else {
+        Color32::from_rgb(30, 140, 60)
+    }
+}
+
+/// 0..1 position of a dBFS value on the meter's scale.
+pub fn meter_fraction(dbfs: f32) -> f32 {
+    if !dbfs.is_finite() {
+        return 0.0;
+    }
+    ((dbfs - METER_FLOOR_DBFS) / -METER_FLOOR_DBFS).clamp(0.0, 1.0)
+}
+
+fn format_dbfs(dbfs: f32) -> String {
+    if dbfs.is_finite() && dbfs > METER_FLOOR_DBFS {
+        format!("{dbfs:.0} dBFS")
+    } else {
+        "silence".to_string()
+    }
+}
+
+/// What the level meter shows: the current level, the held peak and whether the input clipped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MeterView {
+    /// Short-term RMS level.
+    pub rms_dbfs: f32,
+    /// Highest peak of the last second or two.
+    pub peak_hold_dbfs: f32,
+    /// Latched until the take ends: the input hit full scale at least once.
+    pub clipped: bool,
+}
+
+/// A horizontal level meter with a peak-hold tick and a clip light at its right end.
+pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
+    let width = ui.available_width().clamp(160.0, 520.0);
+    let (rect, response) = ui.allocate_exact_size(vec2(width, 22.0), Sense::hover());
+    let label = format!(
+        "Input level {}, peak {}{}",
+        format_dbfs(meter.rms_dbfs),
+        format_dbfs(meter.peak_hold_dbfs),
+        if meter.clipped { ", clipped" } else { "" }
+    );
+    response.widget_info(|| WidgetInfo::labeled(Role::Meter, true, &label));
+    if ui.is_rect_visible(rect) {
+        let light_d = rect.height();
+        let bar = Rect::from_min_max(rect.min, pos2(rect.max.x - light_d - 6.0, rect.max.y));
+        let painter = ui.painter();
+        let radius = CornerRadius::same(4);
+        painter.rect_filled(bar, radius, ui.visuals().extreme_bg_color);
+        let level = meter_fraction(meter.rms_dbfs);
+        if level > 0.0 {
+            let fill = Rect::from_min_size(bar.min, vec2(bar.width() * level, bar.height()));
+            painter.rect_filled(fill, radius, level_colour(ui, meter.rms_dbfs));
+        }
+        let peak = meter_fraction(meter.peak_hold_dbfs);
+        if peak > 0.0 {
+            let x = bar.min.x + bar.width() * peak;
+            painter.line_segment(
+                [pos2(x, bar.min.y + 2.0), pos2(x, bar.max.y - 2.0)],
+                Stroke::new(2.0, level_colour(ui, meter.peak_hold_dbfs)),
+            );
+        }
+        // Scale ticks every 12 dB so a person can read the level off the bar.
+        for db in [-48.0_f32, -36.0, -24.0, -12.0] {
+            let x = bar.min.x + bar.width() * meter_fraction(db);
+            painter.line_segment(
+                [pos2(x, bar.max.y - 5.0), pos2(x, bar.max.y)],
+                Stroke::new(1.0, ui.visuals().weak_text_color()),
+            );
+        }
+        let centre = pos2(rect.max.x - light_d / 2.0, rect.center().y);
+        let light = if meter.clipped {
+            ui.visuals().error_fg_color
+        } else {
+            ui.visuals().extreme_bg_color
+        };
+        painter.circle(
+            centre,
+            light_d / 2.0 - 2.0,
+            light,
+            Stroke::new(1.0, ui.visuals().weak_text_color()),
+        );
+    }
+    response
+        .on_hover_text("Green is a good speaking level; red means the input clipped (too loud).")
+}
+
+/// `m:ss` (or `h:mm:ss`) for people.
+pub fn format_clock(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// Where `elapsed` sits on the time bar: the first 30 % of the bar is the way to the 3-minute
+/// minimum (so early progress is visible), the rest runs to the 45-minute limit.
+pub fn time_bar_fraction(elapsed: Duration) -> f32 {
+    const MIN_SHARE: f32 = 0.3;
+    let e = elapsed.as_secs_f32();
+    let min = MIN_DURATION.as_secs_f32();
+    let max = MAX_DURATION.as_secs_f32();
+    if e <= min {
+        MIN_SHARE * e / min
+    } else {
+        (MIN_SHARE + (1.0 - MIN_SHARE) * (e - min) / (max - min)).min(1.0)
+    }
+}
+
+/// The sentence under the time bar.
+pub fn time_bar_text(elapsed: Duration) -> String {
+    if elapsed < MIN_DURATION {
+        format!(
+            "{} — {} more to reach the 3-minute minimum",
+            format_clock(elapsed),
+            format_clock(MIN_DURATION - elapsed)
+        )
+    } else if elapsed < MAX_DURATION {
+        format!(
+            "{} — long enough; the limit is 45 minutes ({} left)",
+            format_clock(elapsed),
+            format_clock(MAX_DURATION - elapsed)
+        )
+    } else {
+        format!("{} — the 45-minute limit is reached", format_clock(elapsed))
+    }
+}
+
+/// Elapsed time as a bar with a marker at the 3-minute minimum and the end at 45 minutes.
+pub fn time_bar_ui(ui: &mut Ui, elapsed: Duration) -> Response {
+    let width = ui.available_width().clamp(160.0, 520.0);
+    let (rect, response) = ui.allocate_exact_size(vec2(width, 14.0), Sense::hover());
+    let text = time_bar_text(elapsed);
+    response.widget_info(|| WidgetInfo::labeled(Role::ProgressIndicator, true, &text));
+    if ui.is_rect_visible(rect) {
+        let painter = ui.painter();
+        let radius = CornerRadius::same(3);
+        painter.rect_filled(rect, radius, ui.visuals().extreme_bg_color);
+        let reached = elapsed >= MIN_DURATION;
+        let fill_colour = if reached {
+            ui.visuals().selection.bg_fill
+        } else {
+            ui.visuals().warn_fg_color
+        };
+        let f = time_bar_fraction(elapsed);
+        painter.rect_filled(
+            Rect::from_min_size(rect.min, vec2(rect.width() * f, rect.height())),
+            radius,
+            fill_colour,
+        );
+        let x = rect.min.x + rect.width() * time_bar_fraction(MIN_DURATION);
+        painter.line_segment(
+            [pos2(x, rect.min.y - 3.0), pos2(x, rect.max.y + 3.0)],
+            Stroke::new(2.0, ui.visuals().strong_text_color()),
+        );
+    }
+    ui.horizontal(|ui| {
+        ui.label(egui::RichText::new(&text).monospace());
+    });
+    response
+}
+
+/// The accessible label of one score bar, e.g. "Fluency: B2, 3.5 of 5, 70 %".
+pub fn score_label(name: &str, score: &DimensionScore) -> String {
+    match score.score {
+        None => format!("{name}: not scored"),
+        Some(s) => {
+            let mut out = format!("{name}: ");
+            if let Some(c) = &score.cefr {
+                out.push_str(c);
+                out.push_str(", ");
+            }
+            out.push_str(&format!("{s:.1} of 5"));
+            if let Some(p) = score.percent {
+                out.push_str(&format!(", {p:.0} %"));
+            }
+            out
+        }
+    }
+}
+
+/// One dimension: name, a 0–5 bar, CEFR level and percent. A missing score says so.
+pub fn score_bar_ui(ui: &mut Ui, name: &str, score: &DimensionScore) -> Response {
+    let label = score_label(name, score);
+    let inner = ui.horizontal(|ui| {
+        ui.add_sized(
+            vec2(90.0, 20.0),
+            egui::Label::new(egui::RichText::new(name).strong()),
+        );
+        let bar_w = (ui.available_width() - 150.0).clamp(80.0, 360.0);
+        let (rect, _) = ui.allocate_exact_size(vec2(bar_w, 16.0), Sense::hover());
+        if ui.is_rect_visible(rect) {
+            let painter = ui.painter();
+            let radius = CornerRadius::same(3);
+            painter.rect_filled(rect, radius, ui.visuals().extreme_bg_color);
+            if let Some(s) = score.score {
+                let f = (s / 5.0).clamp(0.0, 1.0) as f32;
+                painter.rect_filled(
+                    Rect::from_min_size(rect.min, Vec2::new(rect.width() * f, rect.height())),
+                    radius,
+                    ui.visuals().selection.bg_fill,
+                );
+            }
+            // Whole-point ticks so "3.8 of 5" can be read off the bar.
+            for i in 1..5 {
+                let x = rect.min.x + rect.width() * i as f32 / 5.0;
+                painter.line_segment(
+                    [pos2(x, rect.min.y), pos2(x, rect.min.y + 4.0)],
+                    Stroke::new(1.0, ui.visuals().weak_text_color()),
+                );
+            }
+        }
+        match score.score {
+            Some(s) => {
+                let cefr = score.cefr.as_deref().unwrap_or("—");
+                ui.label(egui::RichText::new(cefr).strong().monospace());
+                ui.label(egui::RichText::new(format!("{s:.1}/5")).monospace());
+                if let Some(p) = score.percent {
+                    ui.label(egui::RichText::new(format!("{p:.0} %")).monospace().weak());
+                }
+            }
+            None => {
+                ui.label(
+                    egui::RichText::new("not scored")
+                        .color(ui.visuals().warn_fg_color)
+                        .italics(),
+                );
+            }
+        }
+    });
+    let response = inner.response;
+    response.widget_info(|| WidgetInfo::labeled(Role::Meter, true, &label));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meter_scale_maps_floor_and_full_scale() {
+        assert_eq!(meter_fraction(-60.0), 0.0);
+        assert_eq!(meter_fraction(-90.0), 0.0);
+        assert_eq!(meter_fraction(f32::NEG_INFINITY), 0.0);
+        assert_eq!(meter_fraction(0.0), 1.0);
+        assert!((meter_fraction(-30.0) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn time_bar_puts_minimum_at_thirty_percent() {
+        assert_eq!(time_bar_fraction(Duration::ZERO), 0.0);
+        assert!((time_bar_fraction(MIN_DURATION) - 0.3).abs() < 1e-6);
+        assert!((time_bar_fraction(MAX_DURATION) - 1.0).abs() < 1e-6);
+        assert_eq!(time_bar_fraction(MAX_DURATION * 2), 1.0);
+        assert!(time_bar_text(Duration::from_secs(133)).contains("0:47 more"));
+        assert!(time_bar_text(Duration::from_secs(200)).contains("long enough"));
+        assert!(time_bar_text(MAX_DURATION).contains("limit is reached"));
+    }
+
+    #[test]
+    fn clock_format() {
+        assert_eq!(format_clock(Duration::from_secs(5)), "0:05");
+        assert_eq!(format_clock(Duration::from_secs(612)), "10:12");
+        assert_eq!(format_clock(Duration::from_secs(3725)), "1:02:05");
+    }
+
+    #[test]
+    fn score_labels_read_like_the_screen() {
+        let s = DimensionScore {
+            score: Some(3.5),
+            cefr: Some("B2".into()),
+            percent: Some(70.0),
+        };
+        assert_eq!(score_label("Fluency", &s), "Fluency: B2, 3.5 of 5, 70 %");
+        assert_eq!(
+            score_label("Accent", &DimensionScore::default()),
+            "Accent: not scored"
+        );
+    }
+}
