@@ -442,12 +442,33 @@ impl ApiClient {
 
     /// `POST /api/v1/speech/analyze`: streams `path` as the `audio` part (file name and MIME
     /// type from `mime`), calling `progress(sent, total)` as file bytes go out.
+    ///
+    /// The request carries `Expect: 100-continue`; a server that refuses that header (417)
+    /// gets the same request once more without it.
     pub async fn submit(
         &self,
         path: &Path,
         mime: &str,
         fields: &SubmitFields,
         progress: impl Fn(u64, u64) + Send + Sync + 'static,
+    ) -> Reply<SubmitAccepted> {
+        let progress: Arc<dyn Fn(u64, u64) + Send + Sync> = Arc::new(progress);
+        let first = self
+            .submit_once(path, mime, fields, Arc::clone(&progress), true)
+            .await;
+        if first.facts.status == Some(417) {
+            return self.submit_once(path, mime, fields, progress, false).await;
+        }
+        first
+    }
+
+    async fn submit_once(
+        &self,
+        path: &Path,
+        mime: &str,
+        fields: &SubmitFields,
+        progress: Arc<dyn Fn(u64, u64) + Send + Sync>,
+        expect_continue: bool,
     ) -> Reply<SubmitAccepted> {
         let api_path = "/api/v1/speech/analyze".to_string();
         let file_name = path
@@ -549,8 +570,13 @@ impl ApiClient {
         // answer before any of the upload is in flight. Otherwise it would close a connection
         // with unread upload bytes, the kernel would reset it, and its answer would be lost.
         let form_stream = form.into_stream();
+        let hold_back = if expect_continue {
+            EXPECT_CONTINUE_WAIT
+        } else {
+            Duration::ZERO
+        };
         let delayed = futures_util::stream::once(async move {
-            tokio::time::sleep(EXPECT_CONTINUE_WAIT).await;
+            tokio::time::sleep(hold_back).await;
             form_stream
         })
         .flatten();
@@ -558,8 +584,10 @@ impl ApiClient {
             .with_key(self.http.post(self.url(&api_path)))
             .timeout(Self::upload_timeout(total))
             .header(reqwest::header::CONTENT_TYPE, content_type)
-            .header(reqwest::header::EXPECT, "100-continue")
             .body(reqwest::Body::wrap_stream(delayed));
+        if expect_continue {
+            req = req.header(reqwest::header::EXPECT, "100-continue");
+        }
         if let Some(len) = content_length {
             req = req.header(CONTENT_LENGTH, len);
         }
