@@ -158,6 +158,9 @@ impl std::fmt::Debug for Recorder {
 
 impl Recorder {
     /// Opens the device and starts recording to `out_dir/file_stem.wav`.
+    ///
+    /// Opening a device usually takes tens of milliseconds but some backends take seconds
+    /// (bounded at 5 s); a GUI that must never stall calls this from a worker thread.
     pub fn start(config: RecorderConfig) -> Result<Recorder, AudioError> {
         Recorder::start_with(config, RecorderOptions::default())
     }
@@ -245,8 +248,19 @@ impl Recorder {
         )
     }
 
+    /// Asks the recording to stop and returns at once (never blocks: safe on a UI thread).
+    /// The writer drains the ring, finishes the file and sets the state to
+    /// `Finished(Requested)`; then [`stop`](Recorder::stop) returns the take immediately.
+    pub fn request_stop(&self) {
+        self.stop_flag.store(true, Ordering::Release);
+    }
+
     /// Stops (if still recording), finishes the file and returns the take. A take that ended
     /// because the device disappeared is returned as `Ok`: the snapshot's `error` says why.
+    ///
+    /// Blocks until the file is complete (usually well under 100 ms, including an fsync).
+    /// A GUI calls [`request_stop`](Recorder::request_stop) first and this once the snapshot
+    /// says `Finished`, or calls this on a worker thread.
     pub fn stop(mut self) -> Result<Take, AudioError> {
         self.finish()
     }
