@@ -399,7 +399,8 @@ impl Writer {
                     &self.path,
                     std::io::Error::new(e.kind(), e.to_string()),
                 );
-                // Leave the recovery marker: the file is repairable.
+                // Keep the recovery marker: the file is repairable and will be offered back.
+                recovery::release(&self.path);
                 return Err(err);
             }
             let drained = self.consumer.slots() < ch;
@@ -439,6 +440,7 @@ impl Writer {
                     RecorderState::Failed,
                     Some(e.to_string()),
                 );
+                recovery::release(&self.path);
                 return Err(e);
             }
         };
@@ -446,14 +448,12 @@ impl Writer {
         let duration = Duration::from_secs_f64(frames_in as f64 / f64::from(self.info.rate));
         let message = match reason {
             StopReason::DeviceLost => Some(format!(
-                "{} at {}. The {} recorded until then is kept.",
-                capitalise(
-                    failure
-                        .as_deref()
-                        .unwrap_or("the microphone stopped working")
-                ),
+                "At {}, {}. The recording up to that point is kept.",
                 clock(duration),
-                clock(duration)
+                failure
+                    .as_deref()
+                    .unwrap_or("the microphone stopped working")
+                    .trim_end_matches('.')
             )),
             StopReason::MaxDurationReached => Some(format!(
                 "The recording stopped by itself at its {} maximum.",
@@ -513,14 +513,6 @@ impl Writer {
         if let Some(cb) = &self.on_update {
             cb();
         }
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 
