@@ -126,8 +126,21 @@ struct Env {
     settings: Settings,
 }
 
+/// Warnings from the engine (e.g. history that could not be saved) go to stderr; `RUST_LOG`
+/// raises the level for support sessions.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
 impl Env {
     fn load() -> Env {
+        init_logging();
         let paths = match Paths::from_env() {
             Ok(p) => Some(p),
             Err(e) => {
@@ -372,7 +385,9 @@ fn print_scores(outcome: &Outcome) {
     }
 }
 
-fn report_outcome(outcome: &Outcome, json: bool) -> ExitCode {
+/// Prints an outcome (stdout JSON with `--json`, scores or guidance otherwise) and returns its
+/// exit code.
+pub(crate) fn report_outcome(outcome: &Outcome, json: bool) -> ExitCode {
     if json {
         print_json(&outcome.to_json());
     }
@@ -736,9 +751,9 @@ mod tests {
         );
         assert!(g.body.contains("11"), "{}", g.body);
         let g = explain_text(
-            r#"{"id":"req_9","status":"failed","error":{"code":"STUCK_TIMEOUT","message":"m"}}"#,
+            r#"{"id":"req_9","status":"failed","error":{"code":"INTERNAL_ERROR","message":"m"}}"#,
         );
-        assert_eq!(g.code, Some(ErrorCode::StuckTimeout));
+        assert_eq!(g.code, Some(ErrorCode::InternalError));
         assert!(g.body.contains("req_9"));
         let g = explain_text("WHAT_IS_THIS");
         assert!(g.title.contains("WHAT_IS_THIS"));

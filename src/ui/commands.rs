@@ -421,14 +421,14 @@ impl App {
         }
         let ext = self.form.external_id.trim().to_string();
         if !ext.is_empty()
-            && let Err(p) = crate::engine::checks::check_external_id(&ext)
+            && let Err(p) = crate::validate::validate_external_id(&ext)
         {
             self.toast(p.message, true);
             return;
         }
         let meta = self.form.metadata.trim().to_string();
         if !meta.is_empty()
-            && let Err(p) = crate::engine::checks::check_metadata(&meta)
+            && let Err(p) = crate::validate::validate_metadata(&meta)
         {
             self.toast(p.message, true);
             return;

@@ -5,9 +5,11 @@
 use egui::{RichText, Ui};
 
 use crate::api::client::check_base_url;
-use crate::engine::checks::{check_external_id, check_metadata};
 use crate::ui::app::{App, Command};
 use crate::ui::dialogs::language_list_ui;
+use crate::validate::{
+    validate_external_id as check_external_id, validate_metadata as check_metadata,
+};
 
 /// The accessible label of the key field (tests and screen readers find it by this).
 pub const KEY_FIELD_LABEL: &str = "API key";
