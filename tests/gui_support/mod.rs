@@ -108,7 +108,7 @@ pub fn labels(h: &Harness<'static, App>) -> Vec<String> {
 
 /// True when some node's label contains `text`.
 pub fn shows(h: &Harness<'static, App>, text: &str) -> bool {
-    h.query_by_label_contains(text).is_some()
+    h.query_all_by_label_contains(text).next().is_some()
 }
 
 /// Clicks the button labelled `label`, then draws a frame.
