@@ -36,7 +36,8 @@ fn space_records_from_the_microphone_and_keeps_the_take() {
     step_until(h, "the record screen", |h| shows(h, "Import a file"));
     h.key_press(egui::Key::Space);
     step_until(h, "recording to start", |h| {
-        h.query_by_role_and_label(Role::Button, "Stop recording").is_some()
+        h.query_by_role_and_label(Role::Button, "Stop recording")
+            .is_some()
             && h.state().recorder_snapshot().is_some()
     });
     let started = Instant::now();
@@ -51,6 +52,9 @@ fn space_records_from_the_microphone_and_keeps_the_take() {
     let take = h.state().take.clone().expect("take");
     let secs = take.duration.as_secs_f64();
     assert!((2.0..6.0).contains(&secs), "take length {secs} s");
-    assert!(take.original.starts_with(h.state().paths().recordings_dir()));
+    assert!(
+        take.original
+            .starts_with(h.state().paths().recordings_dir())
+    );
     assert!(shows(h, "more to reach the 3-minute minimum"));
 }
