@@ -385,7 +385,9 @@ fn print_scores(outcome: &Outcome) {
     }
 }
 
-fn report_outcome(outcome: &Outcome, json: bool) -> ExitCode {
+/// Prints an outcome (stdout JSON with `--json`, scores or guidance otherwise) and returns its
+/// exit code.
+pub(crate) fn report_outcome(outcome: &Outcome, json: bool) -> ExitCode {
     if json {
         print_json(&outcome.to_json());
     }

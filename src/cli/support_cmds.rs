@@ -1,27 +1,336 @@
-//! TODO(skeleton): `log`, `bundle`, `replay` — owned by the support-desk work.
+//! `log`, `bundle` and `replay`: the support desk on the command line. RUN is the service's
+//! run id (`runId` in the `--json` outcome) or the local history id.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use super::Exit;
+use super::scoring::KEY_ENV;
+use crate::engine::events::{EventSink, JobEvent};
+use crate::engine::reqlog::Exchange;
+use crate::store::{FileSecretStore, History, Paths, SecretStore as _, Settings};
+use crate::support::bundle::{BundleOptions, read_bundle, write_bundle};
+use crate::support::replay::{replay as replay_bundle, scenario_for_record};
+use crate::support::{curl, lookup};
 
 #[derive(Debug, clap::Args)]
-pub struct LogArgs {}
-#[derive(Debug, clap::Args)]
-pub struct BundleArgs {}
-#[derive(Debug, clap::Args)]
-pub struct ReplayArgs {}
-
-fn todo(what: &str) -> ExitCode {
-    eprintln!("speech-scorer {what}: not built yet");
-    Exit::Other.into()
+pub struct LogArgs {
+    /// The run id (req_…) or the local history id.
+    pub run: String,
+    /// Print the exchanges as a JSON array.
+    #[arg(long)]
+    pub json: bool,
+    /// Print every request as a curl command (the key as $ZENHIRE_API_KEY).
+    #[arg(long, conflicts_with = "json")]
+    pub curl: bool,
 }
 
-pub fn log(_: LogArgs) -> ExitCode {
-    todo("log")
+#[derive(Debug, clap::Args)]
+pub struct BundleArgs {
+    /// The run id (req_…) or the local history id.
+    pub run: String,
+    /// Where to write the zip.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Put the recording in the bundle too (it holds the candidate's voice: ask first).
+    #[arg(long)]
+    pub include_recording: bool,
+    /// The input device the recording was made with, if you know it.
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
 }
-pub fn bundle(_: BundleArgs) -> ExitCode {
-    todo("bundle")
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// A support bundle written by `speech-scorer bundle` or the app.
+    pub bundle: PathBuf,
+    /// Print exactly one JSON object (the replay's outcome) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the replay scenario (TOML) for `speech-scorer simulate --scenario`.
+    #[arg(long, value_name = "FILE")]
+    pub export_scenario: Option<PathBuf>,
+    /// Give up after this many seconds in total.
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    pub max_wait: u64,
 }
-pub fn replay(_: ReplayArgs) -> ExitCode {
-    todo("replay")
+
+fn history() -> Result<(Paths, History), ExitCode> {
+    match Paths::from_env() {
+        Ok(p) => {
+            let h = History::new(&p);
+            Ok((p, h))
+        }
+        Err(e) => {
+            eprintln!("speech-scorer: {e}");
+            Err(Exit::Other.into())
+        }
+    }
+}
+
+fn find(history: &History, run: &str) -> Result<crate::store::RunRecord, ExitCode> {
+    lookup::find_local(history, run).map_err(|e| {
+        eprintln!("speech-scorer: {e}");
+        ExitCode::from(Exit::Other)
+    })
+}
+
+/// One table row per exchange; widths fit an 120-column terminal.
+pub fn log_table(exchanges: &[Exchange]) -> String {
+    let mut out = format!(
+        "{:>3}  {:<12}  {:<6} {:<38}  {:>6}  {:<28}  {:>3}  {:<34}  {:>7}  {:>9}\n",
+        "#",
+        "time (UTC)",
+        "method",
+        "path",
+        "status",
+        "code",
+        "try",
+        "wait (why)",
+        "latency",
+        "bytes in"
+    );
+    for (i, ex) in exchanges.iter().enumerate() {
+        let status = ex.status.map_or("-".to_string(), |s| s.to_string());
+        let code = match (&ex.code, &ex.error) {
+            (Some(c), _) => c.to_string(),
+            (None, Some(e)) => e.chars().take(28).collect(),
+            _ => String::new(),
+        };
+        let wait = ex.wait.as_ref().map_or(ex.decision.clone(), |w| {
+            format!("{:.1} s ({})", w.seconds, w.reason.describe())
+        });
+        let path: String = ex.path.chars().take(38).collect();
+        let wait: String = wait.chars().take(34).collect();
+        out.push_str(&format!(
+            "{:>3}  {:<12}  {:<6} {:<38}  {:>6}  {:<28}  {:>3}  {:<34}  {:>5}ms  {:>9}\n",
+            i + 1,
+            ex.at.format("%H:%M:%S%.3f"),
+            ex.method,
+            path,
+            status,
+            code,
+            ex.attempt,
+            wait,
+            ex.latency_ms,
+            ex.bytes_received
+        ));
+        if let Some(r) = &ex.request_id {
+            out.push_str(&format!("{:>5}requestId {r}\n", ""));
+        }
+    }
+    out
+}
+
+/// `speech-scorer log RUN`.
+pub fn log(args: LogArgs) -> ExitCode {
+    let (_, history) = match history() {
+        Ok(h) => h,
+        Err(c) => return c,
+    };
+    let record = match find(&history, &args.run) {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&record.exchanges).unwrap_or_else(|_| "[]".into())
+        );
+        return Exit::Success.into();
+    }
+    if args.curl {
+        for ex in &record.exchanges {
+            println!(
+                "{}\n",
+                curl::to_curl_with(ex, record.base_url.as_deref(), Some(&record))
+            );
+        }
+        return Exit::Success.into();
+    }
+    println!(
+        "run {}  externalId {}  {}{}",
+        record.run_id.as_deref().unwrap_or("(not accepted)"),
+        record.external_id.as_deref().unwrap_or("-"),
+        record
+            .outcome
+            .as_ref()
+            .map_or("unfinished", |o| o.kind.as_str()),
+        if record.simulated {
+            "  (simulator)"
+        } else {
+            ""
+        }
+    );
+    if record.exchanges.is_empty() {
+        println!("no exchanges: nothing was sent");
+    } else {
+        print!("{}", log_table(&record.exchanges));
+    }
+    Exit::Success.into()
+}
+
+/// `speech-scorer bundle RUN -o FILE`.
+pub fn bundle(args: BundleArgs) -> ExitCode {
+    let (paths, history) = match history() {
+        Ok(h) => h,
+        Err(c) => return c,
+    };
+    let record = match find(&history, &args.run) {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let settings = Settings::load(&paths).unwrap_or_default();
+    // The key is read only so it can be scrubbed should it appear in any part.
+    let secret = std::env::var(KEY_ENV)
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+        .or_else(|| {
+            FileSecretStore::new(&paths)
+                .get()
+                .ok()
+                .flatten()
+                .map(|k| k.expose().to_string())
+        });
+    let opts = BundleOptions {
+        include_recording: args.include_recording,
+        audio_device: args.device,
+        secret,
+    };
+    match write_bundle(&record, &settings, &opts, &args.output) {
+        Ok(m) => {
+            eprintln!(
+                "wrote {} ({} exchanges{})",
+                args.output.display(),
+                m.exchanges,
+                if m.includes_recording {
+                    ", with the recording"
+                } else {
+                    ", without the recording"
+                }
+            );
+            Exit::Success.into()
+        }
+        Err(e) => {
+            eprintln!("speech-scorer bundle: {e}");
+            Exit::Other.into()
+        }
+    }
+}
+
+fn progress_sink() -> EventSink {
+    std::sync::Arc::new(|e: JobEvent| match e {
+        JobEvent::Exchange(ex) => eprintln!(
+            "speech-scorer replay: {}",
+            crate::support::replay::signature(&ex)
+        ),
+        JobEvent::Waiting {
+            reason, seconds, ..
+        } => eprintln!(
+            "speech-scorer replay: {} — {seconds:.1} s",
+            reason.describe()
+        ),
+        _ => {}
+    })
+}
+
+/// `speech-scorer replay BUNDLE`.
+pub fn replay(args: ReplayArgs) -> ExitCode {
+    let bundle = match read_bundle(&args.bundle) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("speech-scorer replay: {e}");
+            return Exit::Other.into();
+        }
+    };
+    if let Some(path) = &args.export_scenario {
+        let written = scenario_for_record(&bundle.record)
+            .to_toml_string()
+            .map_err(|e| e.to_string())
+            .and_then(|t| std::fs::write(path, t).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => eprintln!(
+                "speech-scorer replay: wrote the scenario to {}",
+                path.display()
+            ),
+            Err(e) => {
+                eprintln!("speech-scorer replay: {}: {e}", path.display());
+                return Exit::Other.into();
+            }
+        }
+    }
+    if bundle.record.exchanges.is_empty() {
+        // Nothing was sent: the original ended locally; show how.
+        eprintln!("speech-scorer replay: the run made no requests; showing its recorded outcome");
+        return match &bundle.record.outcome {
+            Some(o) => super::scoring::report_outcome(o, args.json),
+            None => Exit::Other.into(),
+        };
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("speech-scorer: could not start the async runtime: {e}");
+            return Exit::Other.into();
+        }
+    };
+    let scratch = match tempfile_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("speech-scorer replay: {e}");
+            return Exit::Other.into();
+        }
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let token = cancel.clone();
+    rt.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            token.cancel();
+        }
+    });
+    let result = rt.block_on(replay_bundle(
+        &bundle,
+        &scratch,
+        Duration::from_secs(args.max_wait),
+        progress_sink(),
+        cancel,
+    ));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("speech-scorer replay: {e}");
+            return Exit::Other.into();
+        }
+    };
+    if report.matches() {
+        eprintln!(
+            "speech-scorer replay: same {} exchanges and the same outcome as the original",
+            report.replayed_sequence.len()
+        );
+    } else {
+        eprintln!("speech-scorer replay: the replay differs from the original run");
+        if let Some(d) = report.first_difference() {
+            eprintln!("  {d}");
+        }
+        if report.steps_left > 0 {
+            eprintln!(
+                "  {} recorded responses were never asked for",
+                report.steps_left
+            );
+        }
+    }
+    super::scoring::report_outcome(&report.outcome, args.json)
+}
+
+/// A private scratch directory for the replay's audio.
+fn tempfile_dir() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("speech-scorer-replay-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
 }

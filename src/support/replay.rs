@@ -1,0 +1,342 @@
+//! Replay: a run's request log becomes a simulator scenario of `raw` steps (status,
+//! `Retry-After` and body exactly as received; a missing reply becomes a dropped
+//! connection), and the engine runs against an in-process simulator playing it. Because the
+//! engine follows the same rules on the same responses, it makes the same requests and ends
+//! with the same outcome — which the report checks rather than assumes.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::SupportError;
+use super::bundle::Bundle;
+use crate::api::client::{ApiClient, ApiKey};
+use crate::engine::events::{EventSink, JobEvent};
+use crate::engine::job::{JobSpec, run_job, run_resume};
+use crate::engine::outcome::Outcome;
+use crate::engine::policy::Step as EngineStep;
+use crate::engine::reqlog::Exchange;
+use crate::simulator::{Endpoint, Expect, Scenario, SimConfig, Simulator, Step};
+use crate::store::RunRecord;
+
+/// The scripted answer that reproduces one logged exchange.
+pub fn step_for(ex: &Exchange) -> Option<Step> {
+    let on = Endpoint::classify(&ex.method, &ex.path)?;
+    let Some(status) = ex.status else {
+        return Some(Step::dropped(on));
+    };
+    let body = ex.body.clone().unwrap_or_default();
+    // The client reads bodies by status and content, not by Content-Type; the log keeps no
+    // headers besides Retry-After, so the type is inferred from the body.
+    let content_type = if body.trim_start().starts_with(['{', '[']) {
+        "application/json"
+    } else if body.trim_start().starts_with('<') {
+        "text/html"
+    } else {
+        "text/plain"
+    };
+    let mut headers = vec![("content-type".to_string(), content_type.to_string())];
+    if let Some(r) = ex.retry_after {
+        headers.push(("retry-after".to_string(), r.to_string()));
+    }
+    Some(Step::raw(on, status, headers, body))
+}
+
+/// A scenario that answers the logged requests exactly as they were answered.
+pub fn scenario_from_exchanges(name: &str, exchanges: &[Exchange]) -> Scenario {
+    let mut steps: Vec<Step> = Vec::new();
+    for step in exchanges.iter().filter_map(step_for) {
+        // Identical consecutive answers (e.g. the same dropped poll) fold into `repeat`.
+        match steps.last_mut() {
+            Some(last)
+                if Step {
+                    repeat: 1,
+                    ..last.clone()
+                } == step =>
+            {
+                last.repeat += 1
+            }
+            _ => steps.push(step),
+        }
+    }
+    Scenario {
+        name: name.to_string(),
+        description: format!(
+            "Replay of a recorded run: {} responses exactly as received.",
+            exchanges.len()
+        ),
+        steps,
+        ..Scenario::default()
+    }
+}
+
+/// The replay scenario of a run, with the run's outcome as `[expect]`.
+pub fn scenario_for_record(record: &RunRecord) -> Scenario {
+    let name = format!(
+        "replay-{}",
+        record.run_id.as_deref().unwrap_or(&record.local_id)
+    );
+    let mut s = scenario_from_exchanges(&name, &record.exchanges);
+    if let Some(o) = &record.outcome {
+        s.expect = Some(Expect {
+            outcome: o.kind.as_str().to_string(),
+            exit_code: Some(o.exit_code() as u8),
+            code: o.error.as_ref().map(|e| e.code.to_string()),
+        });
+    }
+    s
+}
+
+/// One line per exchange that says what came back: `submit 503 SERVICE_WARMING_UP`,
+/// `poll 200 processing`, `poll no-reply`. Two runs that saw the same thing have the same
+/// signatures.
+pub fn signature(ex: &Exchange) -> String {
+    let on = Endpoint::classify(&ex.method, &ex.path).map_or("other", Endpoint::as_str);
+    let Some(status) = ex.status else {
+        return format!("{on} no-reply");
+    };
+    let what = match &ex.code {
+        Some(c) => c.to_string(),
+        None => ex
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+            .and_then(|v| {
+                let st = v.get("status")?.as_str()?.to_string();
+                let code = v.pointer("/error/code").and_then(Value::as_str);
+                Some(match code {
+                    Some(c) => format!("{st} {c}"),
+                    None => st,
+                })
+            })
+            .unwrap_or_default(),
+    };
+    format!("{on} {status} {what}").trim_end().to_string()
+}
+
+/// What a replay did, next to what the original run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayReport {
+    /// How the replay ended.
+    pub outcome: Outcome,
+    /// How the original ended (from the bundle), if it ended.
+    pub original: Option<Outcome>,
+    /// [`signature`]s of the original's exchanges.
+    pub original_sequence: Vec<String>,
+    /// [`signature`]s of the replay's exchanges.
+    pub replayed_sequence: Vec<String>,
+    /// The replay's own request log.
+    pub exchanges: Vec<Exchange>,
+    /// Scripted answers the replay never asked for (0 when it followed the same path).
+    pub steps_left: usize,
+}
+
+impl ReplayReport {
+    /// True when the replay made the same exchanges and ended the same way.
+    pub fn matches(&self) -> bool {
+        self.original_sequence == self.replayed_sequence
+            && self.steps_left == 0
+            && self.original.as_ref().is_none_or(|o| *o == self.outcome)
+    }
+
+    /// Where the two sequences first differ, in words (`None` when they match).
+    pub fn first_difference(&self) -> Option<String> {
+        let n = self
+            .original_sequence
+            .len()
+            .max(self.replayed_sequence.len());
+        (0..n).find_map(|i| {
+            let a = self.original_sequence.get(i);
+            let b = self.replayed_sequence.get(i);
+            (a != b).then(|| {
+                format!(
+                    "exchange {}: original {}, replay {}",
+                    i + 1,
+                    a.map_or("(none)", String::as_str),
+                    b.map_or("(none)", String::as_str)
+                )
+            })
+        })
+    }
+}
+
+/// Writes a placeholder WAV (silence, 16-bit mono 8 kHz) that passes the local checks, for
+/// bundles without the recording: the scripted answers do not depend on the audio.
+pub fn write_placeholder_wav(path: &Path, seconds: u32) -> Result<(), SupportError> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let err = |e: hound::Error| SupportError::io(path, std::io::Error::other(e.to_string()));
+    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
+    {
+        let mut i16s = w.get_i16_writer(seconds * 8000);
+        for _ in 0..seconds * 8000 {
+            i16s.write_sample(0);
+        }
+        i16s.flush().map_err(err)?;
+    }
+    w.finalize().map_err(err)
+}
+
+/// The audio to submit in a replay: the bundled recording, or a placeholder.
+fn replay_audio(bundle: &Bundle, scratch: &Path) -> Result<PathBuf, SupportError> {
+    std::fs::create_dir_all(scratch).map_err(|e| SupportError::io(scratch, e))?;
+    if let Some((name, bytes)) = &bundle.recording {
+        let safe: String = name
+            .chars()
+            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+            .collect();
+        let path = scratch.join(safe);
+        std::fs::write(&path, bytes).map_err(|e| SupportError::io(&path, e))?;
+        return Ok(path);
+    }
+    let path = scratch.join("placeholder.wav");
+    // Just over the 3-minute minimum: the length the API checks is the only property used.
+    write_placeholder_wav(&path, 181)?;
+    Ok(path)
+}
+
+/// Replays a bundle through an in-process simulator. `scratch` holds the audio submitted
+/// (the bundled recording or a placeholder); `sink` sees the replay's events as they happen.
+pub async fn replay(
+    bundle: &Bundle,
+    scratch: &Path,
+    max_wait: Duration,
+    sink: EventSink,
+    cancel: CancellationToken,
+) -> Result<ReplayReport, SupportError> {
+    let record = &bundle.record;
+    let scenario = scenario_for_record(record);
+    let steps_total = scenario.steps.len();
+    let sim = Simulator::start(SimConfig::fast().with_scenario(scenario)).await?;
+    let client = ApiClient::new(&sim.base_url(), ApiKey::new(sim.api_key()))
+        .map_err(|e| SupportError::Client(e.to_string()))?;
+    let seen: Arc<Mutex<Vec<Exchange>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let tee: EventSink = Arc::new(move |e: JobEvent| {
+        if let JobEvent::Exchange(ex) = &e
+            && let Ok(mut l) = log.lock()
+        {
+            l.push(ex.clone());
+        }
+        sink(e);
+    });
+    let submitted = record
+        .exchanges
+        .iter()
+        .any(|e| e.step == EngineStep::Submit);
+    let outcome = match (&record.run_id, submitted) {
+        (Some(run_id), false) => {
+            run_resume(client, run_id.clone(), max_wait, None, tee, cancel).await
+        }
+        _ => {
+            let spec = JobSpec {
+                file: replay_audio(bundle, scratch)?,
+                language: record.language.clone().unwrap_or_else(|| "en".into()),
+                external_id: record.external_id.clone(),
+                metadata: record.metadata.as_ref().map(Value::to_string),
+                max_wait,
+            };
+            run_job(client, spec, None, tee, cancel).await
+        }
+    };
+    let steps_left = sim.scenario_steps_left();
+    sim.shutdown().await;
+    let exchanges = seen.lock().map(|l| l.clone()).unwrap_or_default();
+    tracing::debug!(
+        "replayed {} exchanges over {steps_total} steps",
+        exchanges.len()
+    );
+    Ok(ReplayReport {
+        original: record.outcome.clone(),
+        original_sequence: record.exchanges.iter().map(signature).collect(),
+        replayed_sequence: exchanges.iter().map(signature).collect(),
+        exchanges,
+        steps_left,
+        outcome,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulator::Respond;
+
+    fn ex(method: &str, path: &str, status: Option<u16>, body: &str) -> Exchange {
+        Exchange {
+            at: chrono::Utc::now(),
+            step: EngineStep::Poll,
+            method: method.into(),
+            path: path.into(),
+            status,
+            code: None,
+            request_id: None,
+            run_id: None,
+            attempt: 1,
+            wait: None,
+            decision: String::new(),
+            latency_ms: 1,
+            bytes_sent: 0,
+            bytes_received: 0,
+            body: (!body.is_empty()).then(|| body.to_string()),
+            body_truncated: false,
+            retry_after: None,
+            error: None,
+            simulated: true,
+        }
+    }
+
+    #[test]
+    fn exchanges_become_raw_steps_and_dropped_replies() {
+        let mut warm = ex(
+            "POST",
+            "/api/v1/speech/analyze",
+            Some(503),
+            r#"{"error":{"code":"SERVICE_WARMING_UP"}}"#,
+        );
+        warm.retry_after = Some(1);
+        let lost = ex("GET", "/api/v1/speech/analyze/req_1", None, "");
+        let html = ex(
+            "GET",
+            "/api/v1/speech/analyze/req_1",
+            Some(502),
+            "<html>bad</html>",
+        );
+        let s = scenario_from_exchanges("t", &[warm.clone(), warm, lost.clone(), lost, html]);
+        assert_eq!(s.steps.len(), 3, "{s:?}");
+        assert_eq!(s.steps[0].on, Endpoint::Submit);
+        assert_eq!(s.steps[0].respond, Respond::Raw);
+        assert_eq!(s.steps[0].repeat, 2);
+        assert_eq!(s.steps[0].status, Some(503));
+        assert_eq!(s.steps[0].headers["retry-after"], "1");
+        assert_eq!(s.steps[1].respond, Respond::Drop);
+        assert_eq!(s.steps[1].repeat, 2);
+        assert_eq!(s.steps[2].headers["content-type"], "text/html");
+        let back = Scenario::from_toml_str(&s.to_toml_string().expect("toml")).expect("parse");
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn signatures_name_status_and_code() {
+        let mut e = ex("POST", "/api/v1/speech/analyze", Some(503), "{}");
+        e.code = Some(crate::api::codes::ErrorCode::ServiceWarmingUp);
+        assert_eq!(signature(&e), "submit 503 SERVICE_WARMING_UP");
+        let p = ex(
+            "GET",
+            "/api/v1/speech/analyze/req_1",
+            Some(200),
+            r#"{"id":"req_1","status":"failed","error":{"code":"STUCK_TIMEOUT"}}"#,
+        );
+        assert_eq!(signature(&p), "poll 200 failed STUCK_TIMEOUT");
+        assert_eq!(
+            signature(&ex("GET", "/api/v1/speech/analyze/x", None, "")),
+            "poll no-reply"
+        );
+    }
+}
