@@ -212,10 +212,20 @@ async fn read_form(req: Request) -> SubmitForm {
     form
 }
 
+/// Reads and discards the upload. A reply sent while the client is still uploading reaches
+/// it as a connection reset (unread data makes the kernel send RST on close), so every
+/// answer that does not read the form drains it first.
+async fn drain(req: Request) {
+    let _ = axum::body::to_bytes(req.into_body(), BODY_LIMIT).await;
+}
+
 async fn submit(State(sim): Sim, ConnectInfo(conn): Conn, req: Request) -> Response {
     let normal = match scripted(&sim, Endpoint::Submit, &conn).await {
         Ok(step) => step,
-        Err(reply) => return reply,
+        Err(reply) => {
+            drain(req).await;
+            return reply;
+        }
     };
     let resp = submit_by_rules(&sim, &conn, req).await;
     note_normal(resp, normal.as_ref())
@@ -224,10 +234,14 @@ async fn submit(State(sim): Sim, ConnectInfo(conn): Conn, req: Request) -> Respo
 async fn submit_by_rules(sim: &Arc<Shared>, conn: &ConnTag, req: Request) -> Response {
     let key = match authenticate(sim, req.headers(), conn, true) {
         Ok(k) => k.clone(),
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            drain(req).await;
+            return e.into_response();
+        }
     };
     if let Some(left) = sim.warming_up(Instant::now()) {
         let secs = (left.as_secs_f64().ceil() as u64).clamp(1, sim.cfg.retry_after_secs.max(1));
+        drain(req).await;
         return ApiError::new(ErrorCode::ServiceWarmingUp)
             .retry_after(secs)
             .into_response();
