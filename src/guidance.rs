@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::api::codes::{CodeFamily, ErrorCode};
+use crate::api::codes::ErrorCode;
 use crate::api::model::ApiErrorBody;
 use crate::engine::outcome::{OutcomeError, local_codes};
 
@@ -395,7 +395,7 @@ pub fn for_code_with(code: &ErrorCode, ctx: &Context) -> Guidance {
         return for_unknown_with(code.as_str(), ctx.message.as_deref().unwrap_or(""), ctx);
     };
     let mut body = fill(e.body, ctx);
-    if matches!(e.action, Action::ContactSupport) || code.family() == CodeFamily::RunFailed {
+    if matches!(e.action, Action::ContactSupport) {
         body.push_str(&support_suffix(ctx));
     }
     Guidance {

@@ -115,3 +115,33 @@ fn a_48k_stereo_file_converts_to_16k_mono_with_the_same_duration() {
         .expect("samples");
     assert!((peak - 16_384).abs() < 200, "level kept: {peak}");
 }
+
+#[test]
+fn the_vorbis_cap_holds_even_for_noise_so_45_minutes_always_fit() {
+    use speech_scorer::audio::encode::{VORBIS_MAX_BITRATE, wav_to_vorbis};
+    // White noise is the hardest content to compress: if the cap holds here, it holds for speech.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wav = dir.path().join("noise.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).expect("create");
+    let mut x: u32 = 12345;
+    for _ in 0..16_000 * 60 {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        w.write_sample(((x >> 16) as i16) / 2).expect("sample");
+    }
+    w.finalize().expect("finalize");
+    let ogg = dir.path().join("noise.ogg");
+    let bytes = wav_to_vorbis(&wav, &ogg, VORBIS_MAX_BITRATE).expect("encode");
+    let cap_bytes_per_minute = f64::from(VORBIS_MAX_BITRATE) / 8.0 * 60.0;
+    eprintln!("60 s of noise: {bytes} bytes (cap {cap_bytes_per_minute} per minute)");
+    assert!(bytes as f64 <= cap_bytes_per_minute * 1.03, "{bytes} bytes");
+    let worst_45_min = bytes as f64 * 45.0;
+    assert!(worst_45_min < UPLOAD_TARGET_BYTES as f64, "{worst_45_min}");
+    let info = probe::probe_file(&ogg).expect("probe");
+    assert!((info.duration.as_secs_f64() - 60.0).abs() < 0.05);
+}

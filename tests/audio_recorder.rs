@@ -144,6 +144,15 @@ fn digital_silence_is_reported_and_stop_never_overwrites_a_take() {
     let snap = rec.snapshot();
     assert_eq!(snap.state, RecorderState::Recording);
     assert!(snap.meter.rms_dbfs <= -99.0);
+    let asked = Instant::now();
+    rec.request_stop();
+    assert!(
+        asked.elapsed() < Duration::from_millis(5),
+        "request_stop never blocks"
+    );
+    wait_until(&rec, "the requested stop", |s| {
+        s.state == RecorderState::Finished(StopReason::Requested)
+    });
     let take = rec.stop().expect("take");
     assert!(take.duration >= Duration::from_secs(1));
     assert_eq!(

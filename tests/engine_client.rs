@@ -225,3 +225,45 @@ async fn connection_refused_is_a_network_error_that_never_reached_the_server() {
     }
     assert_eq!(reply.facts.status, None);
 }
+
+#[tokio::test]
+async fn a_server_refusing_expect_gets_the_upload_again_without_it() {
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let c = Arc::clone(&calls);
+    let app = Router::new().route(
+        "/api/v1/speech/analyze",
+        post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let c = Arc::clone(&c);
+            async move {
+                let expect = headers.contains_key("expect");
+                if let Ok(mut v) = c.lock() {
+                    v.push((expect, body.len()));
+                }
+                if expect {
+                    (StatusCode::EXPECTATION_FAILED, "no").into_response()
+                } else {
+                    (
+                        StatusCode::ACCEPTED,
+                        r#"{"id":"req_2","status":"processing"}"#,
+                    )
+                        .into_response()
+                }
+            }
+        }),
+    );
+    let base = serve(app).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.wav");
+    std::fs::write(&path, vec![7u8; 10_000]).expect("write");
+    let client = ApiClient::new(&base, ApiKey::new("zh_api_x_2222")).expect("client");
+    let fields = SubmitFields {
+        language: "en".into(),
+        ..SubmitFields::default()
+    };
+    let reply = client.submit(&path, "audio/wav", &fields, |_, _| {}).await;
+    assert_eq!(reply.result.expect("accepted").id, "req_2");
+    let calls = calls.lock().expect("calls").clone();
+    assert_eq!(calls.len(), 2);
+    assert!(calls[0].0 && !calls[1].0);
+    assert!(calls[1].1 > 10_000, "the whole upload the second time");
+}

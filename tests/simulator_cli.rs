@@ -55,18 +55,39 @@ async fn simulate_prints_url_and_key_and_stops_on_ctrl_c() {
         .await
         .expect("submit");
     assert_eq!(resp.status().as_u16(), 503);
-    let rest: Vec<String> = lines.take(12).map_while(Result::ok).collect();
+    // The banner, then one log line per request.
+    let mut rest = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8");
+        let done = line.contains("POST /api/v1/speech/analyze -> 503");
+        rest.push(line);
+        if done {
+            break;
+        }
+    }
     assert!(
         rest.iter().any(|l| l.contains("ZENHIRE_API_KEY")),
         "{rest:?}"
     );
     assert!(rest.iter().any(|l| l.contains("simulated")), "{rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("GET /api/v1/health -> 200")),
+        "{rest:?}"
+    );
+    let last = rest.last().expect("a log line");
+    assert!(
+        last.contains("[SERVICE_WARMING_UP]") && last.contains("[step submit:error]"),
+        "{rest:?}"
+    );
 
     // SAFETY: sending a signal to our own child process.
     let rc = unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     assert_eq!(rc, 0);
-    let status = child.wait().expect("wait");
-    assert!(status.success(), "{status:?}");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{:?}", out.status);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stopped after 2 requests"), "{err}");
+    assert!(err.contains("2 scripted responses were not used"), "{err}");
 }
 
 #[test]

@@ -257,6 +257,33 @@ pub fn interpret<T: DeserializeOwned>(
     }
 }
 
+/// How long the upload is held back after the request headers (see [`ApiClient::submit`]).
+pub const EXPECT_CONTINUE_WAIT: Duration = Duration::from_millis(400);
+
+/// The submit form: `audio` (file name and MIME type), `language`, `externalId`, `metadata`
+/// (a JSON string).
+fn submit_form(
+    audio: reqwest::multipart::Part,
+    file_name: &str,
+    mime: &str,
+    fields: &SubmitFields,
+) -> Result<reqwest::multipart::Form, String> {
+    let audio = audio
+        .file_name(file_name.to_string())
+        .mime_str(mime)
+        .map_err(|e| format!("bad MIME type {mime:?}: {e}"))?;
+    let mut form = reqwest::multipart::Form::new()
+        .part("audio", audio)
+        .text("language", fields.language.clone());
+    if let Some(id) = &fields.external_id {
+        form = form.text("externalId", id.clone());
+    }
+    if let Some(meta) = &fields.metadata {
+        form = form.text("metadata", meta.to_string());
+    }
+    Ok(form)
+}
+
 /// Reads a poll body. The full schema is tried first; when a field has an unexpected type
 /// (the docs leave many open), the essentials are still read, so a terminal status is never
 /// missed because of a detail. `None` when there is no `id` and `status`.
@@ -415,12 +442,33 @@ impl ApiClient {
 
     /// `POST /api/v1/speech/analyze`: streams `path` as the `audio` part (file name and MIME
     /// type from `mime`), calling `progress(sent, total)` as file bytes go out.
+    ///
+    /// The request carries `Expect: 100-continue`; a server that refuses that header (417)
+    /// gets the same request once more without it.
     pub async fn submit(
         &self,
         path: &Path,
         mime: &str,
         fields: &SubmitFields,
         progress: impl Fn(u64, u64) + Send + Sync + 'static,
+    ) -> Reply<SubmitAccepted> {
+        let progress: Arc<dyn Fn(u64, u64) + Send + Sync> = Arc::new(progress);
+        let first = self
+            .submit_once(path, mime, fields, Arc::clone(&progress), true)
+            .await;
+        if first.facts.status == Some(417) {
+            return self.submit_once(path, mime, fields, progress, false).await;
+        }
+        first
+    }
+
+    async fn submit_once(
+        &self,
+        path: &Path,
+        mime: &str,
+        fields: &SubmitFields,
+        progress: Arc<dyn Fn(u64, u64) + Send + Sync>,
+        expect_continue: bool,
     ) -> Reply<SubmitAccepted> {
         let api_path = "/api/v1/speech/analyze".to_string();
         let file_name = path
@@ -467,17 +515,16 @@ impl ApiClient {
                 }
                 chunk
             });
-        let part =
-            reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), total)
-                .file_name(file_name);
-        let part = match part.mime_str(mime) {
-            Ok(p) => p,
-            Err(e) => {
+        let audio =
+            reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(stream), total);
+        let form = match submit_form(audio, &file_name, mime, fields) {
+            Ok(f) => f,
+            Err(message) => {
                 return Reply {
                     result: Err(ApiError::Network {
                         kind: NetworkKind::Other,
                         may_have_reached_server: false,
-                        message: format!("bad MIME type {mime:?}: {e}"),
+                        message,
                     }),
                     facts: Facts {
                         method: "POST",
@@ -494,19 +541,56 @@ impl ApiClient {
                 };
             }
         };
-        let mut form = reqwest::multipart::Form::new()
-            .part("audio", part)
-            .text("language", fields.language.clone());
-        if let Some(id) = &fields.external_id {
-            form = form.text("externalId", id.clone());
-        }
-        if let Some(meta) = &fields.metadata {
-            form = form.text("metadata", meta.to_string());
-        }
-        let req = self
+        // The same form with an empty audio stream of the same declared length: reqwest
+        // computes the Content-Length from it (the boundary's length is fixed).
+        let empty = reqwest::multipart::Part::stream_with_length(
+            reqwest::Body::wrap_stream(futures_util::stream::empty::<
+                Result<bytes::Bytes, std::io::Error>,
+            >()),
+            total,
+        );
+        let content_length = submit_form(empty, &file_name, mime, fields)
+            .ok()
+            .and_then(|probe| {
+                self.http
+                    .post(self.url(&api_path))
+                    .multipart(probe)
+                    .build()
+                    .ok()
+            })
+            .and_then(|r| {
+                r.headers()
+                    .get(CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<u64>().ok())
+            });
+        let content_type = format!("multipart/form-data; boundary={}", form.boundary());
+        // `Expect: 100-continue`, and the body held back briefly (as curl does): a server that
+        // refuses from the headers alone (a 401 from middleware, a 503 while warming up) can
+        // answer before any of the upload is in flight. Otherwise it would close a connection
+        // with unread upload bytes, the kernel would reset it, and its answer would be lost.
+        let form_stream = form.into_stream();
+        let hold_back = if expect_continue {
+            EXPECT_CONTINUE_WAIT
+        } else {
+            Duration::ZERO
+        };
+        let delayed = futures_util::stream::once(async move {
+            tokio::time::sleep(hold_back).await;
+            form_stream
+        })
+        .flatten();
+        let mut req = self
             .with_key(self.http.post(self.url(&api_path)))
             .timeout(Self::upload_timeout(total))
-            .multipart(form);
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(reqwest::Body::wrap_stream(delayed));
+        if expect_continue {
+            req = req.header(reqwest::header::EXPECT, "100-continue");
+        }
+        if let Some(len) = content_length {
+            req = req.header(CONTENT_LENGTH, len);
+        }
         self.exchange("POST", req, api_path, Some(counter)).await
     }
 

@@ -26,7 +26,8 @@ pub struct DeviceInfo {
 }
 
 /// Lists the input devices of the default audio host, the default one first. Call again to
-/// refresh (devices come and go).
+/// refresh (devices come and go). ALSA probes every plugin PCM, which can take a second:
+/// call it off the UI thread.
 pub fn list_input_devices() -> Result<Vec<DeviceInfo>, AudioError> {
     let host = cpal::default_host();
     let default_id = host.default_input_device().and_then(|d| d.id().ok());

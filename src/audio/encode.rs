@@ -3,8 +3,10 @@
 //!
 //! Why these two: both are formats the API accepts and symphonia (hence the simulator's probe)
 //! reads. FLAC keeps every sample but only shrinks speech to ~50–60 % of WAV, so it fits
-//! takes up to ~20 minutes; Vorbis at a capped 48 kbit/s puts 45 minutes in ~16 MB with speech
-//! quality far above what recognisers need (telephone speech is 8 kHz; we keep 16 kHz).
+//! takes up to ~20 minutes; Vorbis with a hard cap of 64 kbit/s (constrained ABR: the encoder
+//! never exceeds it) bounds 45 minutes at 21.6 MB, under 25 MB with room for Ogg framing.
+//! Speech at 16 kHz actually comes out near 40–47 kbit/s (≈ 14–16 MB for 45 minutes), well
+//! above what recognisers need (telephone speech is 8 kHz; we keep 16 kHz).
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -16,8 +18,8 @@ use super::AudioError;
 /// Samples per encoder block.
 const BLOCK: usize = 4096;
 
-/// The Vorbis bitrate cap, bits per second. 45 min × 48 kbit/s = 16.2 MB.
-pub const VORBIS_MAX_BITRATE: u32 = 48_000;
+/// The Vorbis bitrate cap, bits per second: 45 min × 64 kbit/s = 21.6 MB < 25 MB.
+pub const VORBIS_MAX_BITRATE: u32 = 64_000;
 
 fn open_wav(path: &Path) -> Result<hound::WavReader<std::io::BufReader<File>>, AudioError> {
     hound::WavReader::open(path).map_err(|e| AudioError::Decode {

@@ -7,7 +7,7 @@
 //! 3. else FLAC of that WAV (lossless, ~50–60 % of WAV for speech) when the take is short
 //!    enough for FLAC to fit (up to [`FLAC_MAX_DURATION`]), checked after encoding;
 //! 4. else Ogg Vorbis capped at [`VORBIS_MAX_BITRATE`](super::encode::VORBIS_MAX_BITRATE)
-//!    (45 minutes ≈ 16 MB), which always fits.
+//!    (a hard cap: 45 minutes ≤ 21.6 MB), which always fits.
 //!
 //! "Fits" means at most [`UPLOAD_TARGET_BYTES`](crate::validate::UPLOAD_TARGET_BYTES), which
 //! passes whichever way the API counts "25 MB".

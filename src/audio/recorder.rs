@@ -158,6 +158,9 @@ impl std::fmt::Debug for Recorder {
 
 impl Recorder {
     /// Opens the device and starts recording to `out_dir/file_stem.wav`.
+    ///
+    /// Opening a device usually takes tens of milliseconds but some backends take seconds
+    /// (bounded at 5 s); a GUI that must never stall calls this from a worker thread.
     pub fn start(config: RecorderConfig) -> Result<Recorder, AudioError> {
         Recorder::start_with(config, RecorderOptions::default())
     }
@@ -245,8 +248,19 @@ impl Recorder {
         )
     }
 
+    /// Asks the recording to stop and returns at once (never blocks: safe on a UI thread).
+    /// The writer drains the ring, finishes the file and sets the state to
+    /// `Finished(Requested)`; then [`stop`](Recorder::stop) returns the take immediately.
+    pub fn request_stop(&self) {
+        self.stop_flag.store(true, Ordering::Release);
+    }
+
     /// Stops (if still recording), finishes the file and returns the take. A take that ended
     /// because the device disappeared is returned as `Ok`: the snapshot's `error` says why.
+    ///
+    /// Blocks until the file is complete (usually well under 100 ms, including an fsync).
+    /// A GUI calls [`request_stop`](Recorder::request_stop) first and this once the snapshot
+    /// says `Finished`, or calls this on a worker thread.
     pub fn stop(mut self) -> Result<Take, AudioError> {
         self.finish()
     }
@@ -385,7 +399,8 @@ impl Writer {
                     &self.path,
                     std::io::Error::new(e.kind(), e.to_string()),
                 );
-                // Leave the recovery marker: the file is repairable.
+                // Keep the recovery marker: the file is repairable and will be offered back.
+                recovery::release(&self.path);
                 return Err(err);
             }
             let drained = self.consumer.slots() < ch;
@@ -425,6 +440,7 @@ impl Writer {
                     RecorderState::Failed,
                     Some(e.to_string()),
                 );
+                recovery::release(&self.path);
                 return Err(e);
             }
         };
@@ -432,14 +448,12 @@ impl Writer {
         let duration = Duration::from_secs_f64(frames_in as f64 / f64::from(self.info.rate));
         let message = match reason {
             StopReason::DeviceLost => Some(format!(
-                "{} at {}. The {} recorded until then is kept.",
-                capitalise(
-                    failure
-                        .as_deref()
-                        .unwrap_or("the microphone stopped working")
-                ),
+                "At {}, {}. The recording up to that point is kept.",
                 clock(duration),
-                clock(duration)
+                failure
+                    .as_deref()
+                    .unwrap_or("the microphone stopped working")
+                    .trim_end_matches('.')
             )),
             StopReason::MaxDurationReached => Some(format!(
                 "The recording stopped by itself at its {} maximum.",
@@ -499,14 +513,6 @@ impl Writer {
         if let Some(cb) = &self.on_update {
             cb();
         }
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
     }
 }
 

@@ -48,6 +48,14 @@ pub(crate) fn mark_recording(wav: &Path, device: &str) {
     }
 }
 
+/// Records that this process stopped writing `wav` without finishing it (a write failed):
+/// the marker stays so the take is offered back for repair.
+pub(crate) fn release(wav: &Path) {
+    if let Ok(mut a) = ACTIVE.lock() {
+        a.retain(|p| p != wav);
+    }
+}
+
 /// Records that `wav` was finished cleanly.
 pub(crate) fn unmark_recording(wav: &Path) {
     if let Ok(mut a) = ACTIVE.lock() {

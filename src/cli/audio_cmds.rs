@@ -121,6 +121,7 @@ pub fn record(args: RecordArgs) -> ExitCode {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "take".into());
+    recover_interrupted(&out_dir);
     install_sigint();
     let limit = args
         .seconds
@@ -194,6 +195,21 @@ pub fn record(args: RecordArgs) -> ExitCode {
             }
         }
         Err(e) => fail(&e),
+    }
+}
+
+/// Takes a crash left in the output folder are repaired (header sizes fixed from the file
+/// length: non-destructive) and reported, so nothing recorded is ever silently lost.
+fn recover_interrupted(dir: &std::path::Path) {
+    for path in audio::recovery::find_interrupted(dir) {
+        match audio::recovery::repair(&path) {
+            Ok(take) => eprintln!(
+                "Recovered an interrupted recording: {} ({}).",
+                take.path.display(),
+                clock(take.duration)
+            ),
+            Err(e) => eprintln!("Found an interrupted recording that could not be repaired: {e}"),
+        }
     }
 }
 

@@ -126,8 +126,21 @@ struct Env {
     settings: Settings,
 }
 
+/// Warnings from the engine (e.g. history that could not be saved) go to stderr; `RUST_LOG`
+/// raises the level for support sessions.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
 impl Env {
     fn load() -> Env {
+        init_logging();
         let paths = match Paths::from_env() {
             Ok(p) => Some(p),
             Err(e) => {

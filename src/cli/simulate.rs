@@ -51,6 +51,36 @@ fn masked(key: &str) -> String {
     format!("zh_…{tail}")
 }
 
+/// One request as a log line: time, method, path, status, code, run, scenario step, fault.
+fn log_line(r: &crate::simulator::RecordedRequest) -> String {
+    let mut line = format!(
+        "{} {} {}{} -> {}",
+        r.at.format("%H:%M:%S%.3f"),
+        r.method,
+        r.path,
+        r.query
+            .as_deref()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default(),
+        if r.status == 0 {
+            "no reply".to_string()
+        } else {
+            r.status.to_string()
+        }
+    );
+    for (label, value) in [
+        ("", r.code.as_deref()),
+        ("run ", r.run_id.as_deref()),
+        ("step ", r.step.as_deref()),
+        ("fault ", r.fault.as_deref()),
+    ] {
+        if let Some(v) = value {
+            line.push_str(&format!(" [{label}{v}]"));
+        }
+    }
+    line
+}
+
 /// Builds the config from the arguments.
 fn config(args: &SimulateArgs, key: &str) -> Result<SimConfig, String> {
     let mut cfg = if args.fast {
@@ -135,13 +165,37 @@ pub fn simulate(args: SimulateArgs) -> ExitCode {
             }
         }
         println!();
-        println!("Results are simulated. Press Ctrl-C to stop.");
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            eprintln!("speech-scorer simulate: could not wait for Ctrl-C: {e}");
+        println!("Results are simulated. Press Ctrl-C to stop. Requests are logged below.");
+        let mut shown = 0usize;
+        let mut every = tokio::time::interval(std::time::Duration::from_millis(200));
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            tokio::select! {
+                r = &mut ctrl_c => {
+                    if let Err(e) = r {
+                        eprintln!("speech-scorer simulate: could not wait for Ctrl-C: {e}");
+                    }
+                    break;
+                }
+                _ = every.tick() => {
+                    let log = sim.requests();
+                    // The log drops its oldest entries when it gets very long.
+                    shown = shown.min(log.len());
+                    for r in &log[shown..] {
+                        println!("{}", log_line(r));
+                    }
+                    shown = log.len();
+                }
+            }
         }
         let answered = sim.requests().len();
+        let left = sim.scenario_steps_left();
         sim.shutdown().await;
         eprintln!("simulator stopped after {answered} requests");
+        if scenario.is_some() && left > 0 {
+            eprintln!("{left} scripted responses were not used (the client stopped before them)");
+        }
         Exit::Success.into()
     })
 }
@@ -149,6 +203,26 @@ pub fn simulate(args: SimulateArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_say_what_happened() {
+        let r = crate::simulator::RecordedRequest {
+            method: "GET".into(),
+            path: "/api/v1/speech/analyze/req_1".into(),
+            query: None,
+            status: 0,
+            code: None,
+            run_id: Some("req_1".into()),
+            at: chrono::Utc::now(),
+            fault: Some("drop".into()),
+            step: Some("poll:drop".into()),
+        };
+        let line = log_line(&r);
+        assert!(
+            line.ends_with("GET /api/v1/speech/analyze/req_1 -> no reply [run req_1] [step poll:drop] [fault drop]"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn demo_keys_are_fresh_and_masking_hides_them() {

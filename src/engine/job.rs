@@ -531,14 +531,15 @@ impl Driver {
                 return Step1 { step: Step::Submit, happened: Happened::Network { may_have_reached_server: true }, facts: cancelled_facts("POST", "/api/v1/speech/analyze"), error: None };
             }
         };
-        let size = prepared.info.size_bytes;
-        self.emit(JobEvent::Uploading {
-            sent: size,
-            total: size,
-        });
         self.record.simulated |= reply.facts.simulated;
         match reply.result {
             Ok(acc) => {
+                // Kept in history as the "upload complete" mark (chunk events are not).
+                let size = prepared.info.size_bytes;
+                self.emit(JobEvent::Uploading {
+                    sent: size,
+                    total: size,
+                });
                 self.remember_hint(acc.poll_interval_seconds, reply.facts.retry_after);
                 if let Some(body) = reply.facts.body.as_deref() {
                     self.last_body = serde_json::from_str(body).ok();

@@ -1,7 +1,7 @@
 //! How a simulator instance behaves: keys, credits, limits, timings and an optional scenario.
 //!
 //! `SimConfig::default()` follows the documented service defaults (10 s poll gate, 8
-//! concurrent runs, 500 requests a minute) with processing shortened to ~15 s;
+//! concurrent runs, 500 requests a minute) with processing shortened to 15–20 s;
 //! `SimConfig::fast()` shrinks every wait to about a second for tests.
 
 use std::net::{IpAddr, SocketAddr};
@@ -16,7 +16,7 @@ pub const DEFAULT_DEMO_KEY: &str = "zh_api_simulator_demo_key";
 pub const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 
 /// One API key the simulator knows, and what is wrong with it (if anything).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KeyConfig {
     /// The secret sent in `X-API-Key` or `Authorization: Bearer`.
     pub key: String,
@@ -32,6 +32,25 @@ pub struct KeyConfig {
     pub allowed_ips: Vec<IpAddr>,
     /// Per-key submit rate limit; `None` uses `SimConfig::rate_per_minute`.
     pub rate_per_minute: Option<u32>,
+}
+
+/// Shows the key as `zh_…1234`: a `--api-key` may be a real one, and configs get logged.
+impl std::fmt::Debug for KeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tail: String = {
+            let chars: Vec<char> = self.key.chars().collect();
+            chars[chars.len().saturating_sub(4)..].iter().collect()
+        };
+        f.debug_struct("KeyConfig")
+            .field("key", &format_args!("zh_…{tail}"))
+            .field("expired", &self.expired)
+            .field("inactive", &self.inactive)
+            .field("multilingual", &self.multilingual)
+            .field("speech_permission", &self.speech_permission)
+            .field("allowed_ips", &self.allowed_ips)
+            .field("rate_per_minute", &self.rate_per_minute)
+            .finish()
+    }
 }
 
 impl KeyConfig {
@@ -62,7 +81,8 @@ pub struct SimConfig {
     pub poll_min_interval: Duration,
     /// `pollIntervalSeconds` and `Retry-After` sent on non-terminal responses.
     pub poll_interval_hint_secs: u64,
-    /// How long a run stays `processing` once it has a slot.
+    /// How long a run stays `processing` once it has a slot, for the shortest audio; the
+    /// longest (45 min) takes a third longer, like a real pipeline that scales with length.
     pub processing_time: Duration,
     /// Runs processed at once per client; later submits are `queued` (FIFO).
     pub concurrency: usize,
@@ -95,6 +115,12 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
+    /// Processing time for a run with `audio` of this length (see `processing_time`).
+    pub fn processing_for(&self, audio: Duration) -> Duration {
+        let share = (audio.as_secs_f64() / (45.0 * 60.0)).clamp(0.0, 1.0);
+        self.processing_time + self.processing_time.mul_f64(share / 3.0)
+    }
+
     /// For tests: a 1 s poll gate and 1 s hints, about a second of processing.
     pub fn fast() -> Self {
         Self {
@@ -117,5 +143,36 @@ impl SimConfig {
         scenario.config.apply(&mut self);
         self.scenario = Some(scenario);
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processing_takes_15_to_20_seconds_by_default() {
+        let cfg = SimConfig::default();
+        assert_eq!(
+            cfg.processing_for(Duration::from_secs(0)),
+            Duration::from_secs(15)
+        );
+        assert_eq!(
+            cfg.processing_for(Duration::from_secs(45 * 60)),
+            Duration::from_secs(20)
+        );
+        let mid = cfg.processing_for(Duration::from_secs(10 * 60));
+        assert!(
+            mid > Duration::from_secs(15) && mid < Duration::from_secs(17),
+            "{mid:?}"
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_whole_key() {
+        let cfg = SimConfig::fast().with_key("zh_api_secret_value_9876");
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("secret_value"), "{shown}");
+        assert!(shown.contains("zh_…9876"), "{shown}");
     }
 }

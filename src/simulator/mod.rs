@@ -15,15 +15,19 @@
 //! # Ok(()) }
 //! ```
 
+mod auth;
 mod config;
 mod faults;
 mod ledger;
+mod listing;
 mod net;
+mod poll;
 mod routes;
 mod runs;
 mod scenario;
 mod scoring;
 mod state;
+mod submit;
 mod validation;
 mod wire;
 
@@ -65,10 +69,12 @@ pub struct Simulator;
 
 impl Simulator {
     /// Binds `cfg.bind` and serves until the handle is shut down or dropped.
-    pub async fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
+    pub async fn start(mut cfg: SimConfig) -> Result<SimHandle, SimError> {
         if cfg.keys.is_empty() {
             return Err(SimError::NoKeys);
         }
+        // With no slot at all, queued runs would never start.
+        cfg.concurrency = cfg.concurrency.max(1);
         let bind = cfg.bind;
         let listener = tokio::net::TcpListener::bind(bind)
             .await
@@ -164,7 +170,13 @@ impl SimHandle {
         self.shared.lock().script.remaining()
     }
 
-    /// The loaded scenario, if any.
+    /// Replaces the steps still to be played with `scenario`'s steps (its `[config]` is not
+    /// applied: the server is already running). Lets a running demo or test switch scripts.
+    pub fn play(&self, scenario: &Scenario) {
+        self.shared.lock().script = scenario::Script::new(Some(scenario));
+    }
+
+    /// The scenario given at start, if any.
     pub fn scenario(&self) -> Option<&Scenario> {
         self.shared.cfg.scenario.as_ref()
     }

@@ -161,7 +161,8 @@ impl Inner {
                 .enumerate()
                 .filter(|(_, r)| match r.phase {
                     Phase::Processing { since } => {
-                        now.duration_since(since) >= cfg.processing_time && r.analysis.is_some()
+                        now.duration_since(since) >= cfg.processing_for(r.duration)
+                            && r.analysis.is_some()
                     }
                     _ => false,
                 })

@@ -1,8 +1,9 @@
 //! The app shell: persisted [`State`], the current [`Screen`], the [`Command`]s the UI asks
-//! for (run once at the end of the frame), and the background events that come back over a
-//! channel followed by `request_repaint`. Background work runs on the tokio runtime the app
-//! owns, so a hidden window never stalls a run.
+//! for (run once at the end of the frame, see `commands.rs`), and the background events that
+//! come back over a channel followed by `request_repaint`. Background work runs on the tokio
+//! runtime the app owns, so a hidden or minimised window never stalls a run.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -10,10 +11,14 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::client::ApiKey;
 use crate::api::model::PollResponse;
-use crate::audio::probe::{AudioFormat, probe_file};
+use crate::audio::probe::AudioFormat;
+use crate::engine::{JobEvent, JobHandle};
+use crate::store::{FileSecretStore, History, Paths, SecretStore, Settings};
+use crate::ui::dialogs;
 use crate::ui::ports::{BrowserOpener, FilePicker, RfdFilePicker, SystemBrowser};
-use crate::ui::{dialogs, history, progress, record, result, settings};
+use crate::ui::progress::RunView;
 
 /// The screens of the app. Small and `Copy` so it can be passed around freely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -29,7 +34,7 @@ pub enum Screen {
     History,
     /// Key, service address, language, defaults.
     Settings,
-    /// The request log of the current run, for support staff.
+    /// The request log of the run on screen, for support staff.
     Support,
 }
 
@@ -47,30 +52,40 @@ impl Screen {
     }
 }
 
-/// Everything worth keeping between launches. Unknown or missing fields fall back to defaults
-/// so an older file never stops the app from starting.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the UI itself keeps between launches (the settings the API uses live in
+/// `store::Settings`). Unknown or missing fields fall back to defaults so an older file never
+/// stops the app from starting.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct State {
-    /// The screen shown last (runs in flight are resumed from history, not from here).
+    /// The screen shown last (only Record, History and Settings are restored).
     pub screen: Screen,
-    /// ISO 639-1 code sent with each submission.
-    pub language: String,
     /// The input device chosen last (`None`: the system default).
     pub device: Option<String>,
 }
 
-impl Default for State {
-    fn default() -> Self {
-        State {
-            screen: Screen::Record,
-            language: "en".to_string(),
-            device: None,
-        }
+impl State {
+    fn file(paths: &Paths) -> PathBuf {
+        paths.config_dir.join("ui-state.json")
+    }
+
+    /// Reads the state; anything unreadable gives the defaults.
+    pub fn load(paths: &Paths) -> State {
+        std::fs::read_to_string(Self::file(paths))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes the state.
+    pub fn save(&self, paths: &Paths) -> std::io::Result<()> {
+        std::fs::create_dir_all(&paths.config_dir)?;
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(Self::file(paths), text)
     }
 }
 
-/// A side effect the UI asks for. Drawing code only pushes these; [`App::run_command`] runs
+/// A side effect the UI asks for. Drawing code only pushes these; `App::run_command` runs
 /// them once, after the frame is drawn.
 #[must_use]
 #[derive(Debug, Clone, PartialEq)]
@@ -90,12 +105,50 @@ pub enum Command {
     PickFile,
     /// Use this file as the take (from the picker or drag-and-drop).
     ImportPath(PathBuf),
-    /// Forget the current take (the file stays on disk unless the person deletes it).
+    /// Forget the current take (the file stays on disk).
     DiscardTake,
+    /// Start recording from the chosen device.
+    StartRecording,
+    /// Stop recording and keep the take.
+    StopRecording,
+    /// Play the take.
+    PlayTake,
+    /// Stop playback.
+    StopPlayback,
+    /// Choose the input device (`None`: system default).
+    SelectDevice(Option<String>),
+    /// Read the list of input devices again.
+    RefreshDevices,
+    /// Submit the take as a fresh run.
+    Submit,
+    /// Stop the run in flight (the run stays resumable in History).
+    CancelRun,
     /// Close the error dialog.
     DismissDialog,
-    /// Set the submission language.
+    /// Set the submission language (and close the picker).
     SetLanguage(String),
+    /// Open the language picker.
+    OpenLanguagePicker,
+    /// Close the language picker.
+    CloseLanguagePicker,
+    /// Open Settings with the key field focused.
+    FocusKeySettings,
+    /// Save the key typed in Settings and leave demo mode.
+    SaveKey,
+    /// Forget the saved key (back to demo mode).
+    ForgetKey,
+    /// Call GET /credits with the key typed in Settings (or the saved one).
+    TestKey,
+    /// Save base URL, externalId and metadata from the Settings form.
+    SaveSettings,
+    /// Ask the service for the credit balance.
+    RefreshCredits,
+    /// Show a run from history.
+    OpenRun(String),
+    /// Delete a run's recording file from disk.
+    DeleteRecording(String),
+    /// Remove a run from history.
+    DeleteRun(String),
 }
 
 /// What comes back from background work.
@@ -105,6 +158,26 @@ pub enum AppEvent {
     Picked(Option<PathBuf>),
     /// A file was probed (format and duration read) for import.
     Probed(Result<Take, String>),
+    /// An event of the job on screen (`job` tells stale jobs apart).
+    Job {
+        /// Which submission.
+        job: u64,
+        /// What happened.
+        event: JobEvent,
+    },
+    /// A run resumed in the background (from history) ended or changed.
+    Resumed {
+        /// Its history id.
+        local_id: String,
+        /// What happened.
+        event: JobEvent,
+    },
+    /// The balance from GET /credits.
+    Credits(Result<Option<f64>, String>),
+    /// The result of "Test key".
+    KeyTested(Result<Option<f64>, String>),
+    /// Recording, playback or the device list.
+    Audio(crate::ui::recording::AudioEvent),
 }
 
 /// Sends background events to the UI thread and wakes it up.
@@ -135,8 +208,12 @@ pub enum TakeSource {
 /// The recording that will be submitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Take {
-    /// The audio file on disk.
+    /// The file that will be uploaded (the original, or its converted copy).
     pub path: PathBuf,
+    /// The file the person recorded or picked.
+    pub original: PathBuf,
+    /// True when `path` is a converted copy of `original` (not accepted as is, or over 25 MB).
+    pub converted: bool,
     /// Length as read from the file.
     pub duration: Duration,
     /// Container/codec as sniffed.
@@ -152,6 +229,14 @@ impl Take {
     pub fn estimated_credits(&self) -> u64 {
         estimated_credits(self.duration)
     }
+
+    /// The file name for headings (of the original).
+    pub fn file_name(&self) -> String {
+        self.original
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.original.display().to_string())
+    }
 }
 
 /// 1 credit per started minute.
@@ -166,17 +251,53 @@ pub struct Toast {
     pub text: String,
     /// An error (theme's error colour) or information.
     pub is_error: bool,
-    shown_at: Instant,
+    pub(crate) shown_at: Instant,
 }
 
-const TOAST_TIME: Duration = Duration::from_secs(4);
+pub(crate) const TOAST_TIME: Duration = Duration::from_secs(5);
 
-/// How the app is put together: which desktop doors it uses. Tests replace them.
+/// The service the app talks to.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// Base URL.
+    pub base_url: String,
+    /// The key sent.
+    pub key: Option<ApiKey>,
+    /// True for the built-in simulator (demo mode): results are not real.
+    pub demo: bool,
+}
+
+/// The Settings form, edited in place and applied by [`Command::SaveSettings`] / [`Command::SaveKey`].
+#[derive(Debug, Clone, Default)]
+pub struct SettingsForm {
+    /// The key being typed (never shown again once saved).
+    pub key_input: String,
+    /// Base URL text.
+    pub base_url: String,
+    /// Default externalId text.
+    pub external_id: String,
+    /// Default metadata JSON text.
+    pub metadata: String,
+    /// Result of the last "Test key".
+    pub key_test: Option<Result<Option<f64>, String>>,
+    /// A key test is running.
+    pub key_testing: bool,
+    /// Focus the key field on the next frame.
+    pub focus_key: bool,
+}
+
+/// How the app is put together: which desktop doors and stores it uses. Tests replace them.
 pub struct AppConfig {
     /// The file dialog.
     pub file_picker: Arc<dyn FilePicker>,
     /// The browser.
     pub browser: Arc<dyn BrowserOpener>,
+    /// Where the key lives; `None`: the owner-only file in the config dir.
+    pub secrets: Option<Arc<dyn SecretStore>>,
+    /// Directories; `None`: from `SPEECH_SCORER_HOME` or the platform dirs.
+    pub paths: Option<Paths>,
+    /// The simulator's settings in demo mode.
+    pub demo_config: crate::simulator::SimConfig,
 }
 
 impl Default for AppConfig {
@@ -184,7 +305,31 @@ impl Default for AppConfig {
         AppConfig {
             file_picker: Arc::new(RfdFilePicker),
             browser: Arc::new(SystemBrowser),
+            secrets: None,
+            paths: None,
+            demo_config: crate::simulator::SimConfig::default(),
         }
+    }
+}
+
+impl AppConfig {
+    /// For tests: everything under `home`, the key in memory (none saved), a file picker that
+    /// answers `pick` without a window, a browser that only records URLs, and the simulator
+    /// settings `demo_config` for demo mode.
+    pub fn for_test(
+        home: &std::path::Path,
+        demo_config: crate::simulator::SimConfig,
+        pick: Option<PathBuf>,
+    ) -> (AppConfig, crate::ui::ports::RecordingBrowser) {
+        let browser = crate::ui::ports::RecordingBrowser::default();
+        let config = AppConfig {
+            file_picker: Arc::new(crate::ui::ports::FixedFilePicker::new(pick)),
+            browser: Arc::new(browser.clone()),
+            secrets: Some(Arc::new(crate::store::MemorySecretStore::default())),
+            paths: Some(Paths::under(home.to_path_buf())),
+            demo_config,
+        };
+        (config, browser)
     }
 }
 
@@ -196,30 +341,67 @@ pub enum StartError {
     Runtime(#[from] std::io::Error),
 }
 
+/// The job on screen.
+pub struct ActiveJob {
+    /// Tells this job's events from a previous one's.
+    pub id: u64,
+    /// Cancel / wait.
+    pub handle: JobHandle,
+}
+
 /// The desktop app.
 pub struct App {
     /// Persisted between launches.
     pub state: State,
-    rt: tokio::runtime::Runtime,
+    /// The settings the API uses (language, base URL, defaults).
+    pub settings: Settings,
+    /// The settings form.
+    pub form: SettingsForm,
+    pub(crate) paths: Paths,
+    pub(crate) history: History,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) rt: tokio::runtime::Runtime,
     events: Receiver<AppEvent>,
-    sender: UiSender,
-    config: AppConfig,
+    pub(crate) sender: UiSender,
+    pub(crate) config: AppConfig,
+    /// The service in use.
+    pub connection: Connection,
+    pub(crate) demo_sim: Option<crate::simulator::SimHandle>,
     /// The take that will be submitted.
     pub take: Option<Take>,
+    /// The run in flight (or just finished) on the progress screen.
+    pub run: Option<RunView>,
+    pub(crate) job: Option<ActiveJob>,
+    pub(crate) next_job_id: u64,
+    /// Runs resumed from history on start-up, by history id.
+    pub resuming: BTreeMap<String, JobHandle>,
     /// The result on the result screen.
     pub result: Option<PollResponse>,
+    /// The history record of the result on screen (for its request log).
+    pub result_record: Option<crate::store::RunRecord>,
     /// The error dialog, when one is open.
     pub dialog: Option<dialogs::ErrorDialog>,
+    /// The language picker is open.
+    pub language_picker_open: bool,
+    /// The text in the language search box.
+    pub language_filter: String,
     /// The toast at the bottom, when one is shown.
     pub toast: Option<Toast>,
     /// A file is being probed for import.
     pub importing: bool,
-    /// The text in the language search box.
-    pub language_filter: String,
+    /// The balance from GET /credits (`None` until it arrives; error text if it failed).
+    pub balance: Option<Result<Option<f64>, String>>,
+    /// History rows, refreshed when the history screen opens or a run changes.
+    pub history_rows: Vec<crate::store::RunRecord>,
+    pub(crate) history_dirty: bool,
+    /// Recording and playback.
+    pub audio: crate::ui::recording::Audio,
 }
 
 impl App {
-    /// Builds the app with the given desktop doors on a fresh runtime.
+    /// Builds the app: stores from `SPEECH_SCORER_HOME` (or the platform dirs), the key from
+    /// the secret store, demo mode on the built-in simulator when there is no key, and every
+    /// unfinished run from history resumed.
     pub fn new(ctx: &egui::Context, config: AppConfig) -> Result<App, StartError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -227,8 +409,43 @@ impl App {
             .enable_all()
             .build()?;
         let (tx, events) = channel();
-        Ok(App {
-            state: State::default(),
+        let mut startup_problems = Vec::new();
+        let paths = match config.paths.clone() {
+            Some(p) => p,
+            None => Paths::from_env().unwrap_or_else(|e| {
+                startup_problems.push(format!("{e}; using a temporary folder"));
+                Paths::under(std::env::temp_dir().join("speech-scorer"))
+            }),
+        };
+        let secrets: Arc<dyn SecretStore> = match &config.secrets {
+            Some(s) => s.clone(),
+            None => Arc::new(FileSecretStore::new(&paths)),
+        };
+        let settings = Settings::load(&paths).unwrap_or_else(|e| {
+            startup_problems.push(format!("Settings could not be read ({e}); using defaults"));
+            Settings::default()
+        });
+        let mut state = State::load(&paths);
+        if !matches!(
+            state.screen,
+            Screen::Record | Screen::History | Screen::Settings
+        ) {
+            state.screen = Screen::Record;
+        }
+        let history = History::new(&paths);
+        let form = SettingsForm {
+            base_url: settings.base_url.clone().unwrap_or_default(),
+            external_id: settings.default_external_id.clone().unwrap_or_default(),
+            metadata: settings.default_metadata.clone().unwrap_or_default(),
+            ..SettingsForm::default()
+        };
+        let mut app = App {
+            state,
+            settings,
+            form,
+            paths,
+            history,
+            secrets,
             rt,
             events,
             sender: UiSender {
@@ -236,19 +453,42 @@ impl App {
                 ctx: ctx.clone(),
             },
             config,
+            connection: Connection {
+                base_url: String::new(),
+                key: None,
+                demo: true,
+            },
+            demo_sim: None,
             take: None,
+            run: None,
+            job: None,
+            next_job_id: 1,
+            resuming: BTreeMap::new(),
             result: None,
+            result_record: None,
             dialog: None,
+            language_picker_open: false,
+            language_filter: String::new(),
             toast: None,
             importing: false,
-            language_filter: String::new(),
-        })
+            balance: None,
+            history_rows: Vec::new(),
+            history_dirty: true,
+            audio: crate::ui::recording::Audio::default(),
+        };
+        app.connect();
+        app.resume_unfinished();
+        app.refresh_credits();
+        if let Some(problem) = startup_problems.into_iter().next() {
+            app.toast(problem, true);
+        }
+        Ok(app)
     }
 
-    /// Shows a result (e.g. reopened from history) on the result screen.
-    pub fn show_result(&mut self, poll: PollResponse) {
-        self.result = Some(poll);
-        self.state.screen = Screen::Result;
+    /// The app as tests build it: same code path as [`App::new`], with the doors of
+    /// `config` (see [`AppConfig::for_test`]).
+    pub fn new_for_test(ctx: &egui::Context, config: AppConfig) -> Result<App, StartError> {
+        App::new(ctx, config)
     }
 
     /// Shows a short message.
@@ -260,169 +500,47 @@ impl App {
         });
     }
 
-    fn handle_events(&mut self) {
+    /// The built-in simulator of demo mode, when running (tests read its request log).
+    pub fn demo_simulator(&self) -> Option<&crate::simulator::SimHandle> {
+        self.demo_sim.as_ref()
+    }
+
+    /// The directories in use.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// True while a submission is in flight.
+    pub fn is_submitting(&self) -> bool {
+        self.job.is_some()
+    }
+
+    pub(crate) fn handle_events(&mut self) {
         while let Ok(event) = self.events.try_recv() {
             self.handle_event(event);
-        }
-    }
-
-    fn handle_event(&mut self, event: AppEvent) {
-        match event {
-            AppEvent::Picked(None) => {}
-            AppEvent::Picked(Some(path)) => self.import(path),
-            AppEvent::Probed(Ok(take)) => {
-                self.importing = false;
-                self.toast(
-                    format!(
-                        "Imported {} ({})",
-                        take.path
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                        crate::ui::widgets::format_clock(take.duration)
-                    ),
-                    false,
-                );
-                self.take = Some(take);
-                self.state.screen = Screen::Record;
-            }
-            AppEvent::Probed(Err(message)) => {
-                self.importing = false;
-                self.toast(message, true);
-            }
-        }
-    }
-
-    /// Reads the file's format and length off the UI thread, then makes it the take.
-    fn import(&mut self, path: PathBuf) {
-        self.importing = true;
-        let sender = self.sender.clone();
-        self.rt.spawn_blocking(move || {
-            let result = probe_file(&path)
-                .map(|info| Take {
-                    path: path.clone(),
-                    duration: info.duration,
-                    format: info.format,
-                    size_bytes: info.size_bytes,
-                    source: TakeSource::Imported,
-                })
-                .map_err(|e| format!("Could not import {}: {e}", path.display()));
-            sender.send(AppEvent::Probed(result));
-        });
-    }
-
-    /// Runs one command the UI asked for.
-    pub fn run_command(&mut self, ctx: &egui::Context, command: Command) {
-        match command {
-            Command::Navigate(screen) => self.state.screen = screen,
-            Command::CopyToClipboard { text, what } => {
-                ctx.copy_text(text);
-                self.toast(format!("{what} copied"), false);
-            }
-            Command::OpenUrl(url) => {
-                if let Err(e) = self.config.browser.open(&url) {
-                    self.toast(e, true);
-                }
-            }
-            Command::PickFile => {
-                let sender = self.sender.clone();
-                self.config.file_picker.pick_audio(Box::new(move |picked| {
-                    sender.send(AppEvent::Picked(picked))
-                }));
-            }
-            Command::ImportPath(path) => self.import(path),
-            Command::DiscardTake => self.take = None,
-            Command::DismissDialog => self.dialog = None,
-            Command::SetLanguage(code) => self.state.language = code,
-        }
-    }
-
-    fn nav_ui(&self, ui: &mut egui::Ui, cmds: &mut Vec<Command>) {
-        ui.horizontal(|ui| {
-            ui.strong("speech-scorer");
-            ui.separator();
-            let mut screens = vec![Screen::Record];
-            if self.state.screen == Screen::Progress {
-                screens.push(Screen::Progress);
-            }
-            if self.result.is_some() {
-                screens.push(Screen::Result);
-            }
-            screens.extend([Screen::History, Screen::Settings]);
-            for s in screens {
-                if ui
-                    .selectable_label(self.state.screen == s, s.label())
-                    .clicked()
-                {
-                    cmds.push(Command::Navigate(s));
-                }
-            }
-        });
-    }
-
-    fn toast_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(toast) = &self.toast else { return };
-        let age = toast.shown_at.elapsed();
-        if age >= TOAST_TIME {
-            self.toast = None;
-            return;
-        }
-        let colour = if toast.is_error {
-            ui.visuals().error_fg_color
-        } else {
-            ui.visuals().text_color()
-        };
-        ui.label(egui::RichText::new(&toast.text).color(colour));
-        // One repaint when the toast should go away; no busy loop while it is shown.
-        ui.ctx().request_repaint_after(TOAST_TIME - age);
-    }
-
-    fn dropped_files(&self, ctx: &egui::Context, cmds: &mut Vec<Command>) {
-        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
-        if let Some(path) = dropped.first().map(|f| f.path().to_path_buf()) {
-            cmds.push(Command::ImportPath(path));
         }
     }
 }
 
 impl eframe::App for App {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        // Runs even while the window is hidden, so background events keep being handled.
+        // Runs even while the window is hidden, so finished runs are taken in right away.
         self.handle_events();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         let mut cmds = Vec::new();
-        self.dropped_files(&ctx, &mut cmds);
-        egui::Panel::top("nav").show(ui, |ui| {
-            ui.add_space(4.0);
-            self.nav_ui(ui, &mut cmds);
-            ui.add_space(2.0);
-        });
-        egui::Panel::bottom("status").show(ui, |ui| {
-            self.toast_ui(ui);
-        });
-        egui::CentralPanel::default().show(ui, |ui| match self.state.screen {
-            Screen::Record => record::record_ui(ui, self, &mut cmds),
-            Screen::Progress => progress::progress_ui(ui, self, &mut cmds),
-            Screen::Result => match &self.result {
-                Some(poll) => result::result_ui(ui, poll, &mut cmds),
-                None => {
-                    ui.label("No result yet.");
-                }
-            },
-            Screen::History => history::history_ui(ui, self, &mut cmds),
-            Screen::Settings => settings::settings_ui(ui, self, &mut cmds),
-            Screen::Support => {
-                ui.label("No request log yet.");
-            }
-        });
-        if let Some(dialog) = &self.dialog {
-            dialogs::error_dialog_ui(&ctx, dialog, &mut cmds);
-        }
+        self.watch_recorder();
+        crate::ui::frame::frame_ui(ui, self, &mut cmds);
         for cmd in cmds {
             self.run_command(&ctx, cmd);
+        }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Err(e) = self.state.save(&self.paths) {
+            tracing::warn!("could not save the window state: {e}");
         }
     }
 }
@@ -442,9 +560,9 @@ mod tests {
 
     #[test]
     fn state_reads_old_and_partial_files() {
-        let s: State = serde_json::from_str(r#"{"language":"de","unknown":1}"#).expect("parse");
-        assert_eq!(s.language, "de");
-        assert_eq!(s.screen, Screen::Record);
+        let s: State = serde_json::from_str(r#"{"screen":"History","unknown":1}"#).expect("parse");
+        assert_eq!(s.screen, Screen::History);
+        assert_eq!(s.device, None);
         let back: State =
             serde_json::from_str(&serde_json::to_string(&s).expect("ser")).expect("parse");
         assert_eq!(back, s);

@@ -134,6 +134,34 @@ pub fn language_list_ui(
         });
 }
 
+/// The language picker as a modal: search, click a language, done.
+pub fn language_picker_ui(
+    ctx: &egui::Context,
+    filter: &mut String,
+    current: &str,
+    cmds: &mut Vec<Command>,
+) {
+    let modal = Modal::new(Id::unique("language_picker")).show(ctx, |ui| {
+        ui.set_width(360.0);
+        ui.label(
+            RichText::new("Choose the language spoken")
+                .heading()
+                .strong(),
+        );
+        let name = crate::languages::language_name(current).unwrap_or("unknown");
+        ui.label(format!("Now: {name} ({current})"));
+        ui.add_space(6.0);
+        language_list_ui(ui, filter, current, cmds);
+        ui.add_space(6.0);
+        if ui.button("Close").clicked() {
+            cmds.push(Command::CloseLanguagePicker);
+        }
+    });
+    if modal.should_close() {
+        cmds.push(Command::CloseLanguagePicker);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,11 +4,14 @@
 //! custom-painted meter, time bar and score bars; `ports` for the desktop doors tests replace.
 
 pub mod app;
+pub mod commands;
 pub mod dialogs;
+pub mod frame;
 pub mod history;
 pub mod ports;
 pub mod progress;
 pub mod record;
+pub mod recording;
 pub mod result;
 pub mod settings;
 pub mod widgets;

@@ -1,17 +1,27 @@
-//! The record screen: record or import a take, check it, see what it will cost, submit.
+//! The record screen: pick a microphone, record (Space) with a live meter and a time bar, or
+//! import a file; play the take back; see what it will cost beside the balance; submit.
 
 use egui::{RichText, Ui};
 
+use crate::audio::RecorderSnapshot;
 use crate::ui::app::{App, Command, TakeSource};
-use crate::ui::widgets::{format_clock, time_bar_ui};
+use crate::ui::recording::METER_REPAINT;
+use crate::ui::widgets::{MeterView, format_clock, level_meter_ui, time_bar_ui};
 
 /// Draws the record screen.
 pub fn record_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     ui.heading("Record");
-    ui.add_space(6.0);
+    ui.add_space(4.0);
+    device_picker_ui(ui, app, cmds);
+    ui.add_space(8.0);
+    recorder_ui(ui, app, cmds);
+    ui.add_space(8.0);
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(!app.importing, egui::Button::new("Import a file…"))
+            .add_enabled(
+                !app.importing && !app.is_recording(),
+                egui::Button::new("Import a file…"),
+            )
             .clicked()
         {
             cmds.push(Command::PickFile);
@@ -25,41 +35,260 @@ pub fn record_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     take_ui(ui, app, cmds);
 }
 
+fn device_picker_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
+    if app.audio.devices.is_none() && !app.audio.listing {
+        cmds.push(Command::RefreshDevices);
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label("Microphone");
+        let devices = match &app.audio.devices {
+            Some(Ok(d)) => d.as_slice(),
+            _ => &[],
+        };
+        let selected_text = match &app.state.device {
+            None => "System default".to_string(),
+            Some(id) => devices
+                .iter()
+                .find(|d| &d.id == id)
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| id.clone()),
+        };
+        ui.add_enabled_ui(!app.is_recording(), |ui| {
+            egui::ComboBox::from_id_salt("device")
+                .selected_text(selected_text)
+                .width(300.0)
+                .show_ui(ui, |ui| {
+                    if ui
+                        .selectable_label(app.state.device.is_none(), "System default")
+                        .clicked()
+                    {
+                        cmds.push(Command::SelectDevice(None));
+                    }
+                    for d in devices {
+                        let name = if d.is_default {
+                            format!("{} (default)", d.name)
+                        } else {
+                            d.name.clone()
+                        };
+                        if ui
+                            .selectable_label(app.state.device.as_ref() == Some(&d.id), name)
+                            .clicked()
+                        {
+                            cmds.push(Command::SelectDevice(Some(d.id.clone())));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        if ui
+            .add_enabled(!app.audio.listing, egui::Button::new("Refresh"))
+            .on_hover_text("List the microphones again")
+            .clicked()
+        {
+            cmds.push(Command::RefreshDevices);
+        }
+        if app.audio.listing {
+            ui.spinner();
+        }
+    });
+    if let Some(Err(e)) = &app.audio.devices {
+        ui.label(
+            RichText::new(format!("No microphone found: {e}")).color(ui.visuals().error_fg_color),
+        );
+    }
+}
+
+fn recorder_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
+    let snapshot = app.recorder_snapshot();
+    let recording = app.is_recording();
+    ui.horizontal(|ui| {
+        let (text, command) = if recording {
+            ("Stop recording", Command::StopRecording)
+        } else {
+            ("Start recording", Command::StartRecording)
+        };
+        let mut button = egui::Button::new(RichText::new(text).size(20.0).strong())
+            .min_size(egui::vec2(180.0, 44.0));
+        if recording {
+            button = button.fill(ui.visuals().error_fg_color.gamma_multiply(0.35));
+        }
+        let enabled = !app.audio.stopping && !app.is_submitting();
+        if ui
+            .add_enabled(enabled, button)
+            .on_hover_text("Space starts and stops recording")
+            .clicked()
+        {
+            cmds.push(command);
+        }
+        ui.vertical(|ui| {
+            let status = if app.audio.starting {
+                "Opening the microphone…".to_string()
+            } else if app.audio.stopping {
+                "Saving the recording…".to_string()
+            } else if let Some(s) = &snapshot {
+                format!("Recording from {}", s.device)
+            } else {
+                "Press Start recording or Space.".to_string()
+            };
+            ui.label(status);
+            if let Some(s) = &snapshot {
+                ui.label(
+                    RichText::new(format_clock(s.elapsed))
+                        .size(22.0)
+                        .monospace(),
+                );
+            }
+        });
+    });
+    if let Some(s) = &snapshot {
+        live_meter_ui(ui, s);
+        ui.ctx().request_repaint_after(METER_REPAINT);
+    }
+}
+
+fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot) {
+    ui.add_space(6.0);
+    level_meter_ui(
+        ui,
+        MeterView {
+            rms_dbfs: s.meter.rms_dbfs,
+            peak_hold_dbfs: s.meter.peak_hold_dbfs,
+            clipped: s.meter.clipped,
+        },
+    );
+    if s.meter.silence_warning() {
+        ui.label(
+            RichText::new(
+                "Silence: no sound is coming in. Is the microphone muted or blocked by the system?",
+            )
+            .color(ui.visuals().warn_fg_color),
+        );
+    } else if s.meter.rms_dbfs < -45.0 {
+        ui.label(
+            RichText::new("Very quiet: move closer to the microphone or speak up.")
+                .color(ui.visuals().warn_fg_color),
+        );
+    } else if s.meter.clipped {
+        ui.label(
+            RichText::new(
+                "Too loud: the input clipped. Move back a little or lower the input gain.",
+            )
+            .color(ui.visuals().warn_fg_color),
+        );
+    }
+    ui.add_space(4.0);
+    time_bar_ui(ui, s.elapsed);
+}
+
 fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let Some(take) = &app.take else {
-        ui.label(RichText::new("No recording yet.").weak());
+        if app.importing {
+            ui.label(RichText::new("Preparing the recording…").weak());
+        } else if !app.is_recording() {
+            ui.label(RichText::new("No recording yet.").weak());
+        }
         return;
     };
     egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.set_width(ui.available_width().min(560.0));
-        let name = take
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| take.path.display().to_string());
+        ui.set_width(ui.available_width().min(620.0));
         let source = match take.source {
             TakeSource::Recorded => "recorded",
             TakeSource::Imported => "imported",
         };
-        ui.label(RichText::new(name).strong());
+        ui.label(RichText::new(take.file_name()).strong());
+        let converted = if take.converted {
+            " (converted for upload)"
+        } else {
+            ""
+        };
         ui.label(format!(
-            "{} · {} · {:.1} MB · {source}",
+            "{} · {}{converted} · {:.1} MB · {source}",
             format_clock(take.duration),
             take.format.label(),
             take.size_bytes as f64 / 1_000_000.0
         ));
-        time_bar_ui(ui, take.duration);
         ui.add_space(4.0);
-        let credits = take.estimated_credits();
+        time_bar_ui(ui, take.duration);
+        ui.add_space(6.0);
+        cost_ui(ui, app, take.estimated_credits(), cmds);
+        ui.add_space(6.0);
+        let language = &app.settings.default_language;
+        ui.horizontal(|ui| {
+            let name = crate::languages::language_name(language).unwrap_or("unknown");
+            ui.label(format!("Language: {name} ({language})"));
+            if ui.small_button("Change language").clicked() {
+                cmds.push(Command::OpenLanguagePicker);
+            }
+        });
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            let busy = app.is_recording() || app.is_submitting();
+            if ui
+                .add_enabled(
+                    !busy,
+                    egui::Button::new(RichText::new("Submit for scoring").strong())
+                        .min_size(egui::vec2(170.0, 32.0)),
+                )
+                .clicked()
+            {
+                cmds.push(Command::Submit);
+            }
+            if app.audio.player.is_some() {
+                if ui.button("Stop playback").clicked() {
+                    cmds.push(Command::StopPlayback);
+                }
+            } else if ui.add_enabled(!busy, egui::Button::new("Play")).clicked() {
+                cmds.push(Command::PlayTake);
+            }
+            if ui
+                .add_enabled(!busy, egui::Button::new("Discard"))
+                .clicked()
+            {
+                cmds.push(Command::DiscardTake);
+            }
+        });
+        if let Some(player) = &app.audio.player {
+            ui.label(format!(
+                "Playing {} / {}",
+                format_clock(player.position()),
+                format_clock(player.duration())
+            ));
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(250));
+        }
+    });
+}
+
+fn cost_ui(ui: &mut Ui, app: &App, credits: u64, cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
         ui.label(format!(
             "Estimated cost: {credits} credit{} (1 per started minute)",
             if credits == 1 { "" } else { "s" }
         ));
-        ui.add_space(6.0);
-        ui.horizontal(|ui| {
-            if ui.button("Discard").clicked() {
-                cmds.push(Command::DiscardTake);
+        ui.separator();
+        match &app.balance {
+            None => {
+                ui.label(RichText::new("balance …").weak());
             }
-        });
+            Some(Ok(Some(b))) => {
+                let colour = if *b < credits as f64 {
+                    ui.visuals().error_fg_color
+                } else {
+                    ui.visuals().text_color()
+                };
+                ui.label(RichText::new(format!("Balance: {b} credits")).color(colour));
+            }
+            Some(Ok(None)) => {
+                ui.label(RichText::new("balance not reported").weak());
+            }
+            Some(Err(e)) => {
+                ui.label(RichText::new("balance unavailable").weak())
+                    .on_hover_text(e);
+            }
+        }
+        if ui.small_button("Refresh balance").clicked() {
+            cmds.push(Command::RefreshCredits);
+        }
     });
 }

@@ -1,24 +1,198 @@
-//! The settings screen: key, service address, language, submission defaults.
+//! The settings screen: the API key (masked; stored owner-only by `store::secrets`, never shown
+//! again), "Test key", the service address, the language, externalId and metadata defaults
+//! (checked as you type, with the rules the API uses).
 
 use egui::{RichText, Ui};
 
+use crate::api::client::check_base_url;
 use crate::ui::app::{App, Command};
 use crate::ui::dialogs::language_list_ui;
+use crate::validate::{
+    validate_external_id as check_external_id, validate_metadata as check_metadata,
+};
+
+/// The accessible label of the key field (tests and screen readers find it by this).
+pub const KEY_FIELD_LABEL: &str = "API key";
 
 /// Draws the settings.
 pub fn settings_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
-    ui.heading("Settings");
-    ui.add_space(6.0);
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.heading("Settings");
+            ui.add_space(6.0);
+            key_ui(ui, app, cmds);
+            ui.add_space(12.0);
+            language_ui(ui, app, cmds);
+            ui.add_space(12.0);
+            defaults_ui(ui, app, cmds);
+            ui.add_space(12.0);
+            ui.label(RichText::new("Appearance").strong());
+            ui.label(RichText::new("Light or dark follows your system setting.").weak());
+        });
+}
+
+fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    ui.label(RichText::new("Service access").strong());
+    match (&app.connection.key, app.connection.demo) {
+        (Some(key), false) => {
+            ui.label(format!("Saved key: {}", key.masked()));
+        }
+        _ => {
+            ui.label(
+                "No key saved: the app runs on the built-in simulator (results are not real).",
+            );
+        }
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label(KEY_FIELD_LABEL);
+        let response = ui
+            .add(
+                egui::TextEdit::singleline(&mut app.form.key_input)
+                    .password(true)
+                    .hint_text("paste a new key")
+                    .desired_width(300.0),
+            )
+            .labelled_by(label.id);
+        if app.form.focus_key {
+            response.request_focus();
+            app.form.focus_key = false;
+        }
+    });
+    ui.horizontal(|ui| {
+        let typed = !app.form.key_input.trim().is_empty();
+        if ui
+            .add_enabled(typed, egui::Button::new("Save key"))
+            .clicked()
+        {
+            cmds.push(Command::SaveKey);
+        }
+        if ui
+            .add_enabled(!app.form.key_testing, egui::Button::new("Test key"))
+            .on_hover_text("Asks the service for the credit balance with this key")
+            .clicked()
+        {
+            cmds.push(Command::TestKey);
+        }
+        if !app.connection.demo && ui.button("Forget key").clicked() {
+            cmds.push(Command::ForgetKey);
+        }
+        if ui.button("Open the ZenHire dashboard").clicked() {
+            cmds.push(Command::OpenUrl(
+                crate::ui::commands::ACCOUNT_URL.to_string(),
+            ));
+        }
+    });
+    if app.form.key_testing {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Testing the key…");
+        });
+    }
+    match &app.form.key_test {
+        Some(Ok(balance)) => {
+            let b = balance
+                .map(|b| format!(" Balance: {b} credits."))
+                .unwrap_or_default();
+            ui.label(RichText::new(format!("The key works.{b}")).color(ok_colour(ui)));
+        }
+        Some(Err(e)) => {
+            ui.label(
+                RichText::new(format!("The key did not work: {e}"))
+                    .color(ui.visuals().error_fg_color),
+            );
+        }
+        None => {}
+    }
+}
+
+fn ok_colour(ui: &Ui) -> egui::Color32 {
+    if ui.visuals().dark_mode {
+        egui::Color32::from_rgb(110, 200, 130)
+    } else {
+        egui::Color32::from_rgb(20, 120, 50)
+    }
+}
+
+fn language_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     ui.label(RichText::new("Language").strong());
-    let name = crate::languages::language_name(&app.state.language).unwrap_or("unknown");
-    ui.label(format!(
-        "Submissions are scored as {name} ({}).",
-        app.state.language
-    ));
-    language_list_ui(
-        ui,
-        &mut app.language_filter,
-        &app.state.language.clone(),
-        cmds,
-    );
+    let code = app.settings.default_language.clone();
+    let name = crate::languages::language_name(&code).unwrap_or("unknown");
+    ui.label(format!("Recordings are scored as {name} ({code})."));
+    language_list_ui(ui, &mut app.language_filter, &code, cmds);
+}
+
+/// An inline check result under a field: `None` when fine.
+fn problem_ui(ui: &mut Ui, problem: Option<String>) {
+    if let Some(p) = problem {
+        ui.label(RichText::new(p).small().color(ui.visuals().error_fg_color));
+    }
+}
+
+fn defaults_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    ui.label(RichText::new("Submission defaults").strong());
+    let form = &mut app.form;
+    egui::Grid::new("defaults")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            let l = ui.label("External id");
+            ui.vertical(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.external_id)
+                        .hint_text("optional; a fresh ss-<uuid> is used when empty")
+                        .desired_width(320.0),
+                )
+                .labelled_by(l.id);
+                let t = form.external_id.trim();
+                problem_ui(
+                    ui,
+                    (!t.is_empty())
+                        .then(|| check_external_id(t).err().map(|p| p.message))
+                        .flatten(),
+                );
+            });
+            ui.end_row();
+
+            let l = ui.label("Metadata (JSON)");
+            ui.vertical(|ui| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut form.metadata)
+                        .hint_text(r#"optional, e.g. {"candidate_id": "c_887"}"#)
+                        .desired_rows(2)
+                        .desired_width(320.0),
+                )
+                .labelled_by(l.id);
+                let t = form.metadata.trim();
+                problem_ui(
+                    ui,
+                    (!t.is_empty())
+                        .then(|| check_metadata(t).err().map(|p| p.message))
+                        .flatten(),
+                );
+            });
+            ui.end_row();
+
+            let l = ui.label("Service address");
+            ui.vertical(|ui| {
+                ui.add(
+                    egui::TextEdit::singleline(&mut form.base_url)
+                        .hint_text(crate::api::client::DEFAULT_BASE_URL)
+                        .desired_width(320.0),
+                )
+                .labelled_by(l.id);
+                let t = form.base_url.trim();
+                problem_ui(
+                    ui,
+                    (!t.is_empty())
+                        .then(|| check_base_url(t).err().map(|e| e.to_string()))
+                        .flatten(),
+                );
+            });
+            ui.end_row();
+        });
+    ui.add_space(6.0);
+    if ui.button("Save settings").clicked() {
+        cmds.push(Command::SaveSettings);
+    }
 }

@@ -10,10 +10,7 @@ use egui::{
 
 use crate::api::model::DimensionScore;
 
-/// The API's 3-minute minimum.
-pub const MIN_DURATION: Duration = Duration::from_secs(3 * 60);
-/// The API's 45-minute maximum; the recorder stops by itself there.
-pub const MAX_DURATION: Duration = Duration::from_secs(45 * 60);
+use crate::audio::{MAX_DURATION, MIN_DURATION};
 
 /// Lowest level drawn on the meter; anything quieter reads as an empty bar.
 const METER_FLOOR_DBFS: f32 = -60.0;

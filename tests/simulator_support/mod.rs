@@ -55,9 +55,25 @@ pub fn choppy(t: f64) -> f64 {
     if t % 3.5 >= 1.0 { 0.0 } else { speechlike(t) }
 }
 
-/// A speech-like 8 kHz 16-bit WAV of `seconds`.
+/// A speech-like 8 kHz 16-bit WAV of `seconds` (made once per length per test binary:
+/// synthesis is slow in unoptimised test builds).
 pub fn speech_wav(seconds: f64) -> Vec<u8> {
-    wav(seconds, 8000, 16, speechlike)
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<u64, Arc<Vec<u8>>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let key = seconds.to_bits();
+    if let Some(hit) = cache.lock().expect("cache").get(&key) {
+        return hit.as_ref().clone();
+    }
+    let made = Arc::new(wav(seconds, 8000, 16, speechlike));
+    cache
+        .lock()
+        .expect("cache")
+        .entry(key)
+        .or_insert(made)
+        .as_ref()
+        .clone()
 }
 
 /// A simulator with fast timings and the given tweaks.

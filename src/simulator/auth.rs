@@ -1,0 +1,55 @@
+//! Who is calling: the key check (401s, middleware-level, so no requestId), the key's IP
+//! allow-list and the speech permission (403s).
+
+use axum::http::HeaderMap;
+
+use super::config::KeyConfig;
+use super::net::ConnTag;
+use super::state::Shared;
+use super::wire::ApiError;
+use crate::api::codes::ErrorCode;
+
+/// The key check (401s carry no requestId), then the key's IP allow-list and, for speech
+/// endpoints (not the universal credits endpoint), the speech permission.
+pub(super) fn authenticate<'a>(
+    sim: &'a Shared,
+    headers: &HeaderMap,
+    conn: &ConnTag,
+    speech_endpoint: bool,
+) -> Result<&'a KeyConfig, ApiError> {
+    let from_header = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let from_auth = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim())
+        .map(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .unwrap_or(v)
+                .trim()
+        })
+        .filter(|s| !s.is_empty());
+    let Some(secret) = from_header.or(from_auth) else {
+        return Err(ApiError::new(ErrorCode::MissingApiKey));
+    };
+    let key = sim
+        .key(secret)
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidApiKey))?;
+    if key.expired {
+        return Err(ApiError::new(ErrorCode::ApiKeyExpired));
+    }
+    if key.inactive {
+        return Err(ApiError::new(ErrorCode::ClientInactive));
+    }
+    if !key.allowed_ips.is_empty() && !key.allowed_ips.contains(&conn.peer.ip()) {
+        return Err(ApiError::new(ErrorCode::IpNotAllowed));
+    }
+    if speech_endpoint && !key.speech_permission {
+        return Err(ApiError::new(ErrorCode::MissingPermission));
+    }
+    Ok(key)
+}

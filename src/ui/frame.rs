@@ -1,0 +1,153 @@
+//! One frame of the app: navigation bar, demo banner, the current screen, modals and toasts.
+//! Drawing only; every side effect is pushed as a [`Command`].
+
+use egui::{RichText, Ui};
+
+use crate::ui::app::{App, Command, Screen, TOAST_TIME};
+use crate::ui::{dialogs, history, progress, record, result, settings};
+
+/// Draws the whole window.
+pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    let ctx = ui.ctx().clone();
+    dropped_files(&ctx, cmds);
+    keyboard_shortcuts(&ctx, app, cmds);
+    egui::Panel::top("nav").show(ui, |ui| {
+        ui.add_space(4.0);
+        nav_ui(ui, app, cmds);
+        ui.add_space(2.0);
+        if app.connection.demo {
+            demo_banner_ui(ui, cmds);
+        }
+    });
+    egui::Panel::bottom("status").show(ui, |ui| status_bar_ui(ui, app));
+    egui::CentralPanel::default().show(ui, |ui| match app.state.screen {
+        Screen::Record => record::record_ui(ui, app, cmds),
+        Screen::Progress => progress::progress_ui(ui, app, cmds),
+        Screen::Result => match &app.result {
+            Some(poll) => result::result_ui(ui, poll, cmds),
+            None => {
+                ui.label("No result yet.");
+            }
+        },
+        Screen::History => history::history_ui(ui, app, cmds),
+        Screen::Settings => settings::settings_ui(ui, app, cmds),
+        Screen::Support => history::request_log_ui(ui, app),
+    });
+    if let Some(dialog) = &app.dialog {
+        dialogs::error_dialog_ui(&ctx, dialog, cmds);
+    } else if app.language_picker_open {
+        dialogs::language_picker_ui(
+            &ctx,
+            &mut app.language_filter,
+            &app.settings.default_language,
+            cmds,
+        );
+    }
+}
+
+fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("speech-scorer").strong());
+        ui.separator();
+        let mut screens = vec![Screen::Record];
+        if app.run.is_some() {
+            screens.push(Screen::Progress);
+        }
+        if app.result.is_some() {
+            screens.push(Screen::Result);
+        }
+        screens.extend([Screen::History, Screen::Settings]);
+        for s in screens {
+            if ui
+                .selectable_label(app.state.screen == s, s.label())
+                .clicked()
+            {
+                cmds.push(Command::Navigate(s));
+            }
+        }
+    });
+}
+
+fn demo_banner_ui(ui: &mut Ui, cmds: &mut Vec<Command>) {
+    egui::Frame::new()
+        .fill(ui.visuals().warn_fg_color.gamma_multiply(0.18))
+        .inner_margin(egui::Margin::symmetric(8, 4))
+        .corner_radius(4)
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new("Simulated service — results are not real")
+                        .strong()
+                        .color(ui.visuals().warn_fg_color),
+                );
+                if ui.button("Enter a real API key").clicked() {
+                    cmds.push(Command::FocusKeySettings);
+                }
+            });
+        });
+    ui.add_space(4.0);
+}
+
+fn status_bar_ui(ui: &mut Ui, app: &mut App) {
+    ui.horizontal(|ui| {
+        let mut clear = false;
+        if let Some(toast) = &app.toast {
+            let age = toast.shown_at.elapsed();
+            if age >= TOAST_TIME {
+                clear = true;
+            } else {
+                let colour = if toast.is_error {
+                    ui.visuals().error_fg_color
+                } else {
+                    ui.visuals().text_color()
+                };
+                ui.label(RichText::new(&toast.text).color(colour));
+                // One repaint when the toast should go; no busy loop while it is shown.
+                ui.ctx().request_repaint_after(TOAST_TIME - age);
+            }
+        }
+        if clear {
+            app.toast = None;
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let service = if app.connection.demo {
+                "built-in simulator".to_string()
+            } else {
+                app.connection.base_url.clone()
+            };
+            ui.label(RichText::new(service).weak().small());
+            if !app.resuming.is_empty() {
+                ui.label(
+                    RichText::new(format!("{} run(s) resuming", app.resuming.len()))
+                        .weak()
+                        .small(),
+                );
+            }
+        });
+    });
+}
+
+fn dropped_files(ctx: &egui::Context, cmds: &mut Vec<Command>) {
+    let dropped = ctx.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
+    if let Some(path) = dropped {
+        cmds.push(Command::ImportPath(path));
+    }
+}
+
+/// Space starts and stops recording on the record screen (unless a text field has focus).
+fn keyboard_shortcuts(ctx: &egui::Context, app: &App, cmds: &mut Vec<Command>) {
+    if app.state.screen != Screen::Record || app.dialog.is_some() || app.language_picker_open {
+        return;
+    }
+    // A focused widget (a text field, or a button that Space would press) keeps the key.
+    if ctx.egui_wants_keyboard_input() || ctx.memory(|m| m.focused()).is_some() {
+        return;
+    }
+    if ctx.input(|i| i.key_pressed(egui::Key::Space)) {
+        cmds.push(if app.is_recording() {
+            Command::StopRecording
+        } else {
+            Command::StartRecording
+        });
+    }
+}

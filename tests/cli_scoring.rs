@@ -1,0 +1,352 @@
+//! The real binary against the simulator: exit codes, `--json`, messages, interrupts, secrets.
+
+mod foundation_support;
+
+use std::time::{Duration, Instant};
+
+use foundation_support::*;
+
+fn file() -> String {
+    three_minutes().display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn happy_path_json_and_exit_0() {
+    let sim = sim("").await;
+    let home = tempfile::tempdir().expect("home");
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["score", &file(), "--json", "--external-id", "cand-42"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let v = run.json();
+    assert_eq!(v["outcome"], "success");
+    assert_eq!(v["externalId"], "cand-42");
+    assert_eq!(v["result"]["status"], "success");
+    assert!(v["runId"].as_str().is_some_and(|r| !r.is_empty()));
+    assert_eq!(v["error"], serde_json::Value::Null);
+    assert_eq!(submits(&sim.requests()), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refusal_code_is_one_request_exit_3_and_explained() {
+    let codes = [
+        "MISSING_AUDIO_FILE",
+        "UNSUPPORTED_FORMAT",
+        "FILE_TOO_LARGE",
+        "INVALID_LANGUAGE_CODE",
+        "INVALID_EXTERNAL_ID",
+        "INVALID_METADATA",
+        "AUDIO_TOO_SHORT",
+        "AUDIO_TOO_LONG",
+        "AUDIO_DURATION_UNAVAILABLE",
+        "INVALID_PARAMETERS",
+        "MISSING_API_KEY",
+        "INVALID_API_KEY",
+        "API_KEY_EXPIRED",
+        "CLIENT_INACTIVE",
+        "INSUFFICIENT_CREDITS",
+        "MULTILINGUAL_NOT_ENABLED",
+        "IP_NOT_ALLOWED",
+        "MISSING_PERMISSION",
+    ];
+    let runs = codes.iter().map(|code| async move {
+        let sim = sim(&format!(
+            "[[step]]\non = \"submit\"\nrespond = \"error\"\ncode = \"{code}\"\n"
+        ))
+        .await;
+        let home = tempfile::tempdir().expect("home");
+        let run = run_cli(
+            home.path(),
+            &sim.base_url(),
+            sim.api_key(),
+            &["score", &file(), "--json"],
+        )
+        .await;
+        (code, run, sim.requests())
+    });
+    for (code, run, reqs) in futures_util::future::join_all(runs).await {
+        assert_eq!(run.code, 3, "{code}: {run:?}");
+        assert_eq!(reqs.len(), 1, "{code}: exactly one request");
+        let v = run.json();
+        assert_eq!(v["outcome"], "rejected", "{code}");
+        assert_eq!(v["error"]["code"], *code, "{code} verbatim");
+        assert!(
+            v["error"]["httpStatus"]
+                .as_u64()
+                .is_some_and(|s| (400..500).contains(&s))
+        );
+        let guidance =
+            speech_scorer::guidance::for_code(&speech_scorer::api::ErrorCode::parse(code));
+        assert!(
+            run.stderr.contains(&guidance.title),
+            "{code}: human message on stderr: {}",
+            run.stderr
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_run_codes_and_unknown_exit_4() {
+    let codes = [
+        "TRANSCRIPTION_FAILED",
+        "TRANSCRIPTION_LOW_CONFIDENCE",
+        "SCORING_FAILED",
+        "SERVICE_CONFIGURATION_ERROR",
+        "STUCK_TIMEOUT",
+        "INTERNAL_ERROR",
+        "AUDIO_GREMLINS",
+    ];
+    let runs = codes.iter().map(|code| async move {
+        let sim = sim(&format!(
+            "[[step]]\non = \"poll\"\nrespond = \"failed\"\ncode = \"{code}\"\n"
+        ))
+        .await;
+        let home = tempfile::tempdir().expect("home");
+        let run = run_cli(
+            home.path(),
+            &sim.base_url(),
+            sim.api_key(),
+            &["score", &file(), "--json"],
+        )
+        .await;
+        (code, run, sim.requests())
+    });
+    for (code, run, reqs) in futures_util::future::join_all(runs).await {
+        assert_eq!(run.code, 4, "{code}: {run:?}");
+        let v = run.json();
+        assert_eq!(v["outcome"], "failed");
+        assert_eq!(v["error"]["code"], *code);
+        assert_eq!(v["result"]["status"], "failed", "last poll body");
+        assert_eq!(submits(&reqs), 1, "{code}: no resubmission");
+        assert_eq!(reqs.last().and_then(|r| r.code.as_deref()), Some(*code));
+        assert!(run.stderr.contains(code), "{code}: {}", run.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_exits_0() {
+    let sim = sim("[[step]]\non = \"poll\"\nrespond = \"partial\"\n").await;
+    let home = tempfile::tempdir().expect("home");
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["score", &file(), "--json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.json()["outcome"], "partial");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_refused_exits_5_within_max_wait() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let home = tempfile::tempdir().expect("home");
+    let started = Instant::now();
+    let run = run_cli(
+        home.path(),
+        &format!("http://127.0.0.1:{port}"),
+        "zh_api_nobody_home_1234",
+        &["score", &file(), "--json", "--max-wait", "4"],
+    )
+    .await;
+    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(run.json()["outcome"], "gave_up");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connection_after_create_leaves_exactly_one_run() {
+    let sim = sim("[[step]]\non = \"submit\"\nrespond = \"drop_after_create\"\n").await;
+    let home = tempfile::tempdir().expect("home");
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["score", &file(), "--json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(sim.run_count(), 1);
+    assert_eq!(submits(&sim.requests()), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_while_polling_then_resume_finishes_without_a_second_submit() {
+    let sim = sim("[[step]]\non = \"poll\"\nrespond = \"processing\"\nrepeat = 3\n").await;
+    let home = tempfile::tempdir().expect("home");
+    let child = command(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["score", &file(), "--json"],
+    )
+    .spawn()
+    .expect("binary starts");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while polls(&sim.requests()).is_empty() {
+        assert!(Instant::now() < deadline, "never polled");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id().expect("pid") as libc::pid_t;
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("exits after SIGINT")
+        .expect("output");
+    assert_ne!(out.status.code(), Some(0), "interrupted is not success");
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("one JSON outcome on stdout");
+    assert_eq!(v["outcome"], "cancelled");
+    let run_id = v["runId"].as_str().expect("run id").to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("resume {run_id}")), "{stderr}");
+
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["resume", &run_id, "--json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let v = run.json();
+    assert_eq!(v["outcome"], "success");
+    assert_eq!(v["runId"], run_id.as_str());
+    assert_eq!(submits(&sim.requests()), 1, "no second submission");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_validation_exits_2_and_sends_nothing() {
+    let sim = sim("").await;
+    let home = tempfile::tempdir().expect("home");
+    let short = ten_seconds().display().to_string();
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["score", &short, "--json"],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.json()["outcome"], "invalid_input");
+    assert_eq!(run.json()["error"]["code"], "AUDIO_TOO_SHORT");
+    assert!(run.stderr.contains("too short"), "{}", run.stderr);
+
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["score", &file(), "--language", "english", "--json"],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.json()["error"]["code"], "INVALID_LANGUAGE_CODE");
+    assert!(sim.requests().is_empty(), "nothing was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_key_appears_in_no_output_and_no_file() {
+    let key = "zh_api_leakcheck_TOPSECRET_9f8e7d";
+    let sim = speech_scorer::simulator::Simulator::start(
+        speech_scorer::simulator::SimConfig::fast().with_key(key),
+    )
+    .await
+    .expect("simulator");
+    let home = tempfile::tempdir().expect("home");
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["score", &file() as &str, "--json"],
+        vec!["score", &file() as &str],
+        vec!["credits"],
+        vec!["runs"],
+        vec!["health"],
+    ] {
+        let run = run_cli(home.path(), &sim.base_url(), key, &args).await;
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        outputs.push(run);
+    }
+    for run in &outputs {
+        assert!(!run.stdout.contains("TOPSECRET"), "stdout leaks the key");
+        assert!(!run.stderr.contains("TOPSECRET"), "stderr leaks the key");
+    }
+    let files = files_under(home.path());
+    assert!(!files.is_empty(), "history was written");
+    for f in files {
+        let bytes = std::fs::read(&f).expect("read");
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("TOPSECRET"),
+            "{} holds the key",
+            f.display()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credits_health_runs_and_explain() {
+    let sim = sim("").await;
+    let home = tempfile::tempdir().expect("home");
+    let run = run_cli(home.path(), &sim.base_url(), sim.api_key(), &["health"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("healthy"));
+    let run = run_cli(home.path(), &sim.base_url(), sim.api_key(), &["credits"]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("500"), "{}", run.stdout);
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        "zh_wrong_key_0000",
+        &["credits"],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("INVALID_API_KEY"), "{}", run.stderr);
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["runs", "--status", "bogus"],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("INVALID_STATUS"));
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["explain", "INSUFFICIENT_CREDITS"],
+    )
+    .await;
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("Not enough credits"), "{}", run.stdout);
+    let run = run_cli(
+        home.path(),
+        "https://platform.zenhire.ai",
+        "k",
+        &["explain", "SOMETHING_ELSE"],
+    )
+    .await;
+    assert!(run.stdout.contains("SOMETHING_ELSE"));
+    // Plain http to a non-loopback host is refused before anything is sent.
+    let run = run_cli(
+        home.path(),
+        "http://example.com",
+        sim.api_key(),
+        &["score", &file(), "--json"],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{run:?}");
+}

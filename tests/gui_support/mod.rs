@@ -1,0 +1,207 @@
+//! Builds the real desktop app in an `egui_kittest` harness against the simulator, and waits
+//! for what a person would wait for. Everything lives in temp dirs (never $HOME).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use speech_scorer::simulator::SimConfig;
+use speech_scorer::ui::App;
+use speech_scorer::ui::app::AppConfig;
+use speech_scorer::ui::ports::RecordingBrowser;
+
+#[path = "../common/mod.rs"]
+mod common;
+
+/// The app under test, with its temp dirs and the browser recorder.
+pub struct Gui {
+    pub harness: Harness<'static, App>,
+    pub browser: RecordingBrowser,
+    pub fixture: PathBuf,
+    pub home: tempfile::TempDir,
+    _fixture_dir: tempfile::TempDir,
+}
+
+/// How long a whole scenario may take before the test fails (the fast simulator needs seconds).
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Options for [`start_with`].
+pub struct Setup {
+    /// Length of the speech-like fixture the file picker "chooses".
+    pub fixture_secs: f64,
+    /// The simulator of demo mode.
+    pub sim: SimConfig,
+    /// Runs before the app is built (e.g. write settings, save a key).
+    pub prepare: Box<dyn FnOnce(&AppConfig)>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            fixture_secs: 200.0,
+            sim: SimConfig::fast(),
+            prepare: Box::new(|_| {}),
+        }
+    }
+}
+
+/// The app in demo mode on a fast simulator with a 200-second fixture to import.
+pub fn start(sim: SimConfig) -> Gui {
+    start_with(Setup {
+        sim,
+        ..Setup::default()
+    })
+}
+
+/// The app built as [`Setup`] says.
+pub fn start_with(setup: Setup) -> Gui {
+    let home = tempfile::tempdir().expect("home dir");
+    let (fixture_dir, fixture) = common::speech_fixture(setup.fixture_secs);
+    let (config, browser) = AppConfig::for_test(home.path(), setup.sim, Some(fixture.clone()));
+    (setup.prepare)(&config);
+    let harness = Harness::builder()
+        .with_size(egui::vec2(900.0, 760.0))
+        .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"));
+    Gui {
+        harness,
+        browser,
+        fixture,
+        home,
+        _fixture_dir: fixture_dir,
+    }
+}
+
+/// Steps frames until `done` holds, failing with the screen's labels after `PATIENCE`.
+pub fn step_until(
+    h: &mut Harness<'static, App>,
+    what: &str,
+    done: impl Fn(&Harness<'static, App>) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        if start.elapsed() > PATIENCE {
+            panic!(
+                "timed out waiting for {what}; on screen:\n{}",
+                labels(h).join("\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(40));
+    }
+}
+
+/// Every label on screen (for failure messages).
+pub fn labels(h: &Harness<'static, App>) -> Vec<String> {
+    h.query_all_by(|_| true)
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .collect()
+}
+
+/// True when some node's label contains `text`.
+pub fn shows(h: &Harness<'static, App>, text: &str) -> bool {
+    h.query_by_label_contains(text).is_some()
+}
+
+/// Clicks the button labelled `label`, then draws a frame.
+pub fn click(h: &mut Harness<'static, App>, label: &str) {
+    h.get_by_role_and_label(Role::Button, label).click();
+    h.step();
+}
+
+/// Imports the fixture through the (test) file picker and waits until it is the take.
+pub fn import_fixture(gui: &mut Gui) {
+    let h = &mut gui.harness;
+    step_until(h, "the record screen", |h| shows(h, "Import a file"));
+    click(h, "Import a file…");
+    step_until(h, "the imported take", |h| {
+        h.query_by_role_and_label(Role::Button, "Submit for scoring")
+            .is_some()
+    });
+}
+
+/// Imports the fixture, submits it, and waits until the run has ended (result or dialog).
+pub fn import_and_submit(gui: &mut Gui) {
+    import_fixture(gui);
+    click(&mut gui.harness, "Submit for scoring");
+    step_until(&mut gui.harness, "the run to end", |h| {
+        !h.state().is_submitting()
+    });
+    gui.harness.step();
+}
+
+/// A started simulator the test owns (it outlives app instances, like a real service).
+pub struct OwnSim {
+    pub rt: tokio::runtime::Runtime,
+    pub sim: speech_scorer::simulator::SimHandle,
+}
+
+/// Starts a simulator on the test's own runtime.
+pub fn own_sim(cfg: SimConfig) -> OwnSim {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sim = rt
+        .block_on(speech_scorer::simulator::Simulator::start(cfg))
+        .expect("simulator starts");
+    OwnSim { rt, sim }
+}
+
+/// A `prepare` step for [`Setup`]: the app starts with `key` saved and `base_url` in the
+/// settings (real-key mode, pointed at a simulator the test owns).
+pub fn with_key(base_url: String, key: String) -> Box<dyn FnOnce(&AppConfig)> {
+    Box::new(move |config| {
+        let secrets = config.secrets.as_ref().expect("test secret store");
+        secrets
+            .set(&speech_scorer::api::client::ApiKey::new(key).expect("key"))
+            .expect("save key");
+        let paths = config.paths.as_ref().expect("test paths");
+        let settings = speech_scorer::store::Settings {
+            base_url: Some(base_url),
+            ..Default::default()
+        };
+        settings.save(paths).expect("save settings");
+    })
+}
+
+/// Builds the app on a given home (to start it twice on the same history).
+pub fn start_in(
+    home: &std::path::Path,
+    prepare: Box<dyn FnOnce(&AppConfig)>,
+    pick: Option<PathBuf>,
+) -> Harness<'static, App> {
+    let (config, _browser) = AppConfig::for_test(home, SimConfig::fast(), pick);
+    prepare(&config);
+    Harness::builder()
+        .with_size(egui::vec2(900.0, 760.0))
+        .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"))
+}
+
+/// A speech-like WAV fixture of `secs` in a temp dir.
+pub fn fixture(secs: f64) -> (tempfile::TempDir, PathBuf) {
+    common::speech_fixture(secs)
+}
+
+/// A file dropped on the window.
+#[derive(Debug)]
+pub struct Dropped(pub PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
