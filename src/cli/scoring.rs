@@ -614,6 +614,10 @@ pub fn explain(args: ExplainArgs) -> ExitCode {
         if g.retries_automatically { "yes" } else { "no" }
     );
     println!("  The vendor's guide: {}", g.vendor_says);
+    println!(
+        "  What the app does by itself: {}",
+        crate::support::explain::app_does(g.code.as_ref())
+    );
     Exit::Success.into()
 }
 
