@@ -385,3 +385,73 @@ async fn cancelled_while_polling_then_resumed_without_a_second_submit() {
         .expect("saved");
     assert!(!saved.is_unfinished());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_interrupted_before_its_answer_is_found_by_external_id() {
+    use speech_scorer::api::model::SubmitFields;
+    use speech_scorer::engine::resume_record;
+    use speech_scorer::store::RunRecord;
+
+    let sim = sim("").await;
+    let c = client(&sim);
+    let home = tempfile::tempdir().expect("home");
+    let history = History::in_dir(home.path().join("history"));
+
+    // What a crashed app leaves: a record with an externalId and an upload under way. The
+    // upload did reach the service.
+    let mut crashed = RunRecord::new(chrono::Utc::now() - chrono::Duration::seconds(1));
+    crashed.external_id = Some("ss-crashed-upload".into());
+    crashed.upload_started = Some(chrono::Utc::now());
+    history.save(&crashed).expect("save");
+    let fields = SubmitFields {
+        language: "en".into(),
+        external_id: Some("ss-crashed-upload".into()),
+        metadata: None,
+    };
+    let reply = c
+        .submit(&three_minutes(), "audio/wav", &fields, |_, _| {})
+        .await;
+    let run_id = reply.result.expect("accepted").id;
+    assert!(
+        history
+            .load(&crashed.local_id)
+            .expect("load")
+            .is_unfinished()
+    );
+
+    let outcome = resume_record(
+        c.clone(),
+        crashed.clone(),
+        Duration::from_secs(30),
+        Some(history.clone()),
+        speech_scorer::engine::events::null_sink(),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(outcome.kind, OutcomeKind::Success, "{outcome:?}");
+    assert_eq!(outcome.run_id.as_deref(), Some(run_id.as_str()));
+    assert_eq!(submits(&sim.requests()), 1, "found, not resubmitted");
+    assert!(
+        !history
+            .load(&crashed.local_id)
+            .expect("load")
+            .is_unfinished()
+    );
+
+    // An upload that never arrived: looked up (twice), never resubmitted.
+    let mut lost = RunRecord::new(chrono::Utc::now());
+    lost.external_id = Some("ss-never-arrived".into());
+    lost.upload_started = Some(chrono::Utc::now());
+    let outcome = resume_record(
+        c,
+        lost,
+        Duration::from_secs(30),
+        Some(history),
+        speech_scorer::engine::events::null_sink(),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(outcome.kind, OutcomeKind::GaveUp);
+    assert_eq!(outcome.error.expect("error").code.as_str(), "NOT_SUBMITTED");
+    assert_eq!(submits(&sim.requests()), 1);
+}

@@ -287,3 +287,18 @@ fn a_run_completes_while_the_window_is_hidden() {
     h.step();
     assert!(shows(h, "Overall level "));
 }
+
+#[test]
+fn space_starts_recording_on_the_record_screen() {
+    let mut gui = start(SimConfig::fast());
+    let h = &mut gui.harness;
+    step_until(h, "the record screen", |h| shows(h, "Import a file"));
+    assert!(!h.state().is_recording());
+    h.key_press(egui::Key::Space);
+    h.step();
+    // Opening the microphone runs off the UI thread; pressing Space started it.
+    assert!(
+        h.state().is_recording() || shows(h, "Could not start recording"),
+        "Space did nothing"
+    );
+}

@@ -755,9 +755,9 @@ mod tests {
         );
         assert!(g.body.contains("11"), "{}", g.body);
         let g = explain_text(
-            r#"{"id":"req_9","status":"failed","error":{"code":"STUCK_TIMEOUT","message":"m"}}"#,
+            r#"{"id":"req_9","status":"failed","error":{"code":"INTERNAL_ERROR","message":"m"}}"#,
         );
-        assert_eq!(g.code, Some(ErrorCode::StuckTimeout));
+        assert_eq!(g.code, Some(ErrorCode::InternalError));
         assert!(g.body.contains("req_9"));
         let g = explain_text("WHAT_IS_THIS");
         assert!(g.title.contains("WHAT_IS_THIS"));

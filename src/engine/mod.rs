@@ -14,7 +14,10 @@ pub mod policy;
 pub mod reqlog;
 
 pub use events::{EventSink, JobEvent};
-pub use job::{JobHandle, JobSpec, run_job, run_resume, spawn_job, spawn_resume};
+pub use job::{
+    JobHandle, JobSpec, resume_record, run_job, run_resume, spawn_job, spawn_resume,
+    spawn_resume_record,
+};
 pub use outcome::{Outcome, OutcomeError, OutcomeKind};
 pub use policy::WaitReason;
 pub use reqlog::Exchange;

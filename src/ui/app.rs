@@ -396,6 +396,9 @@ pub struct App {
     pub(crate) history_dirty: bool,
     /// Recording and playback.
     pub audio: crate::ui::recording::Audio,
+    /// When the process started the window; the first frame reports the time to it when
+    /// `SPEECH_SCORER_TIMING` is set.
+    pub launched_at: Option<Instant>,
 }
 
 impl App {
@@ -475,6 +478,7 @@ impl App {
             history_rows: Vec::new(),
             history_dirty: true,
             audio: crate::ui::recording::Audio::default(),
+            launched_at: None,
         };
         app.connect();
         app.resume_unfinished();
@@ -530,6 +534,14 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        if let Some(t) = self.launched_at.take()
+            && std::env::var_os("SPEECH_SCORER_TIMING").is_some()
+        {
+            eprintln!(
+                "speech-scorer: first frame after {} ms",
+                t.elapsed().as_millis()
+            );
+        }
         let mut cmds = Vec::new();
         self.watch_recorder();
         crate::ui::frame::frame_ui(ui, self, &mut cmds);

@@ -50,7 +50,7 @@ impl ErrorDialog {
 /// Draws the error dialog. Closing it (button or Escape) pushes [`Command::DismissDialog`].
 pub fn error_dialog_ui(ctx: &egui::Context, dialog: &ErrorDialog, cmds: &mut Vec<Command>) {
     let modal = Modal::new(Id::unique("error_dialog")).show(ctx, |ui| {
-        ui.set_max_width(460.0);
+        ui.set_max_width(480.0);
         ui.label(RichText::new(&dialog.title).heading().strong());
         ui.add_space(6.0);
         ui.label(&dialog.body);
@@ -65,19 +65,22 @@ pub fn error_dialog_ui(ctx: &egui::Context, dialog: &ErrorDialog, cmds: &mut Vec
         if let Some(r) = &dialog.run_id {
             facts.push(format!("run {r}"));
         }
-        ui.label(RichText::new(facts.join(" · ")).monospace().small().weak());
+        ui.label(RichText::new(facts.join(" · ")).monospace().weak());
         if !dialog.message.is_empty() {
-            ui.label(
-                RichText::new(format!("Service said: {}", dialog.message))
-                    .small()
-                    .weak(),
-            );
+            ui.label(RichText::new(format!("Service said: {}", dialog.message)).weak());
         }
         ui.add_space(10.0);
         ui.horizontal(|ui| {
             if let Some((label, command)) = &dialog.action
                 && ui
-                    .add(egui::Button::new(RichText::new(label).strong()))
+                    .add(
+                        egui::Button::new(
+                            RichText::new(label)
+                                .strong()
+                                .color(ui.visuals().selection.stroke.color),
+                        )
+                        .fill(ui.visuals().selection.bg_fill),
+                    )
                     .clicked()
             {
                 cmds.push(Command::DismissDialog);

@@ -50,7 +50,7 @@ fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         ui.label(RichText::new("speech-scorer").strong());
         ui.separator();
         let mut screens = vec![Screen::Record];
-        if app.run.is_some() {
+        if app.is_submitting() || app.state.screen == Screen::Progress {
             screens.push(Screen::Progress);
         }
         if app.result.is_some() {
@@ -89,41 +89,42 @@ fn demo_banner_ui(ui: &mut Ui, cmds: &mut Vec<Command>) {
 }
 
 fn status_bar_ui(ui: &mut Ui, app: &mut App) {
-    ui.horizontal(|ui| {
-        let mut clear = false;
-        if let Some(toast) = &app.toast {
-            let age = toast.shown_at.elapsed();
-            if age >= TOAST_TIME {
-                clear = true;
-            } else {
-                let colour = if toast.is_error {
-                    ui.visuals().error_fg_color
-                } else {
-                    ui.visuals().text_color()
-                };
-                ui.label(RichText::new(&toast.text).color(colour));
-                // One repaint when the toast should go; no busy loop while it is shown.
-                ui.ctx().request_repaint_after(TOAST_TIME - age);
-            }
-        }
-        if clear {
+    ui.add_space(2.0);
+    if let Some(toast) = &app.toast {
+        let age = toast.shown_at.elapsed();
+        // Errors stay up longer: they usually say what to do.
+        let shown_for = if toast.is_error {
+            TOAST_TIME * 2
+        } else {
+            TOAST_TIME
+        };
+        if age >= shown_for {
             app.toast = None;
-        }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            let service = if app.connection.demo {
-                "built-in simulator".to_string()
+        } else {
+            let colour = if toast.is_error {
+                ui.visuals().error_fg_color
             } else {
-                app.connection.base_url.clone()
+                ui.visuals().text_color()
             };
-            ui.label(RichText::new(service).weak().small());
-            if !app.resuming.is_empty() {
-                ui.label(
-                    RichText::new(format!("{} run(s) resuming", app.resuming.len()))
-                        .weak()
-                        .small(),
-                );
-            }
-        });
+            ui.add(egui::Label::new(RichText::new(&toast.text).color(colour)).wrap());
+            // One repaint when the toast should go; no busy loop while it is shown.
+            ui.ctx().request_repaint_after(shown_for - age);
+        }
+    }
+    ui.horizontal(|ui| {
+        let service = if app.connection.demo {
+            "Service: built-in simulator".to_string()
+        } else {
+            format!("Service: {}", app.connection.base_url)
+        };
+        ui.label(RichText::new(service).weak().small());
+        if !app.resuming.is_empty() {
+            ui.label(
+                RichText::new(format!("· {} earlier run(s) resuming", app.resuming.len()))
+                    .weak()
+                    .small(),
+            );
+        }
     });
 }
 

@@ -23,6 +23,16 @@ pub use app::{App, AppConfig, Command, Screen, State};
 
 /// Opens the desktop app and blocks until its window closes.
 pub fn run_desktop_app() -> ExitCode {
+    run_app(AppConfig::default(), |_, _| {})
+}
+
+/// Opens the app built from `config`; `pilot` runs after every frame with the app (the
+/// screenshot tool uses it to press buttons). Blocks until the window closes.
+pub fn run_app(
+    config: AppConfig,
+    pilot: impl FnMut(&mut App, &egui::Context) + 'static,
+) -> ExitCode {
+    let launched_at = std::time::Instant::now();
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()
@@ -35,9 +45,10 @@ pub fn run_desktop_app() -> ExitCode {
     let result = eframe::run_native(
         "speech-scorer",
         options,
-        Box::new(|cc| {
-            let app = App::new(&cc.egui_ctx, AppConfig::default())?;
-            Ok(Box::new(app))
+        Box::new(move |cc| {
+            let mut app = App::new(&cc.egui_ctx, config)?;
+            app.launched_at = Some(launched_at);
+            Ok(Box::new(Piloted { app, pilot }))
         }),
     );
     match result {
@@ -46,5 +57,27 @@ pub fn run_desktop_app() -> ExitCode {
             eprintln!("speech-scorer: could not open the window: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The app with a hook after each frame.
+struct Piloted<F> {
+    app: App,
+    pilot: F,
+}
+
+impl<F: FnMut(&mut App, &egui::Context)> eframe::App for Piloted<F> {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        self.app.logic(ctx, frame);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.app.ui(ui, frame);
+        let ctx = ui.ctx().clone();
+        (self.pilot)(&mut self.app, &ctx);
+    }
+
+    fn on_exit(&mut self, gl: Option<&eframe::glow::Context>) {
+        self.app.on_exit(gl);
     }
 }

@@ -222,8 +222,13 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         ui.label(RichText::new(run.headline(now)).size(20.0).strong());
     });
     ui.add_space(6.0);
+    // While a wait is being sat out, its countdown is the news; the finished upload bar is not.
+    let waiting = run
+        .wait
+        .as_ref()
+        .is_some_and(|w| w.reason != WaitReason::NextPoll);
     match &run.stage {
-        Stage::Uploading { sent, total } => {
+        Stage::Uploading { sent, total } if !waiting => {
             let f = if *total == 0 {
                 0.0
             } else {

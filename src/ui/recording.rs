@@ -10,7 +10,7 @@ use crate::audio::{Recorder, RecorderConfig, RecorderSnapshot, RecorderState};
 use crate::ui::app::{App, AppEvent, TakeSource};
 
 /// How often the record screen repaints while recording (the meter needs no more).
-pub const METER_REPAINT: Duration = Duration::from_millis(66);
+pub const METER_REPAINT: Duration = Duration::from_millis(100);
 
 /// Recording and playback state owned by the app.
 #[derive(Default)]

@@ -210,9 +210,13 @@ pub fn score_label(name: &str, score: &DimensionScore) -> String {
 pub fn score_bar_ui(ui: &mut Ui, name: &str, score: &DimensionScore) -> Response {
     let label = score_label(name, score);
     let inner = ui.horizontal(|ui| {
-        ui.add_sized(
+        ui.allocate_ui_with_layout(
             vec2(90.0, 20.0),
-            egui::Label::new(egui::RichText::new(name).strong()),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| {
+                ui.set_min_width(90.0);
+                ui.label(egui::RichText::new(name).strong());
+            },
         );
         let bar_w = (ui.available_width() - 150.0).clamp(80.0, 360.0);
         let (rect, _) = ui.allocate_exact_size(vec2(bar_w, 16.0), Sense::hover());

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Measures the desktop app under Xvfb: launch → first frame, idle CPU with the window open,
+# CPU while recording (Space, from the virtual microphone), peak RSS.
+# Usage: scripts/gui-measure.sh [BIN]   (default target/debug/speech-scorer; build it first)
+# Start the virtual mic first for the recording part: eval "$(scripts/vmic.sh start)";
+# scripts/vmic.sh loop speech.wav &
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-target/debug/speech-scorer}
+DISP=:${XVFB_DISPLAY_NUM:-96}
+Xvfb "$DISP" -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 & XPID=$!
+trap 'kill $XPID 2>/dev/null || true; [ -n "${APID:-}" ] && kill $APID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do xdpyinfo -display "$DISP" >/dev/null 2>&1 && break; sleep 0.1; done
+export DISPLAY=$DISP
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+HOME_DIR=$(mktemp -d)
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+measure() { # PID SECONDS -> % of one core
+  local a b; a=$(cpu_ticks "$1"); sleep "$2"; b=$(cpu_ticks "$1")
+  awk -v d=$((b - a)) -v t="$TICK" -v s="$2" 'BEGIN { printf "%.2f", 100 * d / t / s }'
+}
+t0=$(date +%s%N)
+SPEECH_SCORER_HOME=$HOME_DIR SPEECH_SCORER_TIMING=1 "$BIN" 2>"$HOME_DIR/stderr" & APID=$!
+WIN=$(xdotool search --sync --name '^speech-scorer$' | head -1)
+t1=$(date +%s%N)
+sleep 3
+echo "window mapped after: $(( (t1 - t0) / 1000000 )) ms"
+grep -h "first frame" "$HOME_DIR/stderr" || true
+sleep 5
+echo "idle CPU (20 s, window open, record screen): $(measure $APID 20) % of one core"
+# No window manager under Xvfb: a click on an empty spot gives the window keyboard focus.
+xdotool windowfocus --sync "$WIN" 2>/dev/null || true
+xdotool mousemove --window "$WIN" 600 560 click 1 2>/dev/null
+sleep 0.5
+xdotool key space 2>/dev/null
+sleep 3
+[ -n "${SHOT:-}" ] && import -window "$WIN" "$SHOT"
+echo "recording CPU (20 s): $(measure $APID 20) % of one core"
+xdotool key space 2>/dev/null
+sleep 2
+ls "$HOME_DIR"/data/recordings 2>/dev/null | sed 's/^/recorded: /' || true
+echo "peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$APID/status)"
