@@ -21,6 +21,14 @@ pub const MAX_DURATION: Duration = crate::audio::MAX_DURATION;
 pub const MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
 /// What our own encoder aims under: fits both readings of "25 MB".
 pub const UPLOAD_TARGET_BYTES: u64 = 25_000_000;
+/// Metadata limits (stated on the Interview pages as "the same as Speech").
+pub const MAX_METADATA_KEYS: usize = 50;
+/// Longest metadata key, in characters.
+pub const MAX_METADATA_KEY_CHARS: usize = 40;
+/// Longest metadata value, in characters.
+pub const MAX_METADATA_VALUE_CHARS: usize = 500;
+/// Largest metadata text, in bytes.
+pub const MAX_METADATA_BYTES: usize = 8 * 1024;
 /// Longest `externalId`, in characters.
 pub const MAX_EXTERNAL_ID_CHARS: usize = 255;
 
@@ -182,15 +190,56 @@ pub fn validate_external_id(external_id: &str) -> Result<(), Problem> {
     }
 }
 
-/// `metadata`, when sent, must parse as JSON.
+/// `metadata`, when sent, must parse as JSON. It comes back on every poll as a `{key: value}`
+/// map, and the documented limits are those of a map (≤ 50 keys, key ≤ 40 chars, value ≤ 500
+/// chars, string/number/boolean values, ≤ 8 KB), so a local check insists on a JSON object
+/// within them rather than let the service refuse it after the upload.
 pub fn validate_metadata(metadata: &str) -> Result<(), Problem> {
-    match serde_json::from_str::<serde_json::Value>(metadata) {
-        Ok(_) => Ok(()),
-        Err(e) => Err(Problem::new(
-            ErrorCode::InvalidMetadata,
-            format!("The metadata is not valid JSON ({e})."),
-        )),
+    let bad = |why: String| Err(Problem::new(ErrorCode::InvalidMetadata, why));
+    if metadata.len() > MAX_METADATA_BYTES {
+        return bad(format!(
+            "The metadata is {} bytes; the maximum is 8 KB.",
+            metadata.len()
+        ));
     }
+    let map = match serde_json::from_str::<serde_json::Value>(metadata) {
+        Ok(serde_json::Value::Object(map)) => map,
+        Ok(_) => {
+            return bad(
+                "The metadata must be a JSON object, e.g. {\"candidate\": \"c_887\"}.".into(),
+            );
+        }
+        Err(e) => return bad(format!("The metadata is not valid JSON ({e}).")),
+    };
+    if map.len() > MAX_METADATA_KEYS {
+        return bad(format!(
+            "The metadata has {} keys; the maximum is {MAX_METADATA_KEYS}.",
+            map.len()
+        ));
+    }
+    for (key, value) in &map {
+        if key.chars().count() > MAX_METADATA_KEY_CHARS {
+            return bad(format!(
+                "The metadata key \"{key}\" is longer than {MAX_METADATA_KEY_CHARS} characters."
+            ));
+        }
+        let text = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => {
+                return bad(format!(
+                    "The metadata value of \"{key}\" must be text, a number or true/false."
+                ));
+            }
+        };
+        if text.chars().count() > MAX_METADATA_VALUE_CHARS {
+            return bad(format!(
+                "The metadata value of \"{key}\" is longer than {MAX_METADATA_VALUE_CHARS} characters."
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Everything the API checks on a submission, all at once, in the API's catalog order.
@@ -294,7 +343,15 @@ mod tests {
             ErrorCode::InvalidExternalId
         );
         assert!(validate_metadata(r#"{"candidate":"c_1","n":3}"#).is_ok());
-        assert!(validate_metadata("[1,2]").is_ok());
+        assert!(
+            validate_metadata("[1,2]").is_err(),
+            "an array is not a metadata map"
+        );
+        assert!(validate_metadata(r#"{"nested":{"a":1}}"#).is_err());
+        let long_key = format!(r#"{{"{}":"x"}}"#, "k".repeat(41));
+        assert!(validate_metadata(&long_key).is_err());
+        let many: Vec<String> = (0..51).map(|i| format!(r#""k{i}":1"#)).collect();
+        assert!(validate_metadata(&format!("{{{}}}", many.join(","))).is_err());
         for bad in ["", "{", "{'a':1}", "candidate=1"] {
             assert_eq!(
                 validate_metadata(bad).expect_err(bad).code,

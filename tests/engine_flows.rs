@@ -385,3 +385,112 @@ async fn cancelled_while_polling_then_resumed_without_a_second_submit() {
         .expect("saved");
     assert!(!saved.is_unfinished());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_interrupted_before_its_answer_is_found_by_external_id() {
+    use speech_scorer::api::model::SubmitFields;
+    use speech_scorer::engine::resume_record;
+    use speech_scorer::store::RunRecord;
+
+    let sim = sim("").await;
+    let c = client(&sim);
+    let home = tempfile::tempdir().expect("home");
+    let history = History::in_dir(home.path().join("history"));
+
+    // What a crashed app leaves: a record with an externalId and an upload under way. The
+    // upload did reach the service.
+    let mut crashed = RunRecord::new(chrono::Utc::now() - chrono::Duration::seconds(1));
+    crashed.external_id = Some("ss-crashed-upload".into());
+    crashed.upload_started = Some(chrono::Utc::now());
+    history.save(&crashed).expect("save");
+    let fields = SubmitFields {
+        language: "en".into(),
+        external_id: Some("ss-crashed-upload".into()),
+        metadata: None,
+    };
+    let reply = c
+        .submit(&three_minutes(), "audio/wav", &fields, |_, _| {})
+        .await;
+    let run_id = reply.result.expect("accepted").id;
+    assert!(
+        history
+            .load(&crashed.local_id)
+            .expect("load")
+            .is_unfinished()
+    );
+
+    let outcome = resume_record(
+        c.clone(),
+        crashed.clone(),
+        Duration::from_secs(30),
+        Some(history.clone()),
+        speech_scorer::engine::events::null_sink(),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(outcome.kind, OutcomeKind::Success, "{outcome:?}");
+    assert_eq!(outcome.run_id.as_deref(), Some(run_id.as_str()));
+    assert_eq!(submits(&sim.requests()), 1, "found, not resubmitted");
+    assert!(
+        !history
+            .load(&crashed.local_id)
+            .expect("load")
+            .is_unfinished()
+    );
+
+    // An upload that never arrived: looked up (twice), never resubmitted.
+    let mut lost = RunRecord::new(chrono::Utc::now());
+    lost.external_id = Some("ss-never-arrived".into());
+    lost.upload_started = Some(chrono::Utc::now());
+    let outcome = resume_record(
+        c,
+        lost,
+        Duration::from_secs(30),
+        Some(history),
+        speech_scorer::engine::events::null_sink(),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(outcome.kind, OutcomeKind::GaveUp);
+    assert_eq!(outcome.error.expect("error").code.as_str(), "NOT_SUBMITTED");
+    assert_eq!(submits(&sim.requests()), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_positions_and_processing_are_reported_in_order() {
+    let toml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/queued.toml"),
+    )
+    .expect("queued scenario");
+    let sim = sim(&toml).await;
+    let (sink, events) = collecting_sink();
+    let outcome = run_job(client(&sim), spec(), None, sink, CancellationToken::new()).await;
+    assert_eq!(outcome.kind, OutcomeKind::Success, "{outcome:?}");
+    let shown: Vec<String> = events
+        .lock()
+        .expect("events")
+        .iter()
+        .filter_map(|e| match e {
+            JobEvent::Accepted {
+                status,
+                queue_position,
+                ..
+            } => Some(format!("accepted {status} {queue_position:?}")),
+            JobEvent::Queued { position } => Some(format!("queued {position:?}")),
+            JobEvent::Processing => Some("processing".into()),
+            JobEvent::Finished(o) => Some(format!("finished {}", o.kind.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "accepted queued Some(3)",
+            "queued Some(3)",
+            "queued Some(2)",
+            "queued Some(1)",
+            "processing",
+            "finished success",
+        ]
+    );
+}

@@ -407,6 +407,9 @@ pub(crate) fn report_outcome(outcome: &Outcome, json: bool) -> ExitCode {
             }
         }
         _ => {
+            if outcome.kind == OutcomeKind::GaveUp {
+                eprintln!("Gave up: the time budget (--max-wait) ran out before a final answer.");
+            }
             if let Some(err) = &outcome.error {
                 eprintln!("error: {} — {}", err.code, err.message);
                 print_guidance(&guidance::for_outcome_error(err, outcome.run_id.as_deref()));
@@ -611,6 +614,10 @@ pub fn explain(args: ExplainArgs) -> ExitCode {
         if g.retries_automatically { "yes" } else { "no" }
     );
     println!("  The vendor's guide: {}", g.vendor_says);
+    println!(
+        "  What the app does by itself: {}",
+        crate::support::explain::app_does(g.code.as_ref())
+    );
     Exit::Success.into()
 }
 

@@ -269,21 +269,70 @@ async fn resume_with_record(
     cancel: CancellationToken,
     mut record: RunRecord,
 ) -> Outcome {
-    record.run_id = Some(run_id.clone());
+    record.run_id = Some(run_id);
+    resume_record(client, record, max_wait, history, sink, cancel).await
+}
+
+/// Finishes an unfinished history record (see [`RunRecord::is_unfinished`]): polls its run,
+/// or — when the app stopped during an upload, before the service answered — looks the run up
+/// by externalId and polls it if it exists. Never submits: a lost upload that created no run
+/// ends in `gave_up` with code `NOT_SUBMITTED`, for the person to submit again.
+pub async fn resume_record(
+    client: ApiClient,
+    mut record: RunRecord,
+    max_wait: Duration,
+    history: Option<History>,
+    sink: EventSink,
+    cancel: CancellationToken,
+) -> Outcome {
     record.outcome = None;
     if record.base_url.is_none() {
         record.base_url = Some(client.base_url().to_string());
     }
+    let created = record.created;
     let mut d = Driver::new(client, sink, history, record, cancel, max_wait);
-    d.run_id = Some(run_id);
-    d.accepted_offset = d
-        .record
-        .accepted_at
-        .and_then(|at| (Utc::now() - at).to_std().ok())
-        .unwrap_or_default();
-    d.accepted = Some(Instant::now());
+    // Announce the status afresh on the first poll (a front end may be starting up).
+    d.last_status = None;
     d.save();
-    d.drive(Next::Poll, None).await
+    if d.run_id.is_some() {
+        d.accepted_offset = d
+            .record
+            .accepted_at
+            .and_then(|at| (Utc::now() - at).to_std().ok())
+            .unwrap_or_default();
+        d.accepted = Some(Instant::now());
+        d.drive(Next::Poll, None).await
+    } else {
+        // Runs created since the record was made are ours.
+        d.started_utc = created;
+        d.drive(Next::LookUp, None).await
+    }
+}
+
+/// Starts [`resume_record`] on `rt`.
+pub fn spawn_resume_record(
+    rt: &tokio::runtime::Handle,
+    client: ApiClient,
+    record: RunRecord,
+    max_wait: Duration,
+    history: Option<History>,
+    sink: EventSink,
+) -> JobHandle {
+    let cancel = CancellationToken::new();
+    let local_id = record.local_id.clone();
+    let task = rt.spawn(resume_record(
+        client,
+        record,
+        max_wait,
+        history,
+        sink,
+        cancel.clone(),
+    ));
+    JobHandle {
+        cancel,
+        task,
+        local_id,
+    }
 }
 
 fn local_error(code: ErrorCode, message: String) -> OutcomeError {
@@ -522,6 +571,11 @@ impl Driver {
     }
 
     async fn submit(&mut self, prepared: &Prepared) -> Step1 {
+        if self.record.upload_started.is_none() {
+            // Saved before the first byte goes out: after a crash, the run is looked up.
+            self.record.upload_started = Some(Utc::now());
+            self.save();
+        }
         let sink = self.sink.clone();
         let reply = tokio::select! {
             r = self.client.submit(&prepared.path, prepared.mime, &prepared.fields, move |sent, total| {
@@ -703,12 +757,13 @@ impl Driver {
             let result = match next {
                 Next::Submit => {
                     let Some(p) = prepared.as_ref() else {
-                        // Resume never submits; the policy never asks it to, but be explicit.
+                        // Resuming never submits: the lost upload created no run.
                         return self.finish(
                             OutcomeKind::GaveUp,
                             Some(local_error(
-                                ErrorCode::Unknown(local_codes::BAD_RESPONSE.into()),
-                                "resume does not submit".into(),
+                                ErrorCode::Unknown(local_codes::NOT_SUBMITTED.into()),
+                                "the upload never reached the service; submit the recording again"
+                                    .into(),
                             )),
                         );
                     };
@@ -750,7 +805,18 @@ impl Driver {
                 budget: self.budget,
                 jitter: rand::random::<f64>(),
             };
-            let decision = policy::decide(&situation);
+            let mut decision = policy::decide(&situation);
+            let resubmit = matches!(
+                decision,
+                Decision::Wait {
+                    then: Next::Submit,
+                    ..
+                } | Decision::Now(Next::Submit)
+            );
+            if resubmit && prepared.is_none() {
+                // Resuming never submits: no point waiting to do what we won't do.
+                decision = Decision::Now(Next::Submit);
+            }
 
             let mut exchange = Exchange::from_facts(
                 result.step,

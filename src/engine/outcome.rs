@@ -67,6 +67,8 @@ pub mod local_codes {
     pub const MAX_WAIT_EXCEEDED: &str = "MAX_WAIT_EXCEEDED";
     /// The server kept answering with bodies we could not read.
     pub const BAD_RESPONSE: &str = "BAD_RESPONSE";
+    /// An interrupted upload turned out never to have created a run.
+    pub const NOT_SUBMITTED: &str = "NOT_SUBMITTED";
 }
 
 /// How a job ended.

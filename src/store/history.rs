@@ -38,6 +38,9 @@ pub struct RunRecord {
     pub updated: DateTime<Utc>,
     /// When the service accepted the run (the poll schedule counts from here).
     pub accepted_at: Option<DateTime<Utc>>,
+    /// When the first upload started: with no run id, the run may exist unbeknown to us.
+    #[serde(default)]
+    pub upload_started: Option<DateTime<Utc>>,
     /// The last status seen (`queued`, `processing`, `success`, ...).
     pub last_status: Option<String>,
     /// The last poll body as received.
@@ -67,6 +70,7 @@ impl RunRecord {
             created: now,
             updated: now,
             accepted_at: None,
+            upload_started: None,
             last_status: None,
             final_body: None,
             outcome: None,
@@ -76,10 +80,30 @@ impl RunRecord {
         }
     }
 
-    /// True when the run exists on the service but no final answer was recorded: the app
-    /// resumes these on start-up.
+    /// True when there is something left to finish: the run exists on the service but no final
+    /// answer was recorded, or the app stopped during an upload that may have created a run
+    /// (findable by externalId). The app resumes these on start-up
+    /// (`engine::job::spawn_resume_record`).
     pub fn is_unfinished(&self) -> bool {
-        self.run_id.is_some() && self.outcome.as_ref().is_none_or(|o| o.is_resumable())
+        use crate::engine::outcome::{OutcomeKind, local_codes};
+        match &self.run_id {
+            Some(_) => self.outcome.as_ref().is_none_or(|o| o.is_resumable()),
+            None => {
+                let open = self.outcome.as_ref().is_none_or(|o| {
+                    let not_submitted = o
+                        .error
+                        .as_ref()
+                        .is_some_and(|e| e.code.as_str() == local_codes::NOT_SUBMITTED);
+                    matches!(o.kind, OutcomeKind::Cancelled | OutcomeKind::GaveUp) && !not_submitted
+                });
+                open && self.upload_may_have_arrived()
+            }
+        }
+    }
+
+    /// An upload was started for this record (and its run id never learned).
+    pub fn upload_may_have_arrived(&self) -> bool {
+        self.run_id.is_none() && self.external_id.is_some() && self.upload_started.is_some()
     }
 }
 

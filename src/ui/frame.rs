@@ -31,7 +31,7 @@ pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
         },
         Screen::History => history::history_ui(ui, app, cmds),
         Screen::Settings => settings::settings_ui(ui, app, cmds),
-        Screen::Support => history::request_log_ui(ui, app),
+        Screen::Support => crate::ui::support::support_screen_ui(ui, app, cmds),
     });
     if let Some(dialog) = &app.dialog {
         dialogs::error_dialog_ui(&ctx, dialog, cmds);
@@ -56,7 +56,7 @@ fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         if app.result.is_some() {
             screens.push(Screen::Result);
         }
-        screens.extend([Screen::History, Screen::Settings]);
+        screens.extend([Screen::History, Screen::Settings, Screen::Support]);
         for s in screens {
             if ui
                 .selectable_label(app.state.screen == s, s.label())

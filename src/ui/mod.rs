@@ -14,6 +14,7 @@ pub mod record;
 pub mod recording;
 pub mod result;
 pub mod settings;
+pub mod support;
 pub mod widgets;
 
 use std::process::ExitCode;
