@@ -455,3 +455,42 @@ async fn an_upload_interrupted_before_its_answer_is_found_by_external_id() {
     assert_eq!(outcome.error.expect("error").code.as_str(), "NOT_SUBMITTED");
     assert_eq!(submits(&sim.requests()), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_positions_and_processing_are_reported_in_order() {
+    let toml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/scenarios/queued.toml"),
+    )
+    .expect("queued scenario");
+    let sim = sim(&toml).await;
+    let (sink, events) = collecting_sink();
+    let outcome = run_job(client(&sim), spec(), None, sink, CancellationToken::new()).await;
+    assert_eq!(outcome.kind, OutcomeKind::Success, "{outcome:?}");
+    let shown: Vec<String> = events
+        .lock()
+        .expect("events")
+        .iter()
+        .filter_map(|e| match e {
+            JobEvent::Accepted {
+                status,
+                queue_position,
+                ..
+            } => Some(format!("accepted {status} {queue_position:?}")),
+            JobEvent::Queued { position } => Some(format!("queued {position:?}")),
+            JobEvent::Processing => Some("processing".into()),
+            JobEvent::Finished(o) => Some(format!("finished {}", o.kind.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "accepted queued Some(3)",
+            "queued Some(3)",
+            "queued Some(2)",
+            "queued Some(1)",
+            "processing",
+            "finished success",
+        ]
+    );
+}

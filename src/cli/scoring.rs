@@ -407,6 +407,9 @@ pub(crate) fn report_outcome(outcome: &Outcome, json: bool) -> ExitCode {
             }
         }
         _ => {
+            if outcome.kind == OutcomeKind::GaveUp {
+                eprintln!("Gave up: the time budget (--max-wait) ran out before a final answer.");
+            }
             if let Some(err) = &outcome.error {
                 eprintln!("error: {} — {}", err.code, err.message);
                 print_guidance(&guidance::for_outcome_error(err, outcome.run_id.as_deref()));

@@ -291,6 +291,8 @@ pub async fn resume_record(
     }
     let created = record.created;
     let mut d = Driver::new(client, sink, history, record, cancel, max_wait);
+    // Announce the status afresh on the first poll (a front end may be starting up).
+    d.last_status = None;
     d.save();
     if d.run_id.is_some() {
         d.accepted_offset = d

@@ -5,6 +5,27 @@
 //! - [`events`], [`outcome`], [`reqlog`]: what the task reports while it runs, how it ended,
 //!   and the log of every HTTP exchange.
 //! - [`checks`]: the local checks before an upload.
+//!
+//! A front end starts a job on its runtime and receives events through a sink; the outcome
+//! arrives last as [`JobEvent::Finished`] (and from [`JobHandle::finished`]):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use speech_scorer::api::{ApiClient, ApiKey};
+//! use speech_scorer::engine::{JobEvent, JobSpec, spawn_job};
+//! use speech_scorer::store::{History, Paths};
+//!
+//! # fn demo(rt: &tokio::runtime::Runtime) -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ApiClient::new("https://platform.zenhire.ai", ApiKey::new("zh_api_…"))?;
+//! let history = History::new(&Paths::from_env()?);
+//! let (tx, rx) = std::sync::mpsc::channel::<JobEvent>();
+//! let sink = Arc::new(move |e| {
+//!     let _ = tx.send(e); // a GUI would also call ctx.request_repaint() here
+//! });
+//! let job = spawn_job(rt.handle(), client, JobSpec::new("answer.wav"), Some(history), sink);
+//! // ... job.cancel() on the Cancel button; unfinished runs: spawn_resume_record.
+//! # let _ = (job, rx); Ok(()) }
+//! ```
 
 pub mod checks;
 pub mod events;
