@@ -166,6 +166,7 @@ fn shipped_fault_scenarios_replay_exactly() {
         "retry-429-poll-rate-limited",
         "partial",
         "retry-402-insufficient-credits",
+        "drop-after-create",
     ] {
         let path = format!(
             "{}/assets/scenarios/{name}.toml",
