@@ -219,3 +219,38 @@ fn shipped_fault_scenarios_replay_exactly() {
         assert_eq!(report.outcome, original, "{name}");
     }
 }
+
+/// `explain` reads a pasted poll body from stdin and adds the technical side.
+#[test]
+fn explain_prints_the_dialog_and_the_technical_side() {
+    use std::io::Write as _;
+    let home = tempfile::tempdir().expect("home");
+    let mut child = bin(home.path())
+        .args(["explain", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(br#"{"id":"req_5_q","status":"failed","error":{"code":"STUCK_TIMEOUT","message":"watchdog"}}"#)
+        .expect("write");
+    let out = child.wait_with_output().expect("explain");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want = guidance::for_code(&speech_scorer::api::codes::ErrorCode::StuckTimeout);
+    assert!(text.contains(&want.title), "{text}");
+    assert!(
+        text.contains("HTTP status: 200 (a poll with status: failed)"),
+        "{text}"
+    );
+    assert!(text.contains("Retryable: no"), "{text}");
+    assert!(
+        text.contains("What the app does by itself: Stops"),
+        "{text}"
+    );
+    assert!(text.contains("run id: req_5_q"), "{text}");
+    assert!(text.contains(want.vendor_says), "{text}");
+}

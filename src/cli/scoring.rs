@@ -601,23 +601,15 @@ pub fn explain(args: ExplainArgs) -> ExitCode {
         .code
         .as_ref()
         .map_or("network error".to_string(), |c| c.to_string());
-    let http = g
-        .http_status
-        .map_or(String::new(), |s| format!(" (HTTP {s})"));
-    println!("{code}{http}: {}", g.title);
+    println!("{code}: {}", g.title);
     println!("  {}", g.body);
     if !matches!(g.action, guidance::Action::None) {
         println!("  What to do: {}", action_text(&g.action));
     }
-    println!(
-        "  Retried automatically: {}",
-        if g.retries_automatically { "yes" } else { "no" }
-    );
-    println!("  The vendor's guide: {}", g.vendor_says);
-    println!(
-        "  What the app does by itself: {}",
-        crate::support::explain::app_does(g.code.as_ref())
-    );
+    // The technical side for support staff: status, retryable, what the app does, the guide.
+    for line in crate::support::explain::explain(&text).technical_lines() {
+        println!("  {line}");
+    }
     Exit::Success.into()
 }
 
