@@ -350,3 +350,46 @@ async fn credits_health_runs_and_explain() {
     .await;
     assert_eq!(run.code, 2, "{run:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_reads_a_file_and_stdin() {
+    use tokio::io::AsyncWriteExt as _;
+    let home = tempfile::tempdir().expect("home");
+    let envelope = r#"{"error":{"code":"INSUFFICIENT_CREDITS","message":"Insufficient credits for this request.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","details":{"cost":11,"available":4}}}"#;
+    let file = home.path().join("response.json");
+    std::fs::write(&file, envelope).expect("write");
+    let run = run_cli(
+        home.path(),
+        "https://platform.zenhire.ai",
+        "k",
+        &["explain", &file.display().to_string()],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("needs 11 credits"), "{}", run.stdout);
+    assert!(run.stdout.contains("only 4 are available"));
+
+    let mut cmd = command(
+        home.path(),
+        "https://platform.zenhire.ai",
+        "k",
+        &["explain", "-", "--json"],
+    );
+    cmd.stdin(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("binary starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(br#"{"id":"req_9","status":"failed","error":{"code":"SERVICE_CONFIGURATION_ERROR","message":"m"}}"#)
+        .await
+        .expect("write stdin");
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("output");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["code"], "SERVICE_CONFIGURATION_ERROR");
+    assert_eq!(v["action"]["kind"], "contact_support");
+    assert!(
+        v["body"].as_str().is_some_and(|b| b.contains("req_9")),
+        "{v}"
+    );
+}
