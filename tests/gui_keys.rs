@@ -100,15 +100,15 @@ fn bad_settings_are_flagged_inline() {
     h.step();
     let meta = h.get_by_label("Metadata (JSON)");
     meta.focus();
-    meta.type_text("[1, 2]");
+    meta.type_text("{candidate: c_887");
     h.step();
     h.step();
     assert!(
         shows(h, "refusing plain http://"),
         "plain http to a remote host is refused"
     );
-    // Metadata that is not a JSON object is flagged as the API would.
-    assert!(shows(h, "metadata must be a JSON object"));
+    // Metadata that is not JSON is flagged as the API would.
+    assert!(shows(h, "not valid JSON"));
     click(h, "Save settings");
     assert_eq!(
         h.state().settings.base_url,

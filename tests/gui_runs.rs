@@ -190,3 +190,33 @@ fn a_recording_can_be_deleted_from_history() {
     // The run itself (and its scores) stays in history.
     assert!(shows(h, "success"));
 }
+
+#[test]
+fn a_take_interrupted_by_a_crash_comes_back_at_start_up() {
+    let home = tempfile::tempdir().expect("home");
+    let recordings = speech_scorer::store::Paths::under(home.path().to_path_buf()).recordings_dir();
+    std::fs::create_dir_all(&recordings).expect("recordings dir");
+    let (_dir, file) = fixture(200.0);
+    let wav = recordings.join("take-crashed.wav");
+    let mut bytes = std::fs::read(&file).expect("fixture");
+    // A crash leaves the header's sizes at the last checkpoint: zero them as the worst case.
+    bytes[4..8].copy_from_slice(&0u32.to_le_bytes());
+    bytes[40..44].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(&wav, &bytes).expect("write take");
+    // The marker of a recorder process that is gone.
+    std::fs::write(
+        recordings.join("take-crashed.wav.recording"),
+        r#"{"pid": 4194300, "device": "test mic", "started": "2026-11-25T10:00:00Z"}"#,
+    )
+    .expect("marker");
+    let mut h = start_in(home.path(), Box::new(|_| {}), None);
+    step_until(&mut h, "the recovered take", |h| h.state().take.is_some());
+    let take = h.state().take.clone().expect("take");
+    assert_eq!(take.original, wav);
+    assert!(
+        (take.duration.as_secs_f64() - 200.0).abs() < 1.0,
+        "the whole take is back: {:?}",
+        take.duration
+    );
+    assert!(shows(&h, "Recovered 1 recording(s)"));
+}

@@ -178,6 +178,8 @@ pub enum AppEvent {
     KeyTested(Result<Option<f64>, String>),
     /// Recording, playback or the device list.
     Audio(crate::ui::recording::AudioEvent),
+    /// Takes a crash interrupted, repaired at start-up (oldest first), and repair failures.
+    Recovered(Vec<PathBuf>, Vec<String>),
 }
 
 /// Sends background events to the UI thread and wakes it up.
@@ -399,6 +401,8 @@ pub struct App {
     /// When the process started the window; the first frame reports the time to it when
     /// `SPEECH_SCORER_TIMING` is set.
     pub launched_at: Option<Instant>,
+    /// Said instead of "Recorded …" when a recovered take is ready.
+    pub(crate) recovered_note: Option<String>,
 }
 
 impl App {
@@ -479,8 +483,10 @@ impl App {
             history_dirty: true,
             audio: crate::ui::recording::Audio::default(),
             launched_at: None,
+            recovered_note: None,
         };
         app.connect();
+        app.recover_interrupted_takes();
         app.resume_unfinished();
         app.refresh_credits();
         if let Some(problem) = startup_problems.into_iter().next() {

@@ -279,14 +279,14 @@ impl App {
                 } else {
                     String::new()
                 };
-                self.toast(
+                let text = self.recovered_note.take().unwrap_or_else(|| {
                     format!(
                         "{verb} {} ({}{converted})",
                         take.file_name(),
                         crate::ui::widgets::format_clock(take.duration)
-                    ),
-                    false,
-                );
+                    )
+                });
+                self.toast(text, false);
                 self.take = Some(take);
                 self.state.screen = Screen::Record;
             }
@@ -332,6 +332,26 @@ impl App {
                 self.form.key_test = Some(result);
             }
             AppEvent::Audio(event) => self.handle_audio_event(event),
+            AppEvent::Recovered(repaired, failed) => {
+                if let Some(latest) = repaired.last().cloned() {
+                    let note = format!(
+                        "Recovered {} recording(s) interrupted last time; they are in {}.",
+                        repaired.len(),
+                        self.paths.recordings_dir().display()
+                    );
+                    if self.take.is_none() {
+                        self.recovered_note = Some(note);
+                        self.prepare_take(latest, TakeSource::Recorded);
+                    } else {
+                        self.toast(note, false);
+                    }
+                } else if let Some(first) = failed.first() {
+                    self.toast(
+                        format!("An interrupted recording could not be repaired: {first}"),
+                        true,
+                    );
+                }
+            }
         }
     }
 

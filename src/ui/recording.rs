@@ -124,6 +124,26 @@ impl App {
         });
     }
 
+    /// Looks for takes a crash or a kill interrupted, repairs them off the UI thread, and
+    /// offers the latest back as the take.
+    pub(crate) fn recover_interrupted_takes(&mut self) {
+        let dir = self.paths.recordings_dir();
+        let sender = self.sender.clone();
+        self.rt.spawn_blocking(move || {
+            let mut repaired = Vec::new();
+            let mut failed = Vec::new();
+            for path in crate::audio::recovery::find_interrupted(&dir) {
+                match crate::audio::recovery::repair(&path) {
+                    Ok(take) => repaired.push(take.path),
+                    Err(e) => failed.push(e.to_string()),
+                }
+            }
+            if !repaired.is_empty() || !failed.is_empty() {
+                sender.send(AppEvent::Recovered(repaired, failed));
+            }
+        });
+    }
+
     /// Called every frame while recording: a recording that ended by itself (45-minute limit,
     /// device gone, disk full) is closed and kept.
     pub(crate) fn watch_recorder(&mut self) {

@@ -32,6 +32,13 @@ pub fn result_ui(ui: &mut Ui, poll: &PollResponse, cmds: &mut Vec<Command>) {
             if ui.button("New recording").clicked() {
                 cmds.push(Command::Navigate(crate::ui::app::Screen::Record));
             }
+            if ui
+                .button("Request log")
+                .on_hover_text("Every request made for this run, for support")
+                .clicked()
+            {
+                cmds.push(Command::Navigate(crate::ui::app::Screen::Support));
+            }
             if ui.button("Copy run id").on_hover_text(&poll.id).clicked() {
                 cmds.push(Command::CopyToClipboard {
                     text: poll.id.clone(),

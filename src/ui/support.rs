@@ -69,6 +69,11 @@ pub struct SupportEnv<'a> {
     pub record: Option<&'a RunRecord>,
     /// The request log of a run still in flight, when no finished run is on screen.
     pub live: Option<&'a [Exchange]>,
+    /// That run's id once accepted, and whether it has ended.
+    pub live_run_id: Option<String>,
+    pub live_finished: bool,
+    /// Where finished runs are kept (to bundle a run that just ended on screen).
+    pub history: Option<crate::store::History>,
     pub settings: &'a Settings,
     /// The input device in use, for the bundle's manifest.
     pub device: Option<String>,
@@ -224,6 +229,12 @@ pub fn support_screen_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         key: app.connection.key.clone(),
         record,
         live: app.run.as_ref().map(|r| r.exchanges.as_slice()),
+        live_run_id: app.run.as_ref().and_then(|r| r.run_id.clone()),
+        live_finished: app
+            .run
+            .as_ref()
+            .is_some_and(|r| r.stage == crate::ui::progress::Stage::Finished),
+        history: Some(app.history.clone()),
         settings: &app.settings,
         device: app.state.device.clone(),
     };
@@ -535,10 +546,13 @@ impl SupportDesk {
         });
     }
 
+    fn can_export(env: &SupportEnv<'_>) -> bool {
+        env.record.is_some() || (env.live_run_id.is_some() && env.history.is_some())
+    }
+
     fn export(&mut self, ui: &Ui, env: &SupportEnv<'_>) {
-        let Some(record) = env.record.cloned() else {
-            return;
-        };
+        let record = env.record.cloned();
+        let from_history = env.history.clone().zip(env.live_run_id.clone());
         let out = PathBuf::from(self.export_path.trim());
         let settings = env.settings.clone();
         let opts = BundleOptions {
@@ -548,7 +562,20 @@ impl SupportDesk {
         };
         let reply = self.reply(ui);
         env.rt.spawn_blocking(move || {
-            let r = write_bundle(&record, &settings, &opts, &out)
+            // A run that just ended on screen is read back from history, with its full log.
+            let record = match (record, from_history) {
+                (Some(r), _) => Ok(r),
+                (None, Some((history, run_id))) => match history.find_by_run_id(&run_id) {
+                    Ok(Some(r)) => Ok(r),
+                    Ok(None) => Err(format!("run {run_id} is not in the history yet")),
+                    Err(e) => Err(e.to_string()),
+                },
+                (None, None) => Err("no run on screen".to_string()),
+            };
+            let r = record
+                .and_then(|record| {
+                    write_bundle(&record, &settings, &opts, &out).map_err(|e| e.to_string())
+                })
                 .map(|m| {
                     format!(
                         "Wrote {} ({} requests{})",
@@ -560,8 +587,7 @@ impl SupportDesk {
                             ""
                         }
                     )
-                })
-                .map_err(|e| e.to_string());
+                });
             reply.send(DeskEvent::Exported(r));
         });
     }
@@ -570,9 +596,11 @@ impl SupportDesk {
     pub fn ui(&mut self, ui: &mut Ui, env: &SupportEnv<'_>, cmds: &mut Vec<Command>) {
         self.handle_events();
         // Refresh the status bar when the screen opens and whenever a run has ended.
-        let run_state = env
-            .record
-            .map(|r| (r.local_id.clone(), r.outcome.is_some()));
+        let run_state = match (env.record, &env.live_run_id) {
+            (Some(r), _) => Some((r.local_id.clone(), r.outcome.is_some())),
+            (None, Some(id)) => Some((id.clone(), env.live_finished)),
+            (None, None) => None,
+        };
         if !self.opened || (run_state != self.seen_run && run_state.as_ref().is_some_and(|s| s.1)) {
             self.opened = true;
             self.refresh_account(ui, env);
@@ -704,7 +732,7 @@ impl SupportDesk {
                         header.col(|ui| match sort {
                             Some(s) => {
                                 let arrow = if self.sort == s {
-                                    if self.ascending { " ▲" } else { " ▼" }
+                                    if self.ascending { " (up)" } else { " (down)" }
                                 } else {
                                     ""
                                 };
@@ -734,9 +762,18 @@ impl SupportDesk {
                                 ui.label(ex.at.format("%H:%M:%S%.3f").to_string());
                             });
                             row.col(|ui| {
-                                ui.label(
-                                    RichText::new(format!("{} {}", ex.method, ex.path)).monospace(),
-                                );
+                                // A selectable label, so keyboards and screen readers can
+                                // pick the row too.
+                                if ui
+                                    .selectable_label(
+                                        self.selected == Some(i),
+                                        RichText::new(format!("{} {}", ex.method, ex.path))
+                                            .monospace(),
+                                    )
+                                    .clicked()
+                                {
+                                    clicked_row = Some(i);
+                                }
                             });
                             row.col(|ui| {
                                 ui.label(ex.status.map_or("—".into(), |s| s.to_string()));
@@ -938,7 +975,7 @@ impl SupportDesk {
         }
         ui.add_space(6.0);
         ui.label(RichText::new("Export the run on screen").strong());
-        if env.record.is_none() {
+        if !Self::can_export(env) {
             ui.label(RichText::new("Open a run from History first.").weak());
             return;
         }

@@ -106,9 +106,10 @@ pub fn labels(h: &Harness<'static, App>) -> Vec<String> {
         .collect()
 }
 
-/// True when some node's label contains `text`.
+/// True when some node's label contains `text` (several may: a code is in a title and in
+/// the technical line).
 pub fn shows(h: &Harness<'static, App>, text: &str) -> bool {
-    h.query_by_label_contains(text).is_some()
+    h.query_all_by_label_contains(text).next().is_some()
 }
 
 /// Clicks the button labelled `label`, then draws a frame.
