@@ -1,6 +1,24 @@
 //! The retry and poll rules of the API, as pure functions: no I/O, no clock reads, no
 //! randomness of their own (jitter comes in as a number). Every rule of the vendor's "Retry
 //! strategy at a glance" and of DESIGN.md's table is a row of the tests below.
+//!
+//! | after | what happened | decision |
+//! |---|---|---|
+//! | submit | 202 queued/processing | wait the hint (or 15 s), poll |
+//! | poll | 200 queued/processing | wait max(pollIntervalSeconds, Retry-After); no hint: 15 s < 2 min, 30 s < 5 min, then 60 s (never < 10 s) |
+//! | poll | 200 success/partial/failed | finished: never poll that id again |
+//! | any | 400, 401, 402, 403, 404 (any 4xx but 429) | refused: never retried |
+//! | any | 429 `POLL_RATE_LIMITED` | wait Retry-After (else the current interval), poll the same id |
+//! | any | 429 `RATE_LIMIT_EXCEEDED` (any other 429) | wait ≥ Retry-After, doubling (+≤20 % jitter) to 60 s |
+//! | any | 503 `SERVICE_WARMING_UP` | wait ≥ Retry-After (else 30 s), doubling (+jitter) to 120 s |
+//! | submit | other 5xx, unreadable 2xx/5xx body, connection lost after sending | look the run up by externalId now |
+//! | submit | connection refused (nothing sent) | wait 2 s doubling to 60 s, submit again |
+//! | look-up | run found | poll it now |
+//! | look-up | nothing found (1st) | wait 2 s, look again |
+//! | look-up | nothing found (2nd) | wait (2 s doubling), submit again |
+//! | look-up | network error, 5xx | back off, look up again (never submit blind) |
+//! | poll | network error, 5xx, unreadable body | wait ≥ the last hint (else 10 s), doubling to 60 s, same id |
+//! | any | the wait would pass `--max-wait` | give up |
 
 use std::time::Duration;
 
