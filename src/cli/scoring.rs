@@ -28,7 +28,7 @@ pub const BASE_URL_ENV: &str = "ZENHIRE_BASE_URL";
 /// Where to send requests.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnArgs {
-    /// API base URL (default: $ZENHIRE_BASE_URL, the settings, then https://platform.zenhire.ai).
+    /// API base URL (default: $ZENHIRE_BASE_URL, the settings, then `https://platform.zenhire.ai`).
     /// Plain http:// is accepted only for loopback hosts (the simulator).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
