@@ -171,6 +171,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<u64> {
         return Some(secs);
     }
     if let Ok(secs) = value.parse::<f64>() {
+        // `as` saturates: a huge or fractional value still becomes a sane integer.
         return (secs.is_finite() && secs >= 0.0).then(|| secs.ceil() as u64);
     }
     let when = httpdate::parse_http_date(value).ok()?;
