@@ -393,3 +393,45 @@ async fn explain_reads_a_file_and_stdin() {
         "{v}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_by_local_id_finds_an_interrupted_upload_by_external_id() {
+    use speech_scorer::api::model::SubmitFields;
+    use speech_scorer::api::{ApiClient, ApiKey};
+    use speech_scorer::store::{History, Paths, RunRecord};
+
+    let sim = sim("").await;
+    let home = tempfile::tempdir().expect("home");
+    let history = History::new(&Paths::under(home.path().to_path_buf()));
+    let mut record = RunRecord::new(chrono::Utc::now() - chrono::Duration::seconds(1));
+    record.external_id = Some("ss-cli-interrupted".into());
+    record.upload_started = Some(chrono::Utc::now());
+    history.save(&record).expect("save");
+    // The interrupted upload did arrive.
+    let client = ApiClient::new(&sim.base_url(), ApiKey::new(sim.api_key())).expect("client");
+    let fields = SubmitFields {
+        language: "en".into(),
+        external_id: Some("ss-cli-interrupted".into()),
+        metadata: None,
+    };
+    let run_id = client
+        .submit(&three_minutes(), "audio/wav", &fields, |_, _| {})
+        .await
+        .result
+        .expect("accepted")
+        .id;
+
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["resume", &record.local_id, "--json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let v = run.json();
+    assert_eq!(v["outcome"], "success");
+    assert_eq!(v["runId"], run_id.as_str());
+    assert_eq!(v["externalId"], "ss-cli-interrupted");
+    assert_eq!(submits(&sim.requests()), 1, "found, never resubmitted");
+}

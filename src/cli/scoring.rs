@@ -12,7 +12,7 @@ use crate::api::codes::ErrorCode;
 use crate::api::error::ApiError;
 use crate::api::model::{ApiErrorBody, ErrorEnvelope, PollResponse};
 use crate::engine::events::{EventSink, JobEvent};
-use crate::engine::job::{DEFAULT_MAX_WAIT, JobSpec, spawn_job, spawn_resume};
+use crate::engine::job::{DEFAULT_MAX_WAIT, JobSpec, spawn_job, spawn_resume, spawn_resume_record};
 use crate::engine::outcome::{Outcome, OutcomeError, OutcomeKind};
 use crate::engine::policy::WaitReason;
 use crate::guidance::{self, Guidance};
@@ -59,7 +59,9 @@ pub struct ScoreArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ResumeArgs {
-    /// The run id (`id` from the submit answer, e.g. req_…).
+    /// The run id (`id` from the submit answer, e.g. req_…), or the local id of a history
+    /// record whose upload was interrupted before the answer (it is then looked up by its
+    /// externalId; nothing is ever submitted).
     pub run_id: String,
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -534,8 +536,14 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
     };
     let max_wait = args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs);
     let history = env.history();
-    let outcome = run_to_end(&rt, |h, sink| {
-        spawn_resume(h, client, args.run_id, max_wait, history, sink)
+    // A local id names a history record (e.g. an upload interrupted before its answer).
+    let local = history
+        .as_ref()
+        .and_then(|h| h.load(&args.run_id).ok())
+        .filter(|r| r.run_id.is_some() || r.upload_may_have_arrived());
+    let outcome = run_to_end(&rt, |h, sink| match local {
+        Some(record) => spawn_resume_record(h, client, record, max_wait, history, sink),
+        None => spawn_resume(h, client, args.run_id, max_wait, history, sink),
     });
     report_outcome(&outcome, args.json)
 }
