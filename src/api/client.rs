@@ -370,7 +370,8 @@ impl ApiClient {
         method: &'static str,
         req: reqwest::RequestBuilder,
         path: String,
-        sent_counter: Option<Arc<AtomicU64>>,
+        // For uploads: file bytes streamed so far, and the file's size.
+        upload: Option<(Arc<AtomicU64>, u64)>,
     ) -> Reply<T> {
         let started = Utc::now();
         let clock = Instant::now();
@@ -406,7 +407,14 @@ impl ApiClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         let response = self.http.execute(built).await;
-        let sent_so_far = || sent_counter.as_ref().map(|c| c.load(Ordering::Relaxed));
+        // What actually went out: the form's overhead plus the file bytes streamed (an early
+        // refusal answers before most of the file is sent).
+        let sent_so_far = || -> Option<u64> {
+            let (counter, file_len) = upload.as_ref()?;
+            let streamed = counter.load(Ordering::Relaxed);
+            let overhead = declared_len.map_or(0, |d| d.saturating_sub(*file_len));
+            Some(overhead + streamed)
+        };
         let response = match response {
             Ok(r) => r,
             Err(e) => {
@@ -422,7 +430,7 @@ impl ApiClient {
         facts.status = Some(status);
         facts.retry_after = header_retry_after(response.headers());
         facts.simulated = response.headers().contains_key("x-zenhire-simulator");
-        facts.bytes_sent = declared_len.or_else(sent_so_far).unwrap_or(0);
+        facts.bytes_sent = sent_so_far().or(declared_len).unwrap_or(0);
         let bytes = response.bytes().await;
         facts.latency = clock.elapsed();
         let bytes = match bytes {
@@ -592,7 +600,8 @@ impl ApiClient {
         if let Some(len) = content_length {
             req = req.header(CONTENT_LENGTH, len);
         }
-        self.exchange("POST", req, api_path, Some(counter)).await
+        self.exchange("POST", req, api_path, Some((counter, total)))
+            .await
     }
 
     /// `GET /api/v1/speech/analyze/{id}`.
