@@ -32,6 +32,26 @@ async fn happy_path_json_and_exit_0() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_output_shows_scores_and_says_they_are_simulated() {
+    let sim = sim("").await;
+    let home = tempfile::tempdir().expect("home");
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["score", &file()],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("Overall"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Simulated by the local ZenHire simulator"),
+        "a simulated result says so: {run:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refusal_code_is_one_request_exit_3_and_explained() {
     let codes = [
         "MISSING_AUDIO_FILE",

@@ -204,6 +204,9 @@ struct Progress {
     bar: Option<indicatif::ProgressBar>,
     countdown: Arc<Mutex<Option<(String, SystemTime)>>>,
     last_upload_quarter: Mutex<u64>,
+    /// Set when any response came from the local simulator (its marker header), so the
+    /// result can say it is not real.
+    simulated: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
@@ -217,6 +220,7 @@ impl Progress {
             bar,
             countdown: Arc::new(Mutex::new(None)),
             last_upload_quarter: Mutex::new(u64::MAX),
+            simulated: std::sync::atomic::AtomicBool::new(false),
         });
         if let Some(bar) = p.bar.clone() {
             let countdown = Arc::clone(&p.countdown);
@@ -306,7 +310,12 @@ impl Progress {
             JobEvent::CheckingForLostSubmit { external_id } => self.line(format!(
                 "the upload's answer was lost; looking for a run with externalId {external_id} before sending again"
             )),
-            JobEvent::Exchange(_) => {}
+            JobEvent::Exchange(x) => {
+                if x.simulated {
+                    self.simulated
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
             JobEvent::Finished(_) => {
                 if let Some(bar) = &self.bar {
                     bar.finish_and_clear();
@@ -351,7 +360,7 @@ fn print_json(v: &serde_json::Value) {
     let _ = out.flush();
 }
 
-fn print_scores(outcome: &Outcome) {
+fn print_scores(outcome: &Outcome, simulated: bool) {
     let Some(body) = outcome.result.clone() else {
         return;
     };
@@ -378,6 +387,9 @@ fn print_scores(outcome: &Outcome) {
         }
         show("Overall", scores.overall());
     }
+    if simulated {
+        println!("  Simulated by the local ZenHire simulator: not a real assessment.");
+    }
     if let Some(cd) = &poll.candidate_detection
         && let Some(crate::api::model::Confidence::Low) = cd.confidence
     {
@@ -390,13 +402,18 @@ fn print_scores(outcome: &Outcome) {
 /// Prints an outcome (stdout JSON with `--json`, scores or guidance otherwise) and returns its
 /// exit code.
 pub(crate) fn report_outcome(outcome: &Outcome, json: bool) -> ExitCode {
+    report_outcome_marked(outcome, json, false)
+}
+
+/// As [`report_outcome`], saying so when the answers came from the simulator.
+fn report_outcome_marked(outcome: &Outcome, json: bool, simulated: bool) -> ExitCode {
     if json {
         print_json(&outcome.to_json());
     }
     match outcome.kind {
         OutcomeKind::Success | OutcomeKind::Partial => {
             if !json {
-                print_scores(outcome);
+                print_scores(outcome, simulated);
             }
         }
         OutcomeKind::Cancelled => {
@@ -449,10 +466,11 @@ fn local_failure(
 }
 
 /// Runs a job to its end, cancelling it on Ctrl-C (the run stays in history, resumable).
+/// Also says whether the answers came from the simulator.
 fn run_to_end(
     rt: &tokio::runtime::Runtime,
     start: impl FnOnce(&tokio::runtime::Handle, EventSink) -> crate::engine::JobHandle,
-) -> Outcome {
+) -> (Outcome, bool) {
     let progress = Progress::new();
     let handle = start(rt.handle(), progress.sink());
     let token = handle.cancel_token();
@@ -461,7 +479,11 @@ fn run_to_end(
             token.cancel();
         }
     });
-    rt.block_on(handle.finished())
+    let outcome = rt.block_on(handle.finished());
+    let simulated = progress
+        .simulated
+        .load(std::sync::atomic::Ordering::Relaxed);
+    (outcome, simulated)
 }
 
 /// `speech-scorer score FILE`.
@@ -504,8 +526,8 @@ pub fn score(args: ScoreArgs) -> ExitCode {
         Err(code) => return code,
     };
     let history = env.history();
-    let outcome = run_to_end(&rt, |h, sink| spawn_job(h, client, spec, history, sink));
-    report_outcome(&outcome, args.json)
+    let (outcome, simulated) = run_to_end(&rt, |h, sink| spawn_job(h, client, spec, history, sink));
+    report_outcome_marked(&outcome, args.json, simulated)
 }
 
 /// `speech-scorer resume RUN_ID`.
@@ -541,11 +563,11 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
         .as_ref()
         .and_then(|h| h.load(&args.run_id).ok())
         .filter(|r| r.run_id.is_some() || r.upload_may_have_arrived());
-    let outcome = run_to_end(&rt, |h, sink| match local {
+    let (outcome, simulated) = run_to_end(&rt, |h, sink| match local {
         Some(record) => spawn_resume_record(h, client, record, max_wait, history, sink),
         None => spawn_resume(h, client, args.run_id, max_wait, history, sink),
     });
-    report_outcome(&outcome, args.json)
+    report_outcome_marked(&outcome, args.json, simulated)
 }
 
 /// What `explain` was given, turned into guidance.
