@@ -1,6 +1,6 @@
 //! Turns every API error code into what a person sees: title, explanation, action.
 //!
-//! One table ([`entry`]) for every documented code, plus the network and unknown-code cases.
+//! One table (`entry`) for every documented code, plus the network and unknown-code cases.
 //! The GUI dialog, the CLI messages and `explain` all read it, so a customer and a support
 //! person see the same words. Wording follows the vendor's guide (quoted in `vendor_says`).
 
