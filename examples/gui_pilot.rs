@@ -41,6 +41,7 @@ fn main() -> ExitCode {
     let record = flag("--record");
     let submit = flag("--submit");
     let settings = flag("--settings");
+    let history = flag("--history");
     let config = AppConfig {
         demo_config: sim,
         ..AppConfig::default()
@@ -66,6 +67,10 @@ fn main() -> ExitCode {
             1 if submit && app.take.is_some() => {
                 app.run_command(ctx, Command::Submit);
                 step = 2;
+            }
+            2 if history && app.result.is_some() => {
+                app.run_command(ctx, Command::Navigate(Screen::History));
+                step = 3;
             }
             _ => {}
         },

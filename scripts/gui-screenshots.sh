@@ -51,4 +51,5 @@ sel partial && shot result-partial 22 -- --fast --fixture "$SPEECH" --submit --s
 sel credits && shot dialog-insufficient-credits 14 -- --fast --fixture "$SPEECH" --submit --credits 2
 sel language && shot dialog-low-confidence 22 -- --fast --fixture "$SPEECH" --submit --scenario $S/failed-transcription-low-confidence.toml
 sel settings && shot settings 6 -- --settings
+sel history && shot history 22 -- --fast --fixture "$SPEECH" --submit --history
 exit 0

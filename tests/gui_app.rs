@@ -302,3 +302,32 @@ fn space_starts_recording_on_the_record_screen() {
         "Space did nothing"
     );
 }
+
+#[test]
+fn every_screen_names_its_controls() {
+    // `run()` checks that every input widget has an accessible name, and fails otherwise.
+    let mut gui = start(SimConfig::fast());
+    import_and_submit_to_result(&mut gui);
+    let h = &mut gui.harness;
+    for screen in [
+        Screen::Result,
+        Screen::Record,
+        Screen::History,
+        Screen::Settings,
+        Screen::Support,
+    ] {
+        h.state_mut().state.screen = screen;
+        step_until(h, "the screen to settle", |h| {
+            !h.state().audio.listing && !h.state().importing
+        });
+        h.run();
+    }
+}
+
+fn import_and_submit_to_result(gui: &mut gui_support::Gui) {
+    import_fixture(gui);
+    click(&mut gui.harness, "Submit for scoring");
+    step_until(&mut gui.harness, "the result", |h| {
+        shows(h, "Overall level ")
+    });
+}

@@ -220,3 +220,50 @@ fn a_take_interrupted_by_a_crash_comes_back_at_start_up() {
     );
     assert!(shows(&h, "Recovered 1 recording(s)"));
 }
+
+#[test]
+fn rate_limit_shows_a_countdown_then_the_result() {
+    let sim = SimConfig::fast().with_scenario(scenario(
+        r#"name = "busy"
+[[step]]
+on = "submit"
+respond = "error"
+code = "RATE_LIMIT_EXCEEDED"
+retry_after = 3
+"#,
+    ));
+    let mut gui = start(sim);
+    import_fixture(&mut gui);
+    let h = &mut gui.harness;
+    click(h, "Submit for scoring");
+    step_until(h, "the rate-limit countdown", |h| {
+        shows(h, "Too many requests — retrying in")
+    });
+    step_until(h, "the result", |h| shows(h, "Overall level "));
+}
+
+#[test]
+fn cancel_stops_waiting_and_the_run_stays_resumable() {
+    let sim = SimConfig {
+        processing_time: Duration::from_secs(30),
+        ..SimConfig::fast()
+    };
+    let mut gui = start(sim);
+    import_fixture(&mut gui);
+    let h = &mut gui.harness;
+    click(h, "Submit for scoring");
+    step_until(h, "scoring to start", |h| {
+        h.state().run.as_ref().is_some_and(|r| r.run_id.is_some())
+    });
+    click(h, "Cancel");
+    step_until(h, "the job to stop", |h| !h.state().is_submitting());
+    h.step();
+    assert_eq!(h.state().state.screen, Screen::Record);
+    assert!(shows(h, "keeps going on the service"));
+    let history = speech_scorer::store::History::new(h.state().paths());
+    let (records, _) = history.list().expect("history");
+    assert!(
+        records.iter().any(|r| r.is_unfinished()),
+        "the cancelled run can be resumed"
+    );
+}

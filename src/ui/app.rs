@@ -446,6 +446,12 @@ impl App {
             metadata: settings.default_metadata.clone().unwrap_or_default(),
             ..SettingsForm::default()
         };
+        // Light/dark follows the OS unless the settings file says otherwise.
+        ctx.set_theme(match settings.theme {
+            crate::store::Theme::System => egui::ThemePreference::System,
+            crate::store::Theme::Light => egui::ThemePreference::Light,
+            crate::store::Theme::Dark => egui::ThemePreference::Dark,
+        });
         let mut app = App {
             state,
             settings,

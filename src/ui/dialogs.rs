@@ -126,9 +126,15 @@ pub fn language_list_ui(
     });
     egui::ScrollArea::vertical()
         .id_salt("languages")
-        .max_height(220.0)
+        .max_height(180.0)
         .show(ui, |ui| {
-            for (code, name) in filter_languages(filter) {
+            // The current language first, so it is visible without scrolling.
+            let mut list = filter_languages(filter);
+            if let Some(i) = list.iter().position(|(c, _)| *c == current) {
+                let here = list.remove(i);
+                list.insert(0, here);
+            }
+            for (code, name) in list {
                 let text = format!("{name} ({code})");
                 if ui.selectable_label(code == current, text).clicked() {
                     cmds.push(Command::SetLanguage(code.to_string()));

@@ -33,7 +33,7 @@ pub fn result_ui(ui: &mut Ui, poll: &PollResponse, cmds: &mut Vec<Command>) {
                 cmds.push(Command::Navigate(crate::ui::app::Screen::Record));
             }
             if ui
-                .button("Request log")
+                .button("Open request log")
                 .on_hover_text("Every request made for this run, for support")
                 .clicked()
             {
