@@ -255,13 +255,28 @@ fn open_device_stream(
         .map_err(|e| dev_err(e.to_string()))?;
     let format = supported.sample_format();
     let config: cpal::StreamConfig = supported.config();
-    let (producer, consumer) = ring_for(config.sample_rate, config.channels);
     let info = CaptureInfo {
         device: label.clone(),
         rate: config.sample_rate,
         channels: config.channels,
         sample_format: format.to_string(),
     };
+    // The device's default period size: through the PulseAudio plugin, larger fixed periods
+    // were measured to cost more CPU (spurious poll wake-ups until a whole period is ready).
+    let (stream, consumer) =
+        build_stream(&device, config, format, shared, err_tx).map_err(dev_err)?;
+    stream.play().map_err(|e| dev_err(e.to_string()))?;
+    Ok((stream, info, consumer))
+}
+
+fn build_stream(
+    device: &cpal::Device,
+    config: cpal::StreamConfig,
+    format: SampleFormat,
+    shared: &Arc<CaptureShared>,
+    err_tx: mpsc::Sender<Command>,
+) -> Result<(cpal::Stream, rtrb::Consumer<f32>), String> {
+    let (producer, consumer) = ring_for(config.sample_rate, config.channels);
     let err_shared = Arc::clone(shared);
     let on_error = move |e: cpal::Error| match e.kind() {
         // Glitches and reroutes are not fatal: count them and keep recording.
@@ -300,14 +315,13 @@ fn open_device_stream(
         SampleFormat::F32 => build!(f32),
         SampleFormat::F64 => build!(f64),
         other => {
-            return Err(dev_err(format!(
+            return Err(format!(
                 "it delivers {other} samples, which are not supported"
-            )));
+            ));
         }
     }
-    .map_err(|e| dev_err(e.to_string()))?;
-    stream.play().map_err(|e| dev_err(e.to_string()))?;
-    Ok((stream, info, consumer))
+    .map_err(|e| e.to_string())?;
+    Ok((stream, consumer))
 }
 
 /// The real-time callback: convert and push whole frames; count what does not fit.
