@@ -1,6 +1,6 @@
 //! Turns every API error code into what a person sees: title, explanation, action.
 //!
-//! One table ([`entry`]) for every documented code, plus the network and unknown-code cases.
+//! One table (`entry`) for every documented code, plus the network and unknown-code cases.
 //! The GUI dialog, the CLI messages and `explain` all read it, so a customer and a support
 //! person see the same words. Wording follows the vendor's guide (quoted in `vendor_says`).
 
@@ -279,21 +279,21 @@ fn entry(code: &ErrorCode) -> Option<Entry> {
         ),
         RateLimitExceeded => e(
             "Too many requests right now",
-            "The service is receiving a lot of requests. Retrying in {retry} s — nothing to do.",
+            "The service is receiving a lot of requests. Retrying in {retry} — nothing to do.",
             Action::None,
             true,
             "429 RATE_LIMIT_EXCEEDED on submit: you're submitting too fast. Respect Retry-After, then back off with exponential delay.",
         ),
         PollRateLimited => e(
             "Checking too often",
-            "The service asked us to check less often. Checking the same run again in {retry} s — nothing to do.",
+            "The service asked us to check less often. Checking the same run again in {retry} — nothing to do.",
             Action::None,
             true,
             "429 POLL_RATE_LIMITED on poll: respect Retry-After and continue polling the same requestId.",
         ),
         ServiceWarmingUp => e(
             "The analysis service is starting up",
-            "The service is starting up after an update (this can take 15–20 minutes). Retrying in {retry} s by itself.",
+            "The service is starting up after an update (this can take 15–20 minutes). Retrying in {retry} by itself.",
             Action::WaitForWarmUp,
             true,
             "503 SERVICE_WARMING_UP — the scoring service is warming up after a fresh deployment (typically 15–20 minutes). Retry after 30–60 s, then back off further if still warming.",
@@ -365,7 +365,7 @@ fn fill(template: &str, ctx: &Context) -> String {
         .replace(
             "{retry}",
             &ctx.retry_after
-                .map_or("a few".to_string(), |r| r.to_string()),
+                .map_or("a few seconds".to_string(), |r| format!("{r} s")),
         );
     if ctx.cost.is_none() && template.contains("{cost}") {
         s = "This recording needs more credits than are available. Top up your balance, then submit again.".to_string();

@@ -18,6 +18,7 @@ fn synthetic(amplitude: f32, fail_after: Option<Duration>, speed: f64) -> Source
         fail_after,
         speed,
         stall_after: None,
+        hang_when_stalled: false,
     })
 }
 
@@ -172,6 +173,7 @@ fn a_device_that_silently_stops_delivering_ends_the_take() {
         fail_after: None,
         speed: 1.0,
         stall_after: Some(Duration::from_millis(500)),
+        hang_when_stalled: false,
     });
     let opts = RecorderOptions {
         source: Some(source),
@@ -187,4 +189,41 @@ fn a_device_that_silently_stops_delivering_ends_the_take() {
     assert!(msg.contains("stopped sending sound"), "{msg}");
     let take = rec.stop().expect("kept");
     assert!((take.duration.as_secs_f64() - 0.5).abs() < 0.01, "{take:?}");
+}
+
+#[test]
+fn a_backend_stuck_in_a_dead_audio_server_cannot_hang_the_end_of_a_take() {
+    // Seen for real: the PulseAudio daemon went away mid-take and cpal's ALSA thread blocked
+    // forever inside the pulse plugin. The take must still end, be finished and be kept.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = Source::Synthetic(Synthetic {
+        rate: 48_000,
+        channels: 2,
+        freq: 300.0,
+        amplitude: 0.2,
+        fail_after: None,
+        speed: 1.0,
+        stall_after: Some(Duration::from_millis(400)),
+        hang_when_stalled: true,
+    });
+    let opts = RecorderOptions {
+        source: Some(source),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let rec = Recorder::start_with(config(dir.path(), "hung"), opts).expect("start");
+    wait_until(&rec, "the take to end", |s| {
+        matches!(s.state, RecorderState::Finished(_))
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    let snap = rec.snapshot();
+    assert_eq!(snap.state, RecorderState::Finished(StopReason::DeviceLost));
+    let take = rec.stop().expect("kept");
+    assert!((take.duration.as_secs_f64() - 0.4).abs() < 0.01, "{take:?}");
+    assert!(hound::WavReader::open(&take.path).is_ok());
+    assert!(speech_scorer::audio::recovery::find_interrupted(dir.path()).is_empty());
 }

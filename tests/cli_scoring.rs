@@ -32,6 +32,26 @@ async fn happy_path_json_and_exit_0() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn human_output_shows_scores_and_says_they_are_simulated() {
+    let sim = sim("").await;
+    let home = tempfile::tempdir().expect("home");
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["score", &file()],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("Overall"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Simulated by the local ZenHire simulator"),
+        "a simulated result says so: {run:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refusal_code_is_one_request_exit_3_and_explained() {
     let codes = [
         "MISSING_AUDIO_FILE",
@@ -349,4 +369,89 @@ async fn credits_health_runs_and_explain() {
     )
     .await;
     assert_eq!(run.code, 2, "{run:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_reads_a_file_and_stdin() {
+    use tokio::io::AsyncWriteExt as _;
+    let home = tempfile::tempdir().expect("home");
+    let envelope = r#"{"error":{"code":"INSUFFICIENT_CREDITS","message":"Insufficient credits for this request.","timestamp":"2026-05-29T10:00:00.000Z","requestId":"req_1705412345678_abc123","details":{"cost":11,"available":4}}}"#;
+    let file = home.path().join("response.json");
+    std::fs::write(&file, envelope).expect("write");
+    let run = run_cli(
+        home.path(),
+        "https://platform.zenhire.ai",
+        "k",
+        &["explain", &file.display().to_string()],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("needs 11 credits"), "{}", run.stdout);
+    assert!(run.stdout.contains("only 4 are available"));
+
+    let mut cmd = command(
+        home.path(),
+        "https://platform.zenhire.ai",
+        "k",
+        &["explain", "-", "--json"],
+    );
+    cmd.stdin(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("binary starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(br#"{"id":"req_9","status":"failed","error":{"code":"SERVICE_CONFIGURATION_ERROR","message":"m"}}"#)
+        .await
+        .expect("write stdin");
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("output");
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["code"], "SERVICE_CONFIGURATION_ERROR");
+    assert_eq!(v["action"]["kind"], "contact_support");
+    assert!(
+        v["body"].as_str().is_some_and(|b| b.contains("req_9")),
+        "{v}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_by_local_id_finds_an_interrupted_upload_by_external_id() {
+    use speech_scorer::api::model::SubmitFields;
+    use speech_scorer::api::{ApiClient, ApiKey};
+    use speech_scorer::store::{History, Paths, RunRecord};
+
+    let sim = sim("").await;
+    let home = tempfile::tempdir().expect("home");
+    let history = History::new(&Paths::under(home.path().to_path_buf()));
+    let mut record = RunRecord::new(chrono::Utc::now() - chrono::Duration::seconds(1));
+    record.external_id = Some("ss-cli-interrupted".into());
+    record.upload_started = Some(chrono::Utc::now());
+    history.save(&record).expect("save");
+    // The interrupted upload did arrive.
+    let client = ApiClient::new(&sim.base_url(), ApiKey::new(sim.api_key())).expect("client");
+    let fields = SubmitFields {
+        language: "en".into(),
+        external_id: Some("ss-cli-interrupted".into()),
+        metadata: None,
+    };
+    let run_id = client
+        .submit(&three_minutes(), "audio/wav", &fields, |_, _| {})
+        .await
+        .result
+        .expect("accepted")
+        .id;
+
+    let run = run_cli(
+        home.path(),
+        &sim.base_url(),
+        sim.api_key(),
+        &["resume", &record.local_id, "--json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let v = run.json();
+    assert_eq!(v["outcome"], "success");
+    assert_eq!(v["runId"], run_id.as_str());
+    assert_eq!(v["externalId"], "ss-cli-interrupted");
+    assert_eq!(submits(&sim.requests()), 1, "found, never resubmitted");
 }

@@ -494,3 +494,35 @@ async fn queue_positions_and_processing_are_reported_in_order() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_502_page_on_submit_is_looked_up_before_the_one_safe_resubmission() {
+    let sim = sim("[[step]]\non = \"submit\"\nrespond = \"html_502\"\n").await;
+    let (sink, events) = collecting_sink();
+    let outcome = run_job(client(&sim), spec(), None, sink, CancellationToken::new()).await;
+    assert_eq!(outcome.kind, OutcomeKind::Success, "{outcome:?}");
+    let reqs = sim.requests();
+    // The proxy page created no run: two look-ups find nothing, then one resubmission.
+    assert_eq!(lookups(&reqs), 2);
+    assert_eq!(submits(&reqs), 2);
+    assert_eq!(sim.run_count(), 1, "exactly one run");
+    let first_lookup = reqs
+        .iter()
+        .position(|r| r.path == "/api/v1/speech/runs")
+        .expect("a look-up");
+    let second_submit = reqs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.method == "POST")
+        .nth(1)
+        .map(|(i, _)| i)
+        .expect("a second submit");
+    assert!(
+        first_lookup < second_submit,
+        "looked up before resubmitting"
+    );
+    assert_eq!(
+        waits(&events.lock().expect("events"), WaitReason::Resubmit).len(),
+        1
+    );
+}

@@ -1,4 +1,4 @@
-//! The Support screen inside the real app: after a run fails, "Request log" in the navigation
+//! The Support screen inside the real app: after a run fails, "Support" in the navigation
 //! opens the support desk with that run's requests, the credits/health bar refreshed, and the
 //! run exported as a bundle straight from the screen.
 
@@ -28,7 +28,7 @@ fn after_a_failed_run_the_support_desk_shows_its_log_and_exports_it() {
     let dialog = h.state().dialog.clone().expect("the failure dialog");
     assert_eq!(dialog.code, "SCORING_FAILED");
     click(h, "Close");
-    h.get_by_role_and_label(Role::Button, "Request log").click();
+    h.get_by_role_and_label(Role::Button, "Support").click();
     h.step();
     step_until(h, "the support desk", |h| {
         shows(h, "Credits: ") && shows(h, "Service: healthy")

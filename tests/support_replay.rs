@@ -145,3 +145,112 @@ fn a_failed_run_bundled_and_replayed_ends_the_same_way() {
     assert_eq!(dialog(&report.outcome), dialog(&original));
     assert!(dialog(&original).title.len() > 3);
 }
+
+/// Shipped scenarios with raw faults and retries: every one replays to the same requests and
+/// the same outcome (HTML 502 pages, dropped connections, 429s with Retry-After, a partial
+/// result, a 402 refusal).
+#[test]
+fn shipped_fault_scenarios_replay_exactly() {
+    use speech_scorer::api::client::{ApiClient, ApiKey};
+    use speech_scorer::engine::job::{JobSpec, run_job};
+    use speech_scorer::store::{History, Settings};
+    use speech_scorer::support::bundle::{BundleOptions, write_bundle};
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("dir");
+    let audio = dir.path().join("take.wav");
+    common::write_speechlike_wav(&audio, 181.0, 8000);
+    for name in [
+        "html-502",
+        "dropped-connection",
+        "retry-429-poll-rate-limited",
+        "partial",
+        "retry-402-insufficient-credits",
+        "drop-after-create",
+    ] {
+        let path = format!(
+            "{}/assets/scenarios/{name}.toml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let scenario = Scenario::load(Path::new(&path)).expect("shipped scenario");
+        let sim = rt
+            .block_on(Simulator::start(
+                SimConfig::fast().with_key(KEY).with_scenario(scenario),
+            ))
+            .expect("simulator");
+        let history = History::in_dir(dir.path().join(name));
+        let client = ApiClient::new(&sim.base_url(), ApiKey::new(KEY)).expect("client");
+        let original = rt.block_on(run_job(
+            client,
+            JobSpec::new(&audio),
+            Some(history.clone()),
+            speech_scorer::engine::events::null_sink(),
+            tokio_util::sync::CancellationToken::new(),
+        ));
+        drop(sim);
+        let (records, _) = history.list().expect("history");
+        let record = records.into_iter().next().expect("record");
+        let zip = dir.path().join(format!("{name}.zip"));
+        write_bundle(
+            &record,
+            &Settings::default(),
+            &BundleOptions::default(),
+            &zip,
+        )
+        .expect("bundle");
+        let bundle = read_bundle(&zip).expect("read");
+        let scratch = dir.path().join(format!("{name}-scratch"));
+        let report = rt
+            .block_on(replay(
+                &bundle,
+                &scratch,
+                Duration::from_secs(120),
+                speech_scorer::engine::events::null_sink(),
+                tokio_util::sync::CancellationToken::new(),
+            ))
+            .expect("replay");
+        assert!(
+            report.matches(),
+            "{name}: {:?}\noriginal {:?}\nreplay   {:?}",
+            report.first_difference(),
+            report.original_sequence,
+            report.replayed_sequence
+        );
+        assert_eq!(report.outcome, original, "{name}");
+    }
+}
+
+/// `explain` reads a pasted poll body from stdin and adds the technical side.
+#[test]
+fn explain_prints_the_dialog_and_the_technical_side() {
+    use std::io::Write as _;
+    let home = tempfile::tempdir().expect("home");
+    let mut child = bin(home.path())
+        .args(["explain", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(br#"{"id":"req_5_q","status":"failed","error":{"code":"STUCK_TIMEOUT","message":"watchdog"}}"#)
+        .expect("write");
+    let out = child.wait_with_output().expect("explain");
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want = guidance::for_code(&speech_scorer::api::codes::ErrorCode::StuckTimeout);
+    assert!(text.contains(&want.title), "{text}");
+    assert!(
+        text.contains("HTTP status: 200 (a poll with status: failed)"),
+        "{text}"
+    );
+    assert!(text.contains("Retryable: no"), "{text}");
+    assert!(
+        text.contains("What the app does by itself: Stops"),
+        "{text}"
+    );
+    assert!(text.contains("run id: req_5_q"), "{text}");
+    assert!(text.contains(want.vendor_says), "{text}");
+}

@@ -171,6 +171,7 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<u64> {
         return Some(secs);
     }
     if let Ok(secs) = value.parse::<f64>() {
+        // `as` saturates: a huge or fractional value still becomes a sane integer.
         return (secs.is_finite() && secs >= 0.0).then(|| secs.ceil() as u64);
     }
     let when = httpdate::parse_http_date(value).ok()?;
@@ -369,7 +370,8 @@ impl ApiClient {
         method: &'static str,
         req: reqwest::RequestBuilder,
         path: String,
-        sent_counter: Option<Arc<AtomicU64>>,
+        // For uploads: file bytes streamed so far, and the file's size.
+        upload: Option<(Arc<AtomicU64>, u64)>,
     ) -> Reply<T> {
         let started = Utc::now();
         let clock = Instant::now();
@@ -405,7 +407,14 @@ impl ApiClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         let response = self.http.execute(built).await;
-        let sent_so_far = || sent_counter.as_ref().map(|c| c.load(Ordering::Relaxed));
+        // What actually went out: the form's overhead plus the file bytes streamed (an early
+        // refusal answers before most of the file is sent).
+        let sent_so_far = || -> Option<u64> {
+            let (counter, file_len) = upload.as_ref()?;
+            let streamed = counter.load(Ordering::Relaxed);
+            let overhead = declared_len.map_or(0, |d| d.saturating_sub(*file_len));
+            Some(overhead + streamed)
+        };
         let response = match response {
             Ok(r) => r,
             Err(e) => {
@@ -421,7 +430,7 @@ impl ApiClient {
         facts.status = Some(status);
         facts.retry_after = header_retry_after(response.headers());
         facts.simulated = response.headers().contains_key("x-zenhire-simulator");
-        facts.bytes_sent = declared_len.or_else(sent_so_far).unwrap_or(0);
+        facts.bytes_sent = sent_so_far().or(declared_len).unwrap_or(0);
         let bytes = response.bytes().await;
         facts.latency = clock.elapsed();
         let bytes = match bytes {
@@ -591,7 +600,8 @@ impl ApiClient {
         if let Some(len) = content_length {
             req = req.header(CONTENT_LENGTH, len);
         }
-        self.exchange("POST", req, api_path, Some(counter)).await
+        self.exchange("POST", req, api_path, Some((counter, total)))
+            .await
     }
 
     /// `GET /api/v1/speech/analyze/{id}`.

@@ -78,6 +78,9 @@ pub struct Synthetic {
     /// Silently stop delivering after this long, without reporting an error (a backend that
     /// loses a device without saying so).
     pub stall_after: Option<Duration>,
+    /// Once stalled, also stop answering commands, like a backend stuck inside a dead audio
+    /// server (the thread then sleeps for a minute before ending).
+    pub hang_when_stalled: bool,
 }
 
 enum Command {
@@ -92,7 +95,15 @@ pub struct Capture {
     pub shared: Arc<CaptureShared>,
     commands: mpsc::Sender<Command>,
     thread: Option<JoinHandle<()>>,
+    /// Closed (or sent to) when the capture thread is done.
+    done: mpsc::Receiver<()>,
 }
+
+/// How long a stop may take before the capture thread is abandoned: when an audio server
+/// dies, the backend's own thread can block forever, and the take must still be finished.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long opening a device may take.
+pub const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Capture {
     /// Opens the source and starts delivering into a new ring; returns the ring's consumer.
@@ -102,19 +113,37 @@ impl Capture {
         let (init_tx, init_rx) = mpsc::sync_channel(1);
         let thread_shared = Arc::clone(&shared);
         let err_tx = cmd_tx.clone();
+        let (done_tx, done_rx) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("audio-capture".into())
-            .spawn(move || match source {
-                Source::Device(name) => device_thread(name, thread_shared, cmd_rx, err_tx, init_tx),
-                Source::Synthetic(spec) => synthetic_thread(spec, thread_shared, cmd_rx, init_tx),
+            .spawn(move || {
+                match source {
+                    Source::Device(name) => {
+                        device_thread(name, thread_shared, cmd_rx, err_tx, init_tx)
+                    }
+                    Source::Synthetic(spec) => {
+                        synthetic_thread(spec, thread_shared, cmd_rx, init_tx)
+                    }
+                }
+                let _ = done_tx.send(());
             })
             .map_err(|e| AudioError::Device {
                 device: "capture".into(),
                 reason: format!("could not start the capture thread: {e}"),
             })?;
-        let init = init_rx
-            .recv()
-            .map_err(|_| AudioError::ThreadPanicked("capture"))?;
+        let init = match init_rx.recv_timeout(OPEN_TIMEOUT) {
+            Ok(init) => init,
+            Err(RecvTimeoutError::Timeout) => {
+                // Stuck inside the backend: leave the thread, report the device.
+                return Err(AudioError::Device {
+                    device: "input".into(),
+                    reason: "the audio system did not respond while opening the microphone".into(),
+                });
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(AudioError::ThreadPanicked("capture"));
+            }
+        };
         match init {
             Ok((info, consumer)) => Ok((
                 Capture {
@@ -122,6 +151,7 @@ impl Capture {
                     shared,
                     commands: cmd_tx,
                     thread: Some(thread),
+                    done: done_rx,
                 },
                 consumer,
             )),
@@ -133,10 +163,27 @@ impl Capture {
     }
 
     /// Stops the stream and waits for the capture thread; afterwards nothing enters the ring.
+    /// Gives up on a thread stuck in the backend after [`STOP_TIMEOUT`] (it is left behind and
+    /// a failure is recorded), so a dead audio server can never hang a recording's end.
     pub fn stop(&mut self) {
         let _ = self.commands.send(Command::Stop);
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            match self.done.recv_timeout(STOP_TIMEOUT) {
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+                    let _ = t.join();
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Ok(mut f) = self.shared.failure.lock()
+                        && f.is_none()
+                    {
+                        *f = Some(format!(
+                            "the audio system stopped responding while recording from \"{}\"",
+                            self.info.device
+                        ));
+                    }
+                    drop(t);
+                }
+            }
         }
         self.shared.ended.store(true, Ordering::Release);
     }
@@ -208,13 +255,28 @@ fn open_device_stream(
         .map_err(|e| dev_err(e.to_string()))?;
     let format = supported.sample_format();
     let config: cpal::StreamConfig = supported.config();
-    let (producer, consumer) = ring_for(config.sample_rate, config.channels);
     let info = CaptureInfo {
         device: label.clone(),
         rate: config.sample_rate,
         channels: config.channels,
         sample_format: format.to_string(),
     };
+    // The device's default period size: through the PulseAudio plugin, larger fixed periods
+    // were measured to cost more CPU (spurious poll wake-ups until a whole period is ready).
+    let (stream, consumer) =
+        build_stream(&device, config, format, shared, err_tx).map_err(dev_err)?;
+    stream.play().map_err(|e| dev_err(e.to_string()))?;
+    Ok((stream, info, consumer))
+}
+
+fn build_stream(
+    device: &cpal::Device,
+    config: cpal::StreamConfig,
+    format: SampleFormat,
+    shared: &Arc<CaptureShared>,
+    err_tx: mpsc::Sender<Command>,
+) -> Result<(cpal::Stream, rtrb::Consumer<f32>), String> {
+    let (producer, consumer) = ring_for(config.sample_rate, config.channels);
     let err_shared = Arc::clone(shared);
     let on_error = move |e: cpal::Error| match e.kind() {
         // Glitches and reroutes are not fatal: count them and keep recording.
@@ -253,14 +315,13 @@ fn open_device_stream(
         SampleFormat::F32 => build!(f32),
         SampleFormat::F64 => build!(f64),
         other => {
-            return Err(dev_err(format!(
+            return Err(format!(
                 "it delivers {other} samples, which are not supported"
-            )));
+            ));
         }
     }
-    .map_err(|e| dev_err(e.to_string()))?;
-    stream.play().map_err(|e| dev_err(e.to_string()))?;
-    Ok((stream, info, consumer))
+    .map_err(|e| e.to_string())?;
+    Ok((stream, consumer))
 }
 
 /// The real-time callback: convert and push whole frames; count what does not fit.
@@ -327,7 +388,14 @@ fn synthetic_thread(
     let mut n: u64 = 0;
     let start = Instant::now();
     let simulated = |n: u64| Duration::from_secs_f64(n as f64 / f64::from(spec.rate));
+    let stall_frames = spec
+        .stall_after
+        .map(|a| (a.as_secs_f64() * f64::from(spec.rate)).round() as u64);
     loop {
+        if spec.hang_when_stalled && stall_frames.is_some_and(|f| n >= f) {
+            std::thread::sleep(Duration::from_secs(60));
+            break;
+        }
         match commands.recv_timeout(period) {
             Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => break,
             Ok(Command::StreamError(_)) | Err(RecvTimeoutError::Timeout) => {}

@@ -12,7 +12,7 @@ use crate::api::codes::ErrorCode;
 use crate::api::error::ApiError;
 use crate::api::model::{ApiErrorBody, ErrorEnvelope, PollResponse};
 use crate::engine::events::{EventSink, JobEvent};
-use crate::engine::job::{DEFAULT_MAX_WAIT, JobSpec, spawn_job, spawn_resume};
+use crate::engine::job::{DEFAULT_MAX_WAIT, JobSpec, spawn_job, spawn_resume, spawn_resume_record};
 use crate::engine::outcome::{Outcome, OutcomeError, OutcomeKind};
 use crate::engine::policy::WaitReason;
 use crate::guidance::{self, Guidance};
@@ -28,7 +28,7 @@ pub const BASE_URL_ENV: &str = "ZENHIRE_BASE_URL";
 /// Where to send requests.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnArgs {
-    /// API base URL (default: $ZENHIRE_BASE_URL, the settings, then https://platform.zenhire.ai).
+    /// API base URL (default: $ZENHIRE_BASE_URL, the settings, then `https://platform.zenhire.ai`).
     /// Plain http:// is accepted only for loopback hosts (the simulator).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
@@ -59,7 +59,9 @@ pub struct ScoreArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ResumeArgs {
-    /// The run id (`id` from the submit answer, e.g. req_…).
+    /// The run id (`id` from the submit answer, e.g. req_…), or the local id of a history
+    /// record whose upload was interrupted before the answer (it is then looked up by its
+    /// externalId; nothing is ever submitted).
     pub run_id: String,
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -202,6 +204,9 @@ struct Progress {
     bar: Option<indicatif::ProgressBar>,
     countdown: Arc<Mutex<Option<(String, SystemTime)>>>,
     last_upload_quarter: Mutex<u64>,
+    /// Set when any response came from the local simulator (its marker header), so the
+    /// result can say it is not real.
+    simulated: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
@@ -215,6 +220,7 @@ impl Progress {
             bar,
             countdown: Arc::new(Mutex::new(None)),
             last_upload_quarter: Mutex::new(u64::MAX),
+            simulated: std::sync::atomic::AtomicBool::new(false),
         });
         if let Some(bar) = p.bar.clone() {
             let countdown = Arc::clone(&p.countdown);
@@ -304,7 +310,12 @@ impl Progress {
             JobEvent::CheckingForLostSubmit { external_id } => self.line(format!(
                 "the upload's answer was lost; looking for a run with externalId {external_id} before sending again"
             )),
-            JobEvent::Exchange(_) => {}
+            JobEvent::Exchange(x) => {
+                if x.simulated {
+                    self.simulated
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
             JobEvent::Finished(_) => {
                 if let Some(bar) = &self.bar {
                     bar.finish_and_clear();
@@ -349,7 +360,7 @@ fn print_json(v: &serde_json::Value) {
     let _ = out.flush();
 }
 
-fn print_scores(outcome: &Outcome) {
+fn print_scores(outcome: &Outcome, simulated: bool) {
     let Some(body) = outcome.result.clone() else {
         return;
     };
@@ -376,6 +387,9 @@ fn print_scores(outcome: &Outcome) {
         }
         show("Overall", scores.overall());
     }
+    if simulated {
+        println!("  Simulated by the local ZenHire simulator: not a real assessment.");
+    }
     if let Some(cd) = &poll.candidate_detection
         && let Some(crate::api::model::Confidence::Low) = cd.confidence
     {
@@ -388,13 +402,18 @@ fn print_scores(outcome: &Outcome) {
 /// Prints an outcome (stdout JSON with `--json`, scores or guidance otherwise) and returns its
 /// exit code.
 pub(crate) fn report_outcome(outcome: &Outcome, json: bool) -> ExitCode {
+    report_outcome_marked(outcome, json, false)
+}
+
+/// As [`report_outcome`], saying so when the answers came from the simulator.
+fn report_outcome_marked(outcome: &Outcome, json: bool, simulated: bool) -> ExitCode {
     if json {
         print_json(&outcome.to_json());
     }
     match outcome.kind {
         OutcomeKind::Success | OutcomeKind::Partial => {
             if !json {
-                print_scores(outcome);
+                print_scores(outcome, simulated);
             }
         }
         OutcomeKind::Cancelled => {
@@ -447,10 +466,11 @@ fn local_failure(
 }
 
 /// Runs a job to its end, cancelling it on Ctrl-C (the run stays in history, resumable).
+/// Also says whether the answers came from the simulator.
 fn run_to_end(
     rt: &tokio::runtime::Runtime,
     start: impl FnOnce(&tokio::runtime::Handle, EventSink) -> crate::engine::JobHandle,
-) -> Outcome {
+) -> (Outcome, bool) {
     let progress = Progress::new();
     let handle = start(rt.handle(), progress.sink());
     let token = handle.cancel_token();
@@ -459,7 +479,11 @@ fn run_to_end(
             token.cancel();
         }
     });
-    rt.block_on(handle.finished())
+    let outcome = rt.block_on(handle.finished());
+    let simulated = progress
+        .simulated
+        .load(std::sync::atomic::Ordering::Relaxed);
+    (outcome, simulated)
 }
 
 /// `speech-scorer score FILE`.
@@ -502,8 +526,8 @@ pub fn score(args: ScoreArgs) -> ExitCode {
         Err(code) => return code,
     };
     let history = env.history();
-    let outcome = run_to_end(&rt, |h, sink| spawn_job(h, client, spec, history, sink));
-    report_outcome(&outcome, args.json)
+    let (outcome, simulated) = run_to_end(&rt, |h, sink| spawn_job(h, client, spec, history, sink));
+    report_outcome_marked(&outcome, args.json, simulated)
 }
 
 /// `speech-scorer resume RUN_ID`.
@@ -534,10 +558,16 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
     };
     let max_wait = args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs);
     let history = env.history();
-    let outcome = run_to_end(&rt, |h, sink| {
-        spawn_resume(h, client, args.run_id, max_wait, history, sink)
+    // A local id names a history record (e.g. an upload interrupted before its answer).
+    let local = history
+        .as_ref()
+        .and_then(|h| h.load(&args.run_id).ok())
+        .filter(|r| r.run_id.is_some() || r.upload_may_have_arrived());
+    let (outcome, simulated) = run_to_end(&rt, |h, sink| match local {
+        Some(record) => spawn_resume_record(h, client, record, max_wait, history, sink),
+        None => spawn_resume(h, client, args.run_id, max_wait, history, sink),
     });
-    report_outcome(&outcome, args.json)
+    report_outcome_marked(&outcome, args.json, simulated)
 }
 
 /// What `explain` was given, turned into guidance.
@@ -601,23 +631,15 @@ pub fn explain(args: ExplainArgs) -> ExitCode {
         .code
         .as_ref()
         .map_or("network error".to_string(), |c| c.to_string());
-    let http = g
-        .http_status
-        .map_or(String::new(), |s| format!(" (HTTP {s})"));
-    println!("{code}{http}: {}", g.title);
+    println!("{code}: {}", g.title);
     println!("  {}", g.body);
     if !matches!(g.action, guidance::Action::None) {
         println!("  What to do: {}", action_text(&g.action));
     }
-    println!(
-        "  Retried automatically: {}",
-        if g.retries_automatically { "yes" } else { "no" }
-    );
-    println!("  The vendor's guide: {}", g.vendor_says);
-    println!(
-        "  What the app does by itself: {}",
-        crate::support::explain::app_does(g.code.as_ref())
-    );
+    // The technical side for support staff: status, retryable, what the app does, the guide.
+    for line in crate::support::explain::explain(&text).technical_lines() {
+        println!("  {line}");
+    }
     Exit::Success.into()
 }
 

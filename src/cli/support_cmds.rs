@@ -334,3 +334,57 @@ fn tempfile_dir() -> Result<PathBuf, String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::policy::{Step, WaitReason};
+    use crate::engine::reqlog::ChosenWait;
+
+    #[test]
+    fn the_log_table_names_status_code_wait_and_request_id() {
+        let ex = Exchange {
+            at: chrono::Utc::now(),
+            step: Step::Submit,
+            method: "POST".into(),
+            path: "/api/v1/speech/analyze".into(),
+            status: Some(503),
+            code: Some(crate::api::codes::ErrorCode::ServiceWarmingUp),
+            request_id: Some("req_9_w".into()),
+            run_id: None,
+            attempt: 2,
+            wait: Some(ChosenWait {
+                seconds: 45.0,
+                reason: WaitReason::WarmingUp,
+            }),
+            decision: "submit again".into(),
+            latency_ms: 12,
+            bytes_sent: 10,
+            bytes_received: 182,
+            body: None,
+            body_truncated: false,
+            retry_after: Some(45),
+            error: None,
+            simulated: false,
+        };
+        let t = log_table(&[ex]);
+        let row = t.lines().nth(1).expect("a row");
+        for want in [
+            "POST",
+            "/api/v1/speech/analyze",
+            "503",
+            "SERVICE_WARMING_UP",
+            "45.0 s",
+            "12ms",
+            "182",
+        ] {
+            assert!(row.contains(want), "{want} missing: {row}");
+        }
+        assert!(
+            t.lines()
+                .nth(2)
+                .is_some_and(|l| l.contains("requestId req_9_w")),
+            "{t}"
+        );
+    }
+}

@@ -1,6 +1,24 @@
 //! The retry and poll rules of the API, as pure functions: no I/O, no clock reads, no
 //! randomness of their own (jitter comes in as a number). Every rule of the vendor's "Retry
 //! strategy at a glance" and of DESIGN.md's table is a row of the tests below.
+//!
+//! | after | what happened | decision |
+//! |---|---|---|
+//! | submit | 202 queued/processing | wait the hint (or 15 s), poll |
+//! | poll | 200 queued/processing | wait max(pollIntervalSeconds, Retry-After); no hint: 15 s < 2 min, 30 s < 5 min, then 60 s (never < 10 s) |
+//! | poll | 200 success/partial/failed | finished: never poll that id again |
+//! | any | 400, 401, 402, 403, 404 (any 4xx but 429) | refused: never retried |
+//! | any | 429 `POLL_RATE_LIMITED` | wait Retry-After (else the current interval), poll the same id |
+//! | any | 429 `RATE_LIMIT_EXCEEDED` (any other 429) | wait ≥ Retry-After, doubling (+≤20 % jitter) to 60 s |
+//! | any | 503 `SERVICE_WARMING_UP` | wait ≥ Retry-After (else 30 s), doubling (+jitter) to 120 s |
+//! | submit | other 5xx, unreadable 2xx/5xx body, connection lost after sending | look the run up by externalId now |
+//! | submit | connection refused (nothing sent) | wait 2 s doubling to 60 s, submit again |
+//! | look-up | run found | poll it now |
+//! | look-up | nothing found (1st) | wait 2 s, look again |
+//! | look-up | nothing found (2nd) | wait (2 s doubling), submit again |
+//! | look-up | network error, 5xx | back off, look up again (never submit blind) |
+//! | poll | network error, 5xx, unreadable body | wait ≥ the last hint (else 10 s), doubling to 60 s, same id |
+//! | any | the wait would pass `--max-wait` | give up |
 
 use std::time::Duration;
 
@@ -29,6 +47,13 @@ pub const JITTER_FRACTION: f64 = 0.2;
 pub const LOOKUPS_BEFORE_RESUBMIT: u32 = 2;
 /// Wait between two look-ups that found nothing (lets a just-created run appear in the list).
 pub const LOOKUP_AGAIN_SECS: f64 = 2.0;
+/// Server hints above this (a day) are read as this: a hostile or broken header must not
+/// overflow a clock.
+pub const MAX_HINT_SECS: u64 = 86_400;
+
+fn sane(hint: Option<u64>) -> Option<u64> {
+    hint.map(|h| h.min(MAX_HINT_SECS))
+}
 
 /// Which request the engine just made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,7 +210,7 @@ pub fn poll_delay(
     retry_after: Option<u64>,
     since_accepted: Duration,
 ) -> Duration {
-    match poll_interval.max(retry_after) {
+    match sane(poll_interval).max(sane(retry_after)) {
         Some(hint) => Duration::from_secs(hint.max(1)),
         None => scheduled_interval(since_accepted).max(MIN_POLL_WITHOUT_HINT),
     }
@@ -197,8 +222,8 @@ pub fn backoff(base: f64, attempt: u32, cap: f64, floor: Option<u64>, jitter: f6
     let exp = attempt.saturating_sub(1).min(30);
     let raw = (base * f64::from(1u32 << exp.min(20))).min(cap);
     let jittered = raw * (1.0 + JITTER_FRACTION * jitter.clamp(0.0, 1.0));
-    let floor = floor.map_or(0.0, |f| f as f64);
-    Duration::from_secs_f64(jittered.max(floor))
+    let floor = sane(floor).map_or(0.0, |f| f as f64);
+    Duration::try_from_secs_f64(jittered.max(floor)).unwrap_or(Duration::from_secs(MAX_HINT_SECS))
 }
 
 /// The decision for one situation, budget included.
@@ -209,10 +234,12 @@ pub fn decide(s: &Situation) -> Decision {
 
 fn within_budget(s: &Situation, d: Decision) -> Decision {
     match d {
-        Decision::Wait { delay, reason, .. } if s.elapsed + delay > s.budget => Decision::GiveUp {
-            reason,
-            needed: delay,
-        },
+        Decision::Wait { delay, reason, .. } if s.elapsed.saturating_add(delay) > s.budget => {
+            Decision::GiveUp {
+                reason,
+                needed: delay,
+            }
+        }
         Decision::Now(_) if s.elapsed >= s.budget => Decision::GiveUp {
             reason: WaitReason::Budget,
             needed: Duration::ZERO,
@@ -398,7 +425,7 @@ fn api_rule(
     match (step, family, http_status) {
         // 429 POLL_RATE_LIMITED: wait Retry-After (else the current interval), same run id.
         (_, _, _) if *code == ErrorCode::PollRateLimited => {
-            let delay = match retry_after {
+            let delay = match sane(retry_after) {
                 Some(r) => Duration::from_secs(r),
                 None => poll_delay(s.last_hint, None, s.since_accepted),
             };
@@ -944,6 +971,35 @@ mod tests {
             )
         });
         assert!(matches!(d, Decision::GiveUp { .. }));
+    }
+
+    #[test]
+    fn absurd_server_hints_never_overflow() {
+        for h in [
+            api(429, ErrorCode::PollRateLimited, Some(u64::MAX)),
+            api(429, ErrorCode::RateLimitExceeded, Some(u64::MAX)),
+            api(503, ErrorCode::ServiceWarmingUp, Some(u64::MAX)),
+            Happened::Polled {
+                status: RunStatus::Processing,
+                poll_interval: Some(u64::MAX),
+                retry_after: Some(u64::MAX),
+            },
+        ] {
+            let step = if matches!(h, Happened::Polled { .. }) {
+                Step::Poll
+            } else {
+                Step::Submit
+            };
+            let d = decide(&Situation {
+                elapsed: Duration::MAX,
+                ..at(step, h)
+            });
+            assert!(matches!(d, Decision::GiveUp { .. }), "{d:?}");
+        }
+        assert_eq!(
+            poll_delay(Some(u64::MAX), None, Duration::ZERO),
+            Duration::from_secs(MAX_HINT_SECS)
+        );
     }
 
     #[test]

@@ -148,9 +148,18 @@ impl Explanation {
             format!(
                 "HTTP status: {}",
                 self.http_status
-                    .map_or("none (no response)".to_string(), |s| match self.input {
-                        InputKind::FailedPoll => format!("{s} (a poll with status: failed)"),
-                        _ => s.to_string(),
+                    .map_or("none (no response)".to_string(), |s| {
+                        let failed_run = self.input == InputKind::FailedPoll
+                            || self
+                                .guidance
+                                .code
+                                .as_ref()
+                                .is_some_and(|c| c.family() == CodeFamily::RunFailed);
+                        if failed_run {
+                            format!("{s} (a poll with status: failed)")
+                        } else {
+                            s.to_string()
+                        }
                     })
             ),
             format!("Retryable: {}", if self.retryable { "yes" } else { "no" }),

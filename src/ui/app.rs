@@ -47,7 +47,7 @@ impl Screen {
             Screen::Result => "Result",
             Screen::History => "History",
             Screen::Settings => "Settings",
-            Screen::Support => "Request log",
+            Screen::Support => "Support",
         }
     }
 }

@@ -122,6 +122,8 @@ pub struct ReplayView {
     pub waiting: Option<String>,
     /// Set when the replay ended.
     pub report: Option<Result<ReplayReport, String>>,
+    /// Stops the replay ("Stop replay").
+    pub cancel: tokio_util::sync::CancellationToken,
 }
 
 /// The Support screen's state.
@@ -522,7 +524,11 @@ impl SupportDesk {
         let Some(bundle) = self.bundle.clone() else {
             return;
         };
-        self.replay = Some(ReplayView::default());
+        let cancel = tokio_util::sync::CancellationToken::new();
+        self.replay = Some(ReplayView {
+            cancel: cancel.clone(),
+            ..ReplayView::default()
+        });
         self.source = LogSource::Replay;
         self.selected = None;
         let reply = self.reply(ui);
@@ -532,15 +538,9 @@ impl SupportDesk {
         env.rt.spawn(async move {
             let scratch =
                 std::env::temp_dir().join(format!("speech-scorer-replay-{}", uuid::Uuid::new_v4()));
-            let result = replay(
-                &bundle,
-                &scratch,
-                Duration::from_secs(3600),
-                sink,
-                tokio_util::sync::CancellationToken::new(),
-            )
-            .await
-            .map_err(|e| e.to_string());
+            let result = replay(&bundle, &scratch, Duration::from_secs(3600), sink, cancel)
+                .await
+                .map_err(|e| e.to_string());
             let _ = tokio::fs::remove_dir_all(&scratch).await;
             reply.send(DeskEvent::Replayed(Box::new(result)));
         });
@@ -949,6 +949,9 @@ impl SupportDesk {
                         ui.horizontal(|ui| {
                             ui.spinner();
                             ui.label("Replaying…");
+                            if ui.button("Stop replay").clicked() {
+                                r.cancel.cancel();
+                            }
                         });
                     }
                     Some(Err(e)) => {
