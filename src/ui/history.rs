@@ -8,7 +8,6 @@ use egui::{RichText, Ui};
 use crate::api::model::PollResponse;
 use crate::store::{Paths, RunRecord};
 use crate::ui::app::{App, Command};
-use crate::ui::progress::exchanges_ui;
 use crate::ui::widgets::format_clock;
 
 /// True for files this app recorded (in its recordings folder): only those may be deleted.
@@ -136,29 +135,4 @@ pub fn history_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
                     }
                 });
         });
-}
-
-/// The request log of the run on screen: every exchange, its status, code and the wait chosen.
-pub fn request_log_ui(ui: &mut Ui, app: &App) {
-    ui.heading("Request log");
-    let exchanges = match (&app.result_record, &app.run) {
-        (Some(r), _) => &r.exchanges,
-        (None, Some(run)) => &run.exchanges,
-        (None, None) => {
-            ui.label("Open a run from History to see its requests.");
-            return;
-        }
-    };
-    if let Some(r) = &app.result_record {
-        ui.label(
-            RichText::new(format!(
-                "run {} · externalId {}",
-                r.run_id.as_deref().unwrap_or("(none)"),
-                r.external_id.as_deref().unwrap_or("(none)")
-            ))
-            .monospace()
-            .weak(),
-        );
-    }
-    exchanges_ui(ui, exchanges);
 }
