@@ -110,6 +110,24 @@ pub struct Facts {
     pub simulated: bool,
 }
 
+impl Facts {
+    /// The facts of a request that has not (yet) gone out: nothing sent, nothing received.
+    fn unsent(method: &'static str, path: String) -> Facts {
+        Facts {
+            method,
+            path,
+            started: Utc::now(),
+            status: None,
+            retry_after: None,
+            latency: Duration::ZERO,
+            bytes_sent: 0,
+            bytes_received: 0,
+            body: None,
+            simulated: false,
+        }
+    }
+}
+
 /// The parsed answer (or typed failure) of one exchange, plus its [`Facts`].
 #[derive(Debug, Clone)]
 pub struct Reply<T> {
@@ -375,18 +393,8 @@ impl ApiClient {
     ) -> Reply<T> {
         let started = Utc::now();
         let clock = Instant::now();
-        let mut facts = Facts {
-            method,
-            path,
-            started,
-            status: None,
-            retry_after: None,
-            latency: Duration::ZERO,
-            bytes_sent: 0,
-            bytes_received: 0,
-            body: None,
-            simulated: false,
-        };
+        let mut facts = Facts::unsent(method, path);
+        facts.started = started;
         let built = match req.build() {
             Ok(r) => r,
             Err(e) => {
@@ -499,18 +507,7 @@ impl ApiClient {
                         may_have_reached_server: false,
                         message: e.to_string(),
                     }),
-                    facts: Facts {
-                        method: "POST",
-                        path: api_path,
-                        started: Utc::now(),
-                        status: None,
-                        retry_after: None,
-                        latency: Duration::ZERO,
-                        bytes_sent: 0,
-                        bytes_received: 0,
-                        body: None,
-                        simulated: false,
-                    },
+                    facts: Facts::unsent("POST", api_path),
                 };
             }
         };
@@ -535,18 +532,7 @@ impl ApiClient {
                         may_have_reached_server: false,
                         message,
                     }),
-                    facts: Facts {
-                        method: "POST",
-                        path: api_path,
-                        started: Utc::now(),
-                        status: None,
-                        retry_after: None,
-                        latency: Duration::ZERO,
-                        bytes_sent: 0,
-                        bytes_received: 0,
-                        body: None,
-                        simulated: false,
-                    },
+                    facts: Facts::unsent("POST", api_path),
                 };
             }
         };
