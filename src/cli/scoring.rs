@@ -465,6 +465,32 @@ fn local_failure(
     report_outcome(&outcome, json)
 }
 
+/// The client a job needs (key required); a missing key or a refused base URL ends the
+/// command as invalid input, nothing sent.
+fn job_client(
+    env: &Env,
+    conn: &ConnArgs,
+    json: bool,
+    external_id: &Option<String>,
+) -> Result<ApiClient, ExitCode> {
+    let Some(key) = env.key() else {
+        return Err(local_failure(
+            json,
+            ErrorCode::MissingApiKey,
+            format!("no API key: set ${KEY_ENV} or save one in the app's settings"),
+            external_id.clone(),
+        ));
+    };
+    ApiClient::new(&env.base_url(conn), Some(key)).map_err(|e| {
+        local_failure(
+            json,
+            ErrorCode::Unknown("INVALID_BASE_URL".into()),
+            e.to_string(),
+            external_id.clone(),
+        )
+    })
+}
+
 /// Runs a job to its end, cancelling it on Ctrl-C (the run stays in history, resumable).
 /// Also says whether the answers came from the simulator.
 fn run_to_end(
@@ -489,24 +515,9 @@ fn run_to_end(
 /// `speech-scorer score FILE`.
 pub fn score(args: ScoreArgs) -> ExitCode {
     let env = Env::load();
-    let Some(key) = env.key() else {
-        return local_failure(
-            args.json,
-            ErrorCode::MissingApiKey,
-            format!("no API key: set ${KEY_ENV} or save one in the app's settings"),
-            args.external_id,
-        );
-    };
-    let client = match ApiClient::new(&env.base_url(&args.conn), Some(key)) {
+    let client = match job_client(&env, &args.conn, args.json, &args.external_id) {
         Ok(c) => c,
-        Err(e) => {
-            return local_failure(
-                args.json,
-                ErrorCode::Unknown("INVALID_BASE_URL".into()),
-                e.to_string(),
-                args.external_id,
-            );
-        }
+        Err(code) => return code,
     };
     let spec = JobSpec {
         file: args.file,
@@ -533,24 +544,9 @@ pub fn score(args: ScoreArgs) -> ExitCode {
 /// `speech-scorer resume RUN_ID`.
 pub fn resume(args: ResumeArgs) -> ExitCode {
     let env = Env::load();
-    let Some(key) = env.key() else {
-        return local_failure(
-            args.json,
-            ErrorCode::MissingApiKey,
-            format!("no API key: set ${KEY_ENV} or save one in the app's settings"),
-            None,
-        );
-    };
-    let client = match ApiClient::new(&env.base_url(&args.conn), Some(key)) {
+    let client = match job_client(&env, &args.conn, args.json, &None) {
         Ok(c) => c,
-        Err(e) => {
-            return local_failure(
-                args.json,
-                ErrorCode::Unknown("INVALID_BASE_URL".into()),
-                e.to_string(),
-                None,
-            );
-        }
+        Err(code) => return code,
     };
     let rt = match runtime() {
         Ok(rt) => rt,
