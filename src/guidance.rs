@@ -6,9 +6,9 @@
 
 use serde::Serialize;
 
-use crate::api::codes::ErrorCode;
+use crate::api::codes::{ErrorCode, LocalCode};
 use crate::api::model::ApiErrorBody;
-use crate::engine::outcome::{OutcomeError, local_codes};
+use crate::engine::outcome::OutcomeError;
 
 /// The one thing that fixes the problem; the GUI turns it into a button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -342,7 +342,72 @@ fn entry(code: &ErrorCode) -> Option<Entry> {
             false,
             V_FAILED,
         ),
+        Local(l) => local_entry(*l),
         Unknown(_) => None,
+    }
+}
+
+/// Our own codes, for endings the API has no code for.
+fn local_entry(code: LocalCode) -> Option<Entry> {
+    let e = |title, body, action, auto, vendor| {
+        Some(Entry {
+            title,
+            body,
+            action,
+            auto,
+            vendor,
+        })
+    };
+    match code {
+        LocalCode::NetworkError => e(
+            "Can't reach the analysis service",
+            "Check the internet connection. The app keeps retrying; a run that was already accepted is never lost and can be resumed.",
+            Action::None,
+            true,
+            "A network error while polling is safe to retry. The id never expires.",
+        ),
+        LocalCode::MaxWaitExceeded => e(
+            "Stopped waiting",
+            "The result did not arrive within the time allowed. The run keeps going on the service; resume it later to get the result.",
+            Action::None,
+            false,
+            "The id never expires, so you can stop and resume hours later.",
+        ),
+        LocalCode::BadResponse => e(
+            "The service sent an answer that can't be read",
+            "The analysis service answered with something that is not a valid response (an error page, an empty or cut-off reply). The app retried as the vendor's guide says; try again later.",
+            Action::ContactSupport,
+            false,
+            "Treat an unreadable response like a server error: retry with backoff; never resubmit blindly.",
+        ),
+        LocalCode::NotSubmitted => e(
+            "The upload never reached the service",
+            "The app stopped during the upload, and the service has no run for it. Nothing was charged. Submit the recording again.",
+            Action::SubmitAgain,
+            false,
+            "A submit has no idempotency key: look the run up by externalId before submitting again.",
+        ),
+        LocalCode::InvalidBaseUrl => e(
+            "The service address isn't usable",
+            "The address must start with https:// (plain http:// only for this computer, such as the local simulator). Fix it in Settings, ZENHIRE_BASE_URL or --base-url.",
+            Action::None,
+            false,
+            "All requests go to https://platform.zenhire.ai unless you were given another address.",
+        ),
+        LocalCode::NoErrorCode => e(
+            "The analysis failed without a reason",
+            "The service ended the run as failed but sent no error code. Contact support and quote the run id; you may also submit again.",
+            Action::ContactSupport,
+            false,
+            "Any other code must still be shown (code, message, run id), never swallowed.",
+        ),
+        LocalCode::InternalError => e(
+            "Something went wrong inside the app",
+            "The job stopped because of a problem in this app, not the service. A run that was accepted can be resumed from History. Please report this.",
+            Action::ContactSupport,
+            false,
+            "The id never expires, so you can stop and resume hours later.",
+        ),
     }
 }
 
@@ -395,7 +460,9 @@ pub fn for_code_with(code: &ErrorCode, ctx: &Context) -> Guidance {
         return for_unknown_with(code.as_str(), ctx.message.as_deref().unwrap_or(""), ctx);
     };
     let mut body = fill(e.body, ctx);
-    if matches!(e.action, Action::ContactSupport) {
+    if matches!(e.action, Action::ContactSupport)
+        || *code == ErrorCode::Local(LocalCode::MaxWaitExceeded)
+    {
         body.push_str(&support_suffix(ctx));
     }
     Guidance {
@@ -444,20 +511,8 @@ pub fn for_outcome_error(err: &OutcomeError, run_id: Option<&str>) -> Guidance {
         request_id: err.request_id.clone(),
         message: Some(err.message.clone()),
     };
-    match err.code.as_str() {
-        local_codes::NETWORK_ERROR => for_network(),
-        local_codes::MAX_WAIT_EXCEEDED => Guidance {
-            code: Some(err.code.clone()),
-            title: "Stopped waiting".to_string(),
-            body: format!(
-                "The result did not arrive within the time allowed. The run keeps going on the service; resume it later to get the result.{}",
-                support_suffix(&ctx)
-            ),
-            action: Action::None,
-            retries_automatically: false,
-            http_status: None,
-            vendor_says: "The id never expires, so you can stop and resume hours later.",
-        },
+    match err.code {
+        ErrorCode::Local(LocalCode::NetworkError) => for_network(),
         _ => for_code_with(&err.code, &ctx),
     }
 }
@@ -466,12 +521,83 @@ pub fn for_outcome_error(err: &OutcomeError, run_id: Option<&str>) -> Guidance {
 pub fn for_network() -> Guidance {
     Guidance {
         code: None,
-        title: "Can't reach the analysis service".to_string(),
-        body: "Check the internet connection. The app keeps retrying; a run that was already accepted is never lost and can be resumed.".to_string(),
+        ..for_code(&ErrorCode::Local(LocalCode::NetworkError))
+    }
+}
+
+/// Pasted text that is not a code, an envelope, a poll body or an outcome.
+pub fn for_unrecognised_input() -> Guidance {
+    Guidance {
+        code: None,
+        title: "Not an error code or response this app knows".to_string(),
+        body: "Paste an error code (such as INSUFFICIENT_CREDITS), an error response {\"error\": {…}}, a poll body with \"status\": \"failed\", or a --json outcome.".to_string(),
         action: Action::None,
-        retries_automatically: true,
+        retries_automatically: false,
         http_status: None,
-        vendor_says: "A network error while polling is safe to retry. The id never expires.",
+        vendor_says: "Branch on error.code, never on error.message.",
+    }
+}
+
+/// True when the app retries this by itself: the codes the docs say to retry (429, 503) and
+/// our network and unreadable-response cases (`None`: a network error).
+pub fn retried_by_app(code: Option<&ErrorCode>) -> bool {
+    match code {
+        None => true,
+        Some(ErrorCode::Local(LocalCode::NetworkError | LocalCode::BadResponse)) => true,
+        Some(c) => c.is_retryable(),
+    }
+}
+
+/// What the engine does by itself when it meets a code (`None`: a network error), for
+/// support staff.
+pub fn app_does(code: Option<&ErrorCode>) -> &'static str {
+    use crate::api::codes::CodeFamily;
+    const NETWORK: &str = "Retries with exponential backoff. A poll is always safe to repeat; a submit whose answer was lost is first looked up by externalId, so no duplicate run is created.";
+    let Some(code) = code else {
+        return NETWORK;
+    };
+    match (code.family(), code) {
+        (_, ErrorCode::Local(LocalCode::NetworkError)) => NETWORK,
+        (_, ErrorCode::Local(LocalCode::MaxWaitExceeded)) => {
+            "Stops waiting at the time budget; the run keeps going and `resume RUN` (or reopening the app) polls it again."
+        }
+        (_, ErrorCode::Local(LocalCode::BadResponse)) => {
+            "Treats an unreadable body like a server error: waits with backoff and asks again."
+        }
+        (_, ErrorCode::Local(LocalCode::NotSubmitted)) => {
+            "Looked the run up by externalId and found none, so nothing was created; it never resubmits by itself."
+        }
+        (_, ErrorCode::Local(LocalCode::InvalidBaseUrl)) => {
+            "Sends nothing: the address is checked before any request."
+        }
+        (CodeFamily::Local, _) => "Stops and shows the dialog; an accepted run can be resumed.",
+        (_, ErrorCode::PollRateLimited) => {
+            "Waits Retry-After, then polls the same run id again. Nothing is lost."
+        }
+        (CodeFamily::Throttled, _) => {
+            "Waits Retry-After, then retries with exponential backoff and jitter (never sooner than Retry-After)."
+        }
+        (CodeFamily::WarmingUp, _) => {
+            "Waits retryAfterSeconds (30–60 s), backs off further while it repeats, with a visible countdown; the default budget covers a 15–20 minute warm-up."
+        }
+        (CodeFamily::RunFailed, _) => {
+            "Stops: this run id is final. Shows the dialog; a fresh submission (new run id) is offered where it can help."
+        }
+        (CodeFamily::NotFound, _) => {
+            "Stops polling this id and shows the dialog; it never resubmits by itself."
+        }
+        (
+            CodeFamily::Validation
+            | CodeFamily::Auth
+            | CodeFamily::Credits
+            | CodeFamily::Permission,
+            _,
+        ) => {
+            "Never retries: the same request would fail the same way. Shows the dialog with the one action that fixes it."
+        }
+        (CodeFamily::Unknown, _) => {
+            "Shows the code and message verbatim; retries only when the HTTP status is 5xx (as a server error), never on 4xx."
+        }
     }
 }
 
@@ -519,7 +645,63 @@ mod tests {
                 );
             }
             assert_eq!(g.retries_automatically, code.is_retryable(), "{code}");
-            assert_eq!(g.http_status, code.http_status(), "{code}");
+        }
+    }
+
+    #[test]
+    fn statuses_shown_are_the_contracts() {
+        // Literal statuses from the API's error catalog, not from the client's own table.
+        let want: &[(&str, Option<u16>)] = &[
+            ("MISSING_AUDIO_FILE", Some(400)),
+            ("UNSUPPORTED_FORMAT", Some(400)),
+            ("FILE_TOO_LARGE", Some(400)),
+            ("INVALID_LANGUAGE_CODE", Some(400)),
+            ("INVALID_EXTERNAL_ID", Some(400)),
+            ("INVALID_METADATA", Some(400)),
+            ("AUDIO_TOO_SHORT", Some(400)),
+            ("AUDIO_TOO_LONG", Some(400)),
+            ("AUDIO_DURATION_UNAVAILABLE", Some(400)),
+            ("INVALID_STATUS", Some(400)),
+            ("INVALID_SERVICE_TYPE", Some(400)),
+            ("INVALID_DATE", Some(400)),
+            ("INVALID_PARAMETERS", Some(400)),
+            ("MISSING_API_KEY", Some(401)),
+            ("INVALID_API_KEY", Some(401)),
+            ("API_KEY_EXPIRED", Some(401)),
+            ("CLIENT_INACTIVE", Some(401)),
+            ("INSUFFICIENT_CREDITS", Some(402)),
+            ("MULTILINGUAL_NOT_ENABLED", Some(403)),
+            ("IP_NOT_ALLOWED", Some(403)),
+            ("MISSING_PERMISSION", Some(403)),
+            ("NOT_FOUND", Some(404)),
+            ("RATE_LIMIT_EXCEEDED", Some(429)),
+            ("POLL_RATE_LIMITED", Some(429)),
+            ("SERVICE_WARMING_UP", Some(503)),
+            ("TRANSCRIPTION_FAILED", None),
+            ("TRANSCRIPTION_LOW_CONFIDENCE", None),
+            ("SCORING_FAILED", None),
+            ("SERVICE_CONFIGURATION_ERROR", None),
+            ("STUCK_TIMEOUT", None),
+            ("INTERNAL_ERROR", None),
+        ];
+        assert_eq!(want.len(), ErrorCode::DOCUMENTED.len());
+        for (text, status) in want {
+            let g = for_code(&ErrorCode::parse(text));
+            assert_eq!(g.http_status, *status, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_local_code_has_its_own_words() {
+        for l in LocalCode::ALL {
+            let g = for_code(&ErrorCode::Local(*l));
+            assert!(
+                !g.title.contains("Unexpected"),
+                "{l:?} fell back: {}",
+                g.title
+            );
+            assert!(!g.body.is_empty(), "{l:?}");
+            assert!(!app_does(Some(&ErrorCode::Local(*l))).is_empty());
         }
     }
 

@@ -43,7 +43,7 @@ async fn happy_path_one_submit_and_the_fewest_polls_the_hints_allow() {
     let outcome = run_job(
         client(&sim),
         spec(),
-        Some(history.clone()),
+        Some(history.records()),
         sink,
         CancellationToken::new(),
     )
@@ -296,7 +296,11 @@ async fn partial_is_a_result() {
     )
     .await;
     assert_eq!(outcome.kind, OutcomeKind::Partial);
-    assert_eq!(outcome.exit_code() as u8, 0);
+    assert_eq!(
+        speech_scorer::cli::exit::for_outcome(&outcome) as u8,
+        0,
+        "partial exits 0"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -339,7 +343,7 @@ async fn cancelled_while_polling_then_resumed_without_a_second_submit() {
     let job = tokio::spawn(run_job(
         c.clone(),
         spec(),
-        Some(history.clone()),
+        Some(history.records()),
         sink,
         cancel.clone(),
     ));
@@ -370,7 +374,7 @@ async fn cancelled_while_polling_then_resumed_without_a_second_submit() {
         c,
         run_id.clone(),
         Duration::from_secs(30),
-        Some(history.clone()),
+        Some(history.records()),
         speech_scorer::engine::events::null_sink(),
         CancellationToken::new(),
     )
@@ -423,7 +427,7 @@ async fn an_upload_interrupted_before_its_answer_is_found_by_external_id() {
         c.clone(),
         crashed.clone(),
         Duration::from_secs(30),
-        Some(history.clone()),
+        Some(history.records()),
         speech_scorer::engine::events::null_sink(),
         CancellationToken::new(),
     )
@@ -446,7 +450,7 @@ async fn an_upload_interrupted_before_its_answer_is_found_by_external_id() {
         c,
         lost,
         Duration::from_secs(30),
-        Some(history),
+        Some(history.records()),
         speech_scorer::engine::events::null_sink(),
         CancellationToken::new(),
     )

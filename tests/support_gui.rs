@@ -131,7 +131,7 @@ fn scored_record(
     let outcome = rt.block_on(run_job(
         client,
         spec,
-        Some(history.clone()),
+        Some(history.records()),
         null_sink(),
         CancellationToken::new(),
     ));

@@ -119,7 +119,7 @@ fn bundles_logs_curl_and_scenarios_never_hold_the_key() {
         check_output("replay", &out);
         assert_eq!(
             out.status.code(),
-            Some(outcome.exit_code() as i32),
+            Some(speech_scorer::cli::exit::for_outcome(&outcome) as i32),
             "the replay ends like the original: {out:?}"
         );
         assert_no_key(

@@ -183,7 +183,7 @@ fn shipped_fault_scenarios_replay_exactly() {
         let original = rt.block_on(run_job(
             client,
             JobSpec::new(&audio),
-            Some(history.clone()),
+            Some(history.records()),
             speech_scorer::engine::events::null_sink(),
             tokio_util::sync::CancellationToken::new(),
         ));

@@ -11,6 +11,8 @@ macro_rules! error_codes {
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum ErrorCode {
             $( $(#[$doc])* $variant, )*
+            /// One of this app's own codes, for endings the API has no code for.
+            Local(LocalCode),
             /// A code the docs don't list, kept exactly as the server sent it.
             Unknown(String),
         }
@@ -23,11 +25,14 @@ macro_rules! error_codes {
             pub fn as_str(&self) -> &str {
                 match self {
                     $( ErrorCode::$variant => $text, )*
+                    ErrorCode::Local(l) => l.as_str(),
                     ErrorCode::Unknown(s) => s,
                 }
             }
 
-            /// Parses a wire string; anything undocumented becomes `Unknown` verbatim.
+            /// Parses a code the *service* sent; anything undocumented becomes `Unknown`
+            /// verbatim (a service never sends one of our [`LocalCode`]s, so a string that
+            /// looks like one stays `Unknown`).
             pub fn parse(s: &str) -> ErrorCode {
                 match s {
                     $( $text => ErrorCode::$variant, )*
@@ -112,6 +117,63 @@ error_codes! {
     InternalError = "INTERNAL_ERROR",
 }
 
+/// This app's own codes, for endings the API has no code for. They are written into our own
+/// records (`--json` outcomes, history) with these exact strings, never sent by the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LocalCode {
+    /// No response arrived (connection refused, timeout, dropped).
+    NetworkError,
+    /// `--max-wait` ran out while the run was still going.
+    MaxWaitExceeded,
+    /// The server kept answering with bodies we could not read.
+    BadResponse,
+    /// An interrupted upload turned out never to have created a run.
+    NotSubmitted,
+    /// The configured service address is not usable (bad URL, plain http to another host).
+    InvalidBaseUrl,
+    /// A run ended `failed` without an error code.
+    NoErrorCode,
+    /// The job itself failed inside this app (a bug): reported, never shown as "cancelled".
+    InternalError,
+}
+
+impl LocalCode {
+    /// Every local code.
+    pub const ALL: &'static [LocalCode] = &[
+        LocalCode::NetworkError,
+        LocalCode::MaxWaitExceeded,
+        LocalCode::BadResponse,
+        LocalCode::NotSubmitted,
+        LocalCode::InvalidBaseUrl,
+        LocalCode::NoErrorCode,
+        LocalCode::InternalError,
+    ];
+
+    /// The string kept in our records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocalCode::NetworkError => "NETWORK_ERROR",
+            LocalCode::MaxWaitExceeded => "MAX_WAIT_EXCEEDED",
+            LocalCode::BadResponse => "BAD_RESPONSE",
+            LocalCode::NotSubmitted => "NOT_SUBMITTED",
+            LocalCode::InvalidBaseUrl => "INVALID_BASE_URL",
+            LocalCode::NoErrorCode => "UNKNOWN",
+            LocalCode::InternalError => "JOB_ABORTED",
+        }
+    }
+
+    /// The local code written as `s`, if any.
+    pub fn parse(s: &str) -> Option<LocalCode> {
+        LocalCode::ALL.iter().copied().find(|l| l.as_str() == s)
+    }
+}
+
+impl From<LocalCode> for ErrorCode {
+    fn from(l: LocalCode) -> ErrorCode {
+        ErrorCode::Local(l)
+    }
+}
+
 /// Where in the API a code comes from; decides how the engine and the UI treat it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CodeFamily {
@@ -131,6 +193,8 @@ pub enum CodeFamily {
     WarmingUp,
     /// A terminal `status: failed` on a poll.
     RunFailed,
+    /// One of this app's own codes (no HTTP status: nothing, or nothing readable, came back).
+    Local,
     /// Not documented.
     Unknown,
 }
@@ -165,7 +229,25 @@ impl ErrorCode {
             | ServiceConfigurationError
             | StuckTimeout
             | InternalError => CodeFamily::RunFailed,
+            Local(_) => CodeFamily::Local,
             Unknown(_) => CodeFamily::Unknown,
+        }
+    }
+
+    /// Parses a code from *our own* records (outcomes, history): the documented codes, our
+    /// [`LocalCode`]s, else `Unknown` verbatim.
+    pub fn parse_ours(s: &str) -> ErrorCode {
+        match LocalCode::parse(s) {
+            Some(l) => ErrorCode::Local(l),
+            None => ErrorCode::parse(s),
+        }
+    }
+
+    /// The local code, if this is one.
+    pub fn local(&self) -> Option<LocalCode> {
+        match self {
+            ErrorCode::Local(l) => Some(*l),
+            _ => None,
         }
     }
 
@@ -180,7 +262,7 @@ impl ErrorCode {
             CodeFamily::NotFound => Some(404),
             CodeFamily::Throttled => Some(429),
             CodeFamily::WarmingUp => Some(503),
-            CodeFamily::RunFailed | CodeFamily::Unknown => None,
+            CodeFamily::RunFailed | CodeFamily::Local | CodeFamily::Unknown => None,
         }
     }
 
@@ -218,9 +300,41 @@ impl<'de> serde::Deserialize<'de> for ErrorCode {
     }
 }
 
+/// Serde for an [`ErrorCode`] in our own records: local codes come back as [`LocalCode`]s
+/// (`#[serde(with = "crate::api::codes::ours")]`).
+pub mod ours {
+    use super::ErrorCode;
+
+    /// Writes the code's string.
+    pub fn serialize<S: serde::Serializer>(code: &ErrorCode, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(code.as_str())
+    }
+
+    /// Reads a code with [`ErrorCode::parse_ours`].
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ErrorCode, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        Ok(ErrorCode::parse_ours(&s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_codes_round_trip_only_from_our_records() {
+        for l in LocalCode::ALL {
+            let code = ErrorCode::from(*l);
+            assert_eq!(ErrorCode::parse_ours(code.as_str()), code);
+            assert_eq!(code.family(), CodeFamily::Local);
+            assert_eq!(code.http_status(), None);
+            // From the service, the same text is just an unknown code.
+            assert_eq!(
+                ErrorCode::parse(code.as_str()),
+                ErrorCode::Unknown(code.as_str().to_string())
+            );
+        }
+    }
 
     #[test]
     fn every_documented_code_round_trips() {

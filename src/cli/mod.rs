@@ -1,5 +1,6 @@
-//! The headless front end: argument parsing and dispatch. With no subcommand the desktop app
-//! opens. Each group of subcommands lives in its own file with its own `Args` types.
+//! The headless front end: argument parsing and the subcommands. `main.rs` opens the desktop
+//! app when there is no subcommand and calls [`run`] otherwise. Each group of subcommands
+//! lives in its own file with its own `Args` types.
 
 use std::process::ExitCode;
 
@@ -53,23 +54,21 @@ pub enum Command {
     Replay(support_cmds::ReplayArgs),
 }
 
-/// Parses the command line and runs it; the process exit code follows DESIGN's contract.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        None => crate::ui::run_desktop_app(),
-        Some(Command::Score(a)) => scoring::score(a),
-        Some(Command::Resume(a)) => scoring::resume(a),
-        Some(Command::Explain(a)) => scoring::explain(a),
-        Some(Command::Credits(a)) => scoring::credits(a),
-        Some(Command::Health(a)) => scoring::health(a),
-        Some(Command::Runs(a)) => scoring::runs(a),
-        Some(Command::Simulate(a)) => simulate::simulate(a),
-        Some(Command::Devices(a)) => audio_cmds::devices(a),
-        Some(Command::Record(a)) => audio_cmds::record(a),
-        Some(Command::Convert(a)) => audio_cmds::convert(a),
-        Some(Command::Log(a)) => support_cmds::log(a),
-        Some(Command::Bundle(a)) => support_cmds::bundle(a),
-        Some(Command::Replay(a)) => support_cmds::replay(a),
+/// Runs one subcommand; the process exit code follows DESIGN's contract.
+pub fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Score(a) => scoring::score(a),
+        Command::Resume(a) => scoring::resume(a),
+        Command::Explain(a) => scoring::explain(a),
+        Command::Credits(a) => scoring::credits(a),
+        Command::Health(a) => scoring::health(a),
+        Command::Runs(a) => scoring::runs(a),
+        Command::Simulate(a) => simulate::simulate(a),
+        Command::Devices(a) => audio_cmds::devices(a),
+        Command::Record(a) => audio_cmds::record(a),
+        Command::Convert(a) => audio_cmds::convert(a),
+        Command::Log(a) => support_cmds::log(a),
+        Command::Bundle(a) => support_cmds::bundle(a),
+        Command::Replay(a) => support_cmds::replay(a),
     }
 }

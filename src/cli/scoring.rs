@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use crate::api::client::{ApiClient, ApiKey, DEFAULT_BASE_URL, RunsFilter};
 use crate::api::codes::ErrorCode;
 use crate::api::error::ApiError;
-use crate::api::model::{ApiErrorBody, ErrorEnvelope, PollResponse};
+use crate::api::model::PollResponse;
 use crate::engine::events::{EventSink, JobEvent};
 use crate::engine::job::{DEFAULT_MAX_WAIT, JobSpec, spawn_job, spawn_resume, spawn_resume_record};
 use crate::engine::outcome::{Outcome, OutcomeError, OutcomeKind};
@@ -177,8 +177,10 @@ impl Env {
         store.get().ok().flatten()
     }
 
-    fn history(&self) -> Option<History> {
-        self.paths.as_ref().map(History::new)
+    fn history(&self) -> Option<crate::engine::Records> {
+        self.paths
+            .as_ref()
+            .map(|p| std::sync::Arc::new(History::new(p)) as crate::engine::Records)
     }
 
     fn client(&self, conn: &ConnArgs, with_key: bool) -> Result<ApiClient, String> {
@@ -440,7 +442,7 @@ fn report_outcome_marked(outcome: &Outcome, json: bool, simulated: bool) -> Exit
             }
         }
     }
-    outcome.exit_code().into()
+    super::exit::for_outcome(outcome).into()
 }
 
 fn local_failure(
@@ -555,9 +557,10 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
     let max_wait = args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs);
     let history = env.history();
     // A local id names a history record (e.g. an upload interrupted before its answer).
-    let local = history
+    let local = env
+        .paths
         .as_ref()
-        .and_then(|h| h.load(&args.run_id).ok())
+        .and_then(|p| History::new(p).load(&args.run_id).ok())
         .filter(|r| r.run_id.is_some() || r.upload_may_have_arrived());
     let (outcome, simulated) = run_to_end(&rt, |h, sink| match local {
         Some(record) => spawn_resume_record(h, client, record, max_wait, history, sink),
@@ -566,77 +569,65 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
     report_outcome_marked(&outcome, args.json, simulated)
 }
 
-/// What `explain` was given, turned into guidance.
-pub fn explain_text(text: &str) -> Guidance {
-    let trimmed = text.trim();
-    if let Ok(poll) = serde_json::from_str::<PollResponse>(trimmed)
-        && let Some(err) = &poll.error
-    {
-        return guidance::for_outcome_error(
-            &OutcomeError {
-                code: err.code.clone(),
-                message: err.message.clone(),
-                http_status: None,
-                request_id: None,
-                details: None,
-            },
-            Some(&poll.id),
-        );
-    }
-    if let Ok(env) = serde_json::from_str::<ErrorEnvelope>(trimmed) {
-        return guidance::for_api_error(&env.error, env.error.retry_after_seconds);
-    }
-    if let Ok(body) = serde_json::from_str::<ApiErrorBody>(trimmed) {
-        return guidance::for_api_error(&body, body.retry_after_seconds);
-    }
-    if let Ok(outcome) = serde_json::from_str::<Outcome>(trimmed)
-        && let Some(err) = &outcome.error
-    {
-        return guidance::for_outcome_error(err, outcome.run_id.as_deref());
-    }
-    let code = trimmed.trim_matches('"').to_ascii_uppercase();
-    guidance::for_code(&ErrorCode::parse(&code))
-}
-
 /// `speech-scorer explain CODE|FILE|-`.
 pub fn explain(args: ExplainArgs) -> ExitCode {
     let text = if args.input == "-" {
-        let mut s = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
-            eprintln!("speech-scorer explain: could not read stdin: {e}");
-            return Exit::Other.into();
+        match read_capped(std::io::stdin().lock(), EXPLAIN_INPUT_CAP) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("speech-scorer explain: stdin: {e}");
+                return Exit::InvalidInput.into();
+            }
         }
-        s
     } else if std::path::Path::new(&args.input).is_file() {
-        match std::fs::read_to_string(&args.input) {
+        match std::fs::File::open(&args.input).and_then(|f| read_capped(f, EXPLAIN_INPUT_CAP)) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("speech-scorer explain: {}: {e}", args.input);
-                return Exit::Other.into();
+                return Exit::InvalidInput.into();
             }
         }
     } else {
         args.input.clone()
     };
-    let g = explain_text(&text);
+    let e = crate::support::explain::explain(&text);
+    let g = &e.guidance;
     if args.json {
-        print_json(&serde_json::to_value(&g).unwrap_or_default());
+        print_json(&serde_json::to_value(g).unwrap_or_default());
         return Exit::Success.into();
     }
-    let code = g
-        .code
-        .as_ref()
-        .map_or("network error".to_string(), |c| c.to_string());
-    println!("{code}: {}", g.title);
+    match &g.code {
+        Some(code) => println!("{code}: {}", g.title),
+        None => println!("{}", g.title),
+    }
     println!("  {}", g.body);
     if !matches!(g.action, guidance::Action::None) {
         println!("  What to do: {}", action_text(&g.action));
     }
     // The technical side for support staff: status, retryable, what the app does, the guide.
-    for line in crate::support::explain::explain(&text).technical_lines() {
-        println!("  {line}");
+    if e.input != crate::support::explain::InputKind::Unrecognised {
+        for line in e.technical_lines() {
+            println!("  {line}");
+        }
     }
     Exit::Success.into()
+}
+
+/// `explain` reads at most this much (an envelope or poll body is a few KB).
+pub const EXPLAIN_INPUT_CAP: u64 = 1024 * 1024;
+
+/// Reads UTF-8 text, refusing more than `cap` bytes.
+fn read_capped(r: impl std::io::Read, cap: u64) -> std::io::Result<String> {
+    let mut buf = Vec::new();
+    r.take(cap + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > cap {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("more than {} KB; paste only the error response", cap / 1024),
+        ));
+    }
+    String::from_utf8(buf)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 fn report_api_error(e: &ApiError) -> ExitCode {
@@ -768,19 +759,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn explain_reads_codes_envelopes_and_failed_polls() {
-        let g = explain_text("insufficient_credits");
-        assert_eq!(g.code, Some(ErrorCode::InsufficientCredits));
-        let g = explain_text(
-            r#"{"error":{"code":"INSUFFICIENT_CREDITS","message":"x","timestamp":"t","details":{"cost":11,"available":4}}}"#,
-        );
-        assert!(g.body.contains("11"), "{}", g.body);
-        let g = explain_text(
-            r#"{"id":"req_9","status":"failed","error":{"code":"INTERNAL_ERROR","message":"m"}}"#,
-        );
-        assert_eq!(g.code, Some(ErrorCode::InternalError));
-        assert!(g.body.contains("req_9"));
-        let g = explain_text("WHAT_IS_THIS");
-        assert!(g.title.contains("WHAT_IS_THIS"));
+    fn explain_input_is_capped() {
+        let big = vec![b'a'; 2048];
+        assert!(read_capped(&big[..], 1024).is_err());
+        assert_eq!(read_capped(&b"CODE"[..], 1024).expect("small"), "CODE");
     }
 }

@@ -14,14 +14,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::checks::{Prepared, check_submission};
 use super::events::{EventSink, JobEvent};
-use super::outcome::{Outcome, OutcomeError, OutcomeKind, local_codes};
+use super::outcome::{Outcome, OutcomeError, OutcomeKind};
 use super::policy::{self, Decision, Happened, Next, Situation, Step, WaitReason};
+use super::record::{LoggedEvent, Records, RunRecord};
 use super::reqlog::{ChosenWait, Exchange};
 use crate::api::client::{ApiClient, Facts, RunsFilter};
 use crate::api::codes::ErrorCode;
+use crate::api::codes::LocalCode;
 use crate::api::error::ApiError;
 use crate::api::model::{RunStatus, RunsList};
-use crate::store::history::{History, LoggedEvent, RunRecord};
 
 /// Default total budget: long enough to sit out a 20-minute warm-up and a slow queue.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(3600);
@@ -91,23 +92,40 @@ impl JobHandle {
         self.task.is_finished()
     }
 
-    /// Waits for the outcome.
+    /// Waits for the outcome. A job that panicked ends in `internal_error` (with the panic's
+    /// message), never in `cancelled`.
     pub async fn finished(self) -> Outcome {
         match self.task.await {
             Ok(o) => o,
-            Err(e) => Outcome {
-                kind: OutcomeKind::Cancelled,
-                run_id: None,
-                external_id: None,
-                result: None,
-                error: Some(OutcomeError {
-                    code: ErrorCode::Unknown("JOB_ABORTED".into()),
-                    message: e.to_string(),
-                    http_status: None,
-                    request_id: None,
-                    details: None,
-                }),
-            },
+            Err(e) => {
+                let (kind, message) = if e.is_panic() {
+                    let payload = e.into_panic();
+                    let what = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "no message".to_string());
+                    (
+                        OutcomeKind::InternalError,
+                        format!("the job stopped unexpectedly: {what}"),
+                    )
+                } else {
+                    (OutcomeKind::Cancelled, "the job was stopped".to_string())
+                };
+                Outcome {
+                    kind,
+                    run_id: None,
+                    external_id: None,
+                    result: None,
+                    error: Some(OutcomeError {
+                        code: ErrorCode::Local(LocalCode::InternalError),
+                        message,
+                        http_status: None,
+                        request_id: None,
+                        details: None,
+                    }),
+                }
+            }
         }
     }
 }
@@ -117,7 +135,7 @@ pub fn spawn_job(
     rt: &tokio::runtime::Handle,
     client: ApiClient,
     spec: JobSpec,
-    history: Option<History>,
+    history: Option<Records>,
     sink: EventSink,
 ) -> JobHandle {
     let cancel = CancellationToken::new();
@@ -144,7 +162,7 @@ pub fn spawn_resume(
     client: ApiClient,
     run_id: String,
     max_wait: Duration,
-    history: Option<History>,
+    history: Option<Records>,
     sink: EventSink,
 ) -> JobHandle {
     let cancel = CancellationToken::new();
@@ -170,7 +188,7 @@ pub fn spawn_resume(
 pub async fn run_job(
     client: ApiClient,
     spec: JobSpec,
-    history: Option<History>,
+    history: Option<Records>,
     sink: EventSink,
     cancel: CancellationToken,
 ) -> Outcome {
@@ -183,7 +201,7 @@ pub async fn run_resume(
     client: ApiClient,
     run_id: String,
     max_wait: Duration,
-    history: Option<History>,
+    history: Option<Records>,
     sink: EventSink,
     cancel: CancellationToken,
 ) -> Outcome {
@@ -191,7 +209,7 @@ pub async fn run_resume(
     resume_with_record(client, run_id, max_wait, history, sink, cancel, record).await
 }
 
-fn existing_record(history: Option<&History>, run_id: &str) -> RunRecord {
+fn existing_record(history: Option<&Records>, run_id: &str) -> RunRecord {
     let found = history.and_then(|h| match h.find_by_run_id(run_id) {
         Ok(r) => r,
         Err(e) => {
@@ -209,7 +227,7 @@ fn existing_record(history: Option<&History>, run_id: &str) -> RunRecord {
 async fn run_job_with_record(
     client: ApiClient,
     spec: JobSpec,
-    history: Option<History>,
+    history: Option<Records>,
     sink: EventSink,
     cancel: CancellationToken,
     mut record: RunRecord,
@@ -264,7 +282,7 @@ async fn resume_with_record(
     client: ApiClient,
     run_id: String,
     max_wait: Duration,
-    history: Option<History>,
+    history: Option<Records>,
     sink: EventSink,
     cancel: CancellationToken,
     mut record: RunRecord,
@@ -281,7 +299,7 @@ pub async fn resume_record(
     client: ApiClient,
     mut record: RunRecord,
     max_wait: Duration,
-    history: Option<History>,
+    history: Option<Records>,
     sink: EventSink,
     cancel: CancellationToken,
 ) -> Outcome {
@@ -315,7 +333,7 @@ pub fn spawn_resume_record(
     client: ApiClient,
     record: RunRecord,
     max_wait: Duration,
-    history: Option<History>,
+    history: Option<Records>,
     sink: EventSink,
 ) -> JobHandle {
     let cancel = CancellationToken::new();
@@ -360,7 +378,7 @@ fn outcome_error(e: &ApiError) -> OutcomeError {
             code: if (400..500).contains(status) {
                 ErrorCode::from_status(*status)
             } else {
-                ErrorCode::Unknown(local_codes::BAD_RESPONSE.into())
+                ErrorCode::Local(LocalCode::BadResponse)
             },
             message: format!("HTTP {status} with an unreadable body: {snippet}"),
             http_status: Some(*status),
@@ -368,7 +386,7 @@ fn outcome_error(e: &ApiError) -> OutcomeError {
             details: None,
         },
         ApiError::Network { message, .. } => OutcomeError {
-            code: ErrorCode::Unknown(local_codes::NETWORK_ERROR.into()),
+            code: ErrorCode::Local(LocalCode::NetworkError),
             message: message.clone(),
             http_status: None,
             request_id: None,
@@ -422,7 +440,7 @@ fn describe_next(d: &Decision) -> String {
 struct Driver {
     client: ApiClient,
     sink: EventSink,
-    history: Option<History>,
+    history: Option<Records>,
     record: RunRecord,
     cancel: CancellationToken,
     started: Instant,
@@ -450,7 +468,7 @@ impl Driver {
     fn new(
         client: ApiClient,
         sink: EventSink,
-        history: Option<History>,
+        history: Option<Records>,
         record: RunRecord,
         cancel: CancellationToken,
         budget: Duration,
@@ -761,7 +779,7 @@ impl Driver {
                         return self.finish(
                             OutcomeKind::GaveUp,
                             Some(local_error(
-                                ErrorCode::Unknown(local_codes::NOT_SUBMITTED.into()),
+                                ErrorCode::Local(LocalCode::NotSubmitted),
                                 "the upload never reached the service; submit the recording again"
                                     .into(),
                             )),
@@ -871,7 +889,7 @@ impl Driver {
                         self.last_error.clone()
                     } else {
                         Some(local_error(
-                            ErrorCode::Unknown(local_codes::MAX_WAIT_EXCEEDED.into()),
+                            ErrorCode::Local(LocalCode::MaxWaitExceeded),
                             format!(
                                 "no final result within {} s; resume the run later",
                                 self.budget.as_secs()
@@ -898,7 +916,7 @@ impl Driver {
                             .get("code")
                             .and_then(Value::as_str)
                             .map(ErrorCode::parse)
-                            .unwrap_or(ErrorCode::Unknown("UNKNOWN".into()));
+                            .unwrap_or(ErrorCode::Local(LocalCode::NoErrorCode));
                         let message = e
                             .get("message")
                             .and_then(Value::as_str)
@@ -908,7 +926,7 @@ impl Driver {
                     })
                     .unwrap_or_else(|| {
                         local_error(
-                            ErrorCode::Unknown("UNKNOWN".into()),
+                            ErrorCode::Local(LocalCode::NoErrorCode),
                             "the run failed without an error code".into(),
                         )
                     });

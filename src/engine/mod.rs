@@ -4,6 +4,8 @@
 //! - [`job`]: the task that drives the client by the policy; the only place that sleeps.
 //! - [`events`], [`outcome`], [`reqlog`]: what the task reports while it runs, how it ended,
 //!   and the log of every HTTP exchange.
+//! - [`record`]: the run record kept at every state change, and the [`RecordStore`] trait it
+//!   is saved through (the app's history implements it).
 //! - [`checks`]: the local checks before an upload.
 //!
 //! A front end starts a job on its runtime and receives events through a sink; the outcome
@@ -14,10 +16,11 @@
 //! use speech_scorer::api::{ApiClient, ApiKey};
 //! use speech_scorer::engine::{JobEvent, JobSpec, spawn_job};
 //! use speech_scorer::store::{History, Paths};
+//! use speech_scorer::engine::Records;
 //!
 //! # fn demo(rt: &tokio::runtime::Runtime) -> Result<(), Box<dyn std::error::Error>> {
 //! let client = ApiClient::new("https://platform.zenhire.ai", ApiKey::new("zh_api_…"))?;
-//! let history = History::new(&Paths::from_env()?);
+//! let history: Records = Arc::new(History::new(&Paths::from_env()?));
 //! let (tx, rx) = std::sync::mpsc::channel::<JobEvent>();
 //! let sink = Arc::new(move |e| {
 //!     let _ = tx.send(e); // a GUI would also call ctx.request_repaint() here
@@ -32,6 +35,7 @@ pub mod events;
 pub mod job;
 pub mod outcome;
 pub mod policy;
+pub mod record;
 pub mod reqlog;
 
 pub use events::{EventSink, JobEvent};
@@ -41,4 +45,5 @@ pub use job::{
 };
 pub use outcome::{Outcome, OutcomeError, OutcomeKind};
 pub use policy::WaitReason;
+pub use record::{LoggedEvent, RecordStore, RecordStoreError, Records, RunRecord};
 pub use reqlog::Exchange;

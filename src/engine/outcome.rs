@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::api::codes::ErrorCode;
-use crate::cli::Exit;
 
 /// The kind of ending. Serialized in snake_case: `success`, `gave_up`, ...
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -24,6 +23,9 @@ pub enum OutcomeKind {
     InvalidInput,
     /// The person (or SIGINT) stopped the job; the run, if any, can be resumed.
     Cancelled,
+    /// The job itself broke inside this app (a bug, e.g. a panic): never reported as
+    /// `cancelled`; the run, if any, can be resumed.
+    InternalError,
 }
 
 impl OutcomeKind {
@@ -37,6 +39,7 @@ impl OutcomeKind {
             OutcomeKind::GaveUp => "gave_up",
             OutcomeKind::InvalidInput => "invalid_input",
             OutcomeKind::Cancelled => "cancelled",
+            OutcomeKind::InternalError => "internal_error",
         }
     }
 }
@@ -45,8 +48,9 @@ impl OutcomeKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutcomeError {
-    /// The code verbatim (documented or not). Local situations use their own words:
-    /// `NETWORK_ERROR`, `MAX_WAIT_EXCEEDED`, `BAD_RESPONSE`.
+    /// The code verbatim (documented or not); local situations have a
+    /// [`crate::api::LocalCode`] (`NETWORK_ERROR`, `MAX_WAIT_EXCEEDED`, …).
+    #[serde(with = "crate::api::codes::ours")]
     pub code: ErrorCode,
     pub message: String,
     /// The HTTP status of the response that carried the error (absent for failed runs,
@@ -57,18 +61,6 @@ pub struct OutcomeError {
     /// `error.details` (e.g. cost/available on INSUFFICIENT_CREDITS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Value>,
-}
-
-/// Local codes for endings the API has no code for.
-pub mod local_codes {
-    /// No response arrived (connection refused, timeout, dropped).
-    pub const NETWORK_ERROR: &str = "NETWORK_ERROR";
-    /// `--max-wait` ran out while the run was still going.
-    pub const MAX_WAIT_EXCEEDED: &str = "MAX_WAIT_EXCEEDED";
-    /// The server kept answering with bodies we could not read.
-    pub const BAD_RESPONSE: &str = "BAD_RESPONSE";
-    /// An interrupted upload turned out never to have created a run.
-    pub const NOT_SUBMITTED: &str = "NOT_SUBMITTED";
 }
 
 /// How a job ended.
@@ -85,19 +77,6 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The process exit code for this outcome (DESIGN.md): 0 success/partial, 2 invalid
-    /// input, 3 refused, 4 run failed, 5 gave up, 1 anything else (cancelled).
-    pub fn exit_code(&self) -> Exit {
-        match self.kind {
-            OutcomeKind::Success | OutcomeKind::Partial => Exit::Success,
-            OutcomeKind::InvalidInput => Exit::InvalidInput,
-            OutcomeKind::Rejected => Exit::Refused,
-            OutcomeKind::Failed => Exit::RunFailed,
-            OutcomeKind::GaveUp => Exit::GaveUp,
-            OutcomeKind::Cancelled => Exit::Other,
-        }
-    }
-
     /// The one JSON object `--json` prints.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
@@ -106,7 +85,11 @@ impl Outcome {
     /// True when the job ended without a final answer for an existing run, so `resume`
     /// can still finish it.
     pub fn is_resumable(&self) -> bool {
-        self.run_id.is_some() && matches!(self.kind, OutcomeKind::Cancelled | OutcomeKind::GaveUp)
+        self.run_id.is_some()
+            && matches!(
+                self.kind,
+                OutcomeKind::Cancelled | OutcomeKind::GaveUp | OutcomeKind::InternalError
+            )
     }
 }
 
@@ -136,32 +119,7 @@ mod tests {
         assert_eq!(v["error"]["code"], "INSUFFICIENT_CREDITS");
         assert_eq!(v["error"]["httpStatus"], 402);
         assert_eq!(v["error"]["requestId"], "req_1_a");
-        assert_eq!(o.exit_code(), Exit::Refused);
         let back: Outcome = serde_json::from_value(v).expect("round trip");
         assert_eq!(back, o);
-    }
-
-    #[test]
-    fn exit_codes() {
-        let mk = |kind| Outcome {
-            kind,
-            run_id: None,
-            external_id: None,
-            result: None,
-            error: None,
-        };
-        let want = [
-            (OutcomeKind::Success, 0),
-            (OutcomeKind::Partial, 0),
-            (OutcomeKind::InvalidInput, 2),
-            (OutcomeKind::Rejected, 3),
-            (OutcomeKind::Failed, 4),
-            (OutcomeKind::GaveUp, 5),
-            (OutcomeKind::Cancelled, 1),
-        ];
-        for (kind, code) in want {
-            assert_eq!(mk(kind).exit_code() as u8, code, "{kind:?}");
-            assert_eq!(mk(kind).to_json()["outcome"], kind.as_str());
-        }
     }
 }

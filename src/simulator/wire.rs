@@ -111,7 +111,7 @@ pub fn default_message(code: &str) -> &'static str {
         ErrorCode::ServiceConfigurationError => "An external provider is misconfigured.",
         ErrorCode::StuckTimeout => "The run exceeded its watchdog timeout.",
         ErrorCode::InternalError => "An unexpected error occurred.",
-        ErrorCode::Unknown(_) => "An error occurred.",
+        ErrorCode::Local(_) | ErrorCode::Unknown(_) => "An error occurred.",
     }
 }
 

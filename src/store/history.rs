@@ -3,109 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
 use super::{Paths, StoreError, write_atomic};
-use crate::engine::events::JobEvent;
-use crate::engine::outcome::Outcome;
-use crate::engine::reqlog::Exchange;
-
-/// A job event with the time it happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoggedEvent {
-    pub at: DateTime<Utc>,
-    pub event: JobEvent,
-}
-
-/// Everything kept about one run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunRecord {
-    /// Our id (a UUID), known before the service gives a run id.
-    pub local_id: String,
-    /// The service's run id, once accepted.
-    pub run_id: Option<String>,
-    pub external_id: Option<String>,
-    /// The audio file submitted.
-    pub file: Option<PathBuf>,
-    pub language: Option<String>,
-    pub metadata: Option<Value>,
-    /// Where it was sent (no key).
-    pub base_url: Option<String>,
-    pub created: DateTime<Utc>,
-    pub updated: DateTime<Utc>,
-    /// When the service accepted the run (the poll schedule counts from here).
-    pub accepted_at: Option<DateTime<Utc>>,
-    /// When the first upload started: with no run id, the run may exist unbeknown to us.
-    #[serde(default)]
-    pub upload_started: Option<DateTime<Utc>>,
-    /// The last status seen (`queued`, `processing`, `success`, ...).
-    pub last_status: Option<String>,
-    /// The last poll body as received.
-    pub final_body: Option<Value>,
-    /// How the last job on this run ended; `None` while one is running (or crashed).
-    pub outcome: Option<Outcome>,
-    /// The results came from the local simulator.
-    #[serde(default)]
-    pub simulated: bool,
-    #[serde(default)]
-    pub events: Vec<LoggedEvent>,
-    #[serde(default)]
-    pub exchanges: Vec<Exchange>,
-}
-
-impl RunRecord {
-    /// A fresh record.
-    pub fn new(now: DateTime<Utc>) -> RunRecord {
-        RunRecord {
-            local_id: uuid::Uuid::new_v4().to_string(),
-            run_id: None,
-            external_id: None,
-            file: None,
-            language: None,
-            metadata: None,
-            base_url: None,
-            created: now,
-            updated: now,
-            accepted_at: None,
-            upload_started: None,
-            last_status: None,
-            final_body: None,
-            outcome: None,
-            simulated: false,
-            events: Vec::new(),
-            exchanges: Vec::new(),
-        }
-    }
-
-    /// True when there is something left to finish: the run exists on the service but no final
-    /// answer was recorded, or the app stopped during an upload that may have created a run
-    /// (findable by externalId). The app resumes these on start-up
-    /// (`engine::job::spawn_resume_record`).
-    pub fn is_unfinished(&self) -> bool {
-        use crate::engine::outcome::{OutcomeKind, local_codes};
-        match &self.run_id {
-            Some(_) => self.outcome.as_ref().is_none_or(|o| o.is_resumable()),
-            None => {
-                let open = self.outcome.as_ref().is_none_or(|o| {
-                    let not_submitted = o
-                        .error
-                        .as_ref()
-                        .is_some_and(|e| e.code.as_str() == local_codes::NOT_SUBMITTED);
-                    matches!(o.kind, OutcomeKind::Cancelled | OutcomeKind::GaveUp) && !not_submitted
-                });
-                open && self.upload_may_have_arrived()
-            }
-        }
-    }
-
-    /// An upload was started for this record (and its run id never learned).
-    pub fn upload_may_have_arrived(&self) -> bool {
-        self.run_id.is_none() && self.external_id.is_some() && self.upload_started.is_some()
-    }
-}
+pub use crate::engine::record::{LoggedEvent, RunRecord};
+use crate::engine::record::{RecordStore, RecordStoreError};
 
 /// The history directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,9 +117,28 @@ impl History {
     }
 }
 
+impl History {
+    /// This history as the engine saves runs through it.
+    pub fn records(&self) -> crate::engine::Records {
+        std::sync::Arc::new(self.clone())
+    }
+}
+
+impl RecordStore for History {
+    fn save(&self, record: &RunRecord) -> Result<(), RecordStoreError> {
+        History::save(self, record).map_err(|e| RecordStoreError(e.to_string()))
+    }
+
+    fn find_by_run_id(&self, run_id: &str) -> Result<Option<RunRecord>, RecordStoreError> {
+        History::find_by_run_id(self, run_id).map_err(|e| RecordStoreError(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::JobEvent;
+    use chrono::Utc;
 
     #[test]
     fn save_list_find_delete() {

@@ -4,9 +4,13 @@
 
 use serde::Serialize;
 
+use serde_json::Value;
+
+use crate::api::client::poll_from_value;
 use crate::api::codes::{CodeFamily, ErrorCode};
-use crate::engine::outcome::local_codes;
-use crate::guidance::Guidance;
+use crate::api::model::{ApiErrorBody, RunStatus};
+use crate::engine::outcome::{Outcome, OutcomeError};
+use crate::guidance::{self, Guidance};
 
 /// What was pasted, as understood.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -20,6 +24,8 @@ pub enum InputKind {
     Outcome,
     /// A bare code.
     Code,
+    /// Not a code, an envelope, a poll body or an outcome this app knows.
+    Unrecognised,
 }
 
 /// The customer's dialog and the technical side.
@@ -42,98 +48,104 @@ pub struct Explanation {
     pub run_id: Option<String>,
 }
 
-/// What the engine does by itself for a code (`None`: a network error).
-pub fn app_does(code: Option<&ErrorCode>) -> &'static str {
-    let Some(code) = code else {
-        return "Retries with exponential backoff. A poll is always safe to repeat; a submit whose answer was lost is first looked up by externalId, so no duplicate run is created.";
+/// The input, parsed once: what kind it is, the guidance it leads to, and the ids in it.
+fn parse(text: &str) -> (InputKind, Guidance, Option<String>, Option<String>) {
+    let trimmed = text.trim();
+    let value: Option<Value> = serde_json::from_str(trimmed).ok();
+    let Some(v) = value else {
+        return bare_code(trimmed);
     };
-    match code.as_str() {
-        local_codes::NETWORK_ERROR => return app_does(None),
-        local_codes::MAX_WAIT_EXCEEDED => {
-            return "Stops waiting at the time budget; the run keeps going and `resume RUN` (or reopening the app) polls it again.";
-        }
-        local_codes::BAD_RESPONSE => {
-            return "Treats an unreadable body like a server error: waits with backoff and asks again.";
-        }
-        _ => {}
+    if let Some(poll) = poll_from_value(v.clone())
+        && poll.status == RunStatus::Failed
+    {
+        let g = match &poll.error {
+            Some(err) => guidance::for_outcome_error(
+                &OutcomeError {
+                    code: err.code.clone(),
+                    message: err.message.clone(),
+                    http_status: None,
+                    request_id: None,
+                    details: None,
+                },
+                Some(&poll.id),
+            ),
+            None => guidance::for_outcome_error(
+                &OutcomeError {
+                    code: ErrorCode::Local(crate::api::codes::LocalCode::NoErrorCode),
+                    message: String::new(),
+                    http_status: None,
+                    request_id: None,
+                    details: None,
+                },
+                Some(&poll.id),
+            ),
+        };
+        return (InputKind::FailedPoll, g, None, Some(poll.id));
     }
-    match (code.family(), code) {
-        (_, ErrorCode::PollRateLimited) => {
-            "Waits Retry-After, then polls the same run id again. Nothing is lost."
-        }
-        (CodeFamily::Throttled, _) => {
-            "Waits Retry-After, then retries with exponential backoff and jitter (never sooner than Retry-After)."
-        }
-        (CodeFamily::WarmingUp, _) => {
-            "Waits retryAfterSeconds (30–60 s), backs off further while it repeats, with a visible countdown; the default budget covers a 15–20 minute warm-up."
-        }
-        (CodeFamily::RunFailed, _) => {
-            "Stops: this run id is final. Shows the dialog; a fresh submission (new run id) is offered where it can help."
-        }
-        (CodeFamily::NotFound, _) => {
-            "Stops polling this id and shows the dialog; it never resubmits by itself."
-        }
-        (
-            CodeFamily::Validation
-            | CodeFamily::Auth
-            | CodeFamily::Credits
-            | CodeFamily::Permission,
-            _,
-        ) => {
-            "Never retries: the same request would fail the same way. Shows the dialog with the one action that fixes it."
-        }
-        (CodeFamily::Unknown, _) => {
-            "Shows the code and message verbatim; retries only when the HTTP status is 5xx (as a server error), never on 4xx."
-        }
-    }
-}
-
-fn retryable(code: Option<&ErrorCode>) -> bool {
-    match code {
-        None => true,
-        Some(c) if c.as_str() == local_codes::NETWORK_ERROR => true,
-        Some(c) if c.as_str() == local_codes::BAD_RESPONSE => true,
-        Some(c) => c.is_retryable(),
-    }
-}
-
-fn classify(text: &str) -> (InputKind, Option<String>, Option<String>) {
-    let v: serde_json::Value = match serde_json::from_str(text.trim()) {
-        Ok(v) => v,
-        Err(_) => return (InputKind::Code, None, None),
-    };
-    let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
-    if v.get("status").and_then(|s| s.as_str()) == Some("failed") {
-        let run = v.get("id").and_then(s);
-        return (InputKind::FailedPoll, None, run);
-    }
-    if v.get("outcome").is_some() {
-        let e = v.get("error");
+    if v.get("outcome").is_some()
+        && let Ok(outcome) = serde_json::from_value::<Outcome>(v.clone())
+        && let Some(err) = &outcome.error
+    {
+        let g = guidance::for_outcome_error(err, outcome.run_id.as_deref());
         return (
             InputKind::Outcome,
-            e.and_then(|e| e.get("requestId")).and_then(s),
-            v.get("runId").and_then(s),
+            g,
+            err.request_id.clone(),
+            outcome.run_id.clone(),
         );
     }
-    let err = v.get("error").unwrap_or(&v);
-    (InputKind::Envelope, err.get("requestId").and_then(s), None)
+    let inner = v.get("error").unwrap_or(&v);
+    if let Ok(body) = serde_json::from_value::<ApiErrorBody>(inner.clone()) {
+        let g = guidance::for_api_error(&body, body.retry_after_seconds);
+        return (InputKind::Envelope, g, body.request_id.clone(), None);
+    }
+    // JSON, but not a shape we know: a quoted code is still a code.
+    match v.as_str() {
+        Some(code) => bare_code(code),
+        None => (
+            InputKind::Unrecognised,
+            guidance::for_unrecognised_input(),
+            None,
+            None,
+        ),
+    }
+}
+
+/// A bare code: letters, digits and underscores (any case). Anything else is not a code.
+fn bare_code(text: &str) -> (InputKind, Guidance, Option<String>, Option<String>) {
+    let t = text.trim().trim_matches('"');
+    let looks_like_code =
+        !t.is_empty() && t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !looks_like_code {
+        return (
+            InputKind::Unrecognised,
+            guidance::for_unrecognised_input(),
+            None,
+            None,
+        );
+    }
+    let code = ErrorCode::parse_ours(&t.to_ascii_uppercase());
+    (InputKind::Code, guidance::for_code(&code), None, None)
 }
 
 /// Explains a pasted envelope, poll body, `--json` outcome or bare code.
 pub fn explain(text: &str) -> Explanation {
-    let guidance = crate::cli::scoring::explain_text(text);
-    let (input, request_id, run_id) = classify(text);
+    let (input, guidance, request_id, run_id) = parse(text);
     let code = guidance.code.as_ref();
     let http_status = match (input, code) {
         (InputKind::FailedPoll, _) => Some(200),
         (_, Some(c)) if c.family() == CodeFamily::RunFailed => Some(200),
         _ => guidance.http_status,
     };
+    let retryable = match input {
+        InputKind::Unrecognised => false,
+        _ => guidance::retried_by_app(code),
+    };
     Explanation {
         input,
         http_status,
-        retryable: retryable(code),
-        app_does: app_does(code),
+        retryable,
+        app_does: guidance::app_does(code),
         vendor_says: guidance.vendor_says,
         request_id,
         run_id,
@@ -216,5 +228,48 @@ mod tests {
         assert!(e.app_does.contains("Never retries"));
         let n = explain("NETWORK_ERROR");
         assert!(n.retryable);
+        assert_eq!(n.guidance.title, "Can't reach the analysis service");
+    }
+
+    #[test]
+    fn free_text_is_not_taken_for_a_code() {
+        let e = explain("HELLO IT BROKE");
+        assert_eq!(e.input, InputKind::Unrecognised);
+        assert!(!e.guidance.title.contains("HELLO"), "{}", e.guidance.title);
+        assert_eq!(
+            e.guidance.title,
+            "Not an error code or response this app knows"
+        );
+        let e = explain(r#"{"hello": 1}"#);
+        assert_eq!(e.input, InputKind::Unrecognised);
+        // An undocumented code is still shown verbatim.
+        let e = explain("WHAT_IS_THIS");
+        assert_eq!(e.input, InputKind::Code);
+        assert!(e.guidance.title.contains("WHAT_IS_THIS"));
+    }
+
+    #[test]
+    fn codes_envelopes_outcomes_and_failed_polls_parse_once() {
+        let e = explain("insufficient_credits");
+        assert_eq!(e.guidance.code, Some(ErrorCode::InsufficientCredits));
+        let e = explain(
+            r#"{"error":{"code":"INSUFFICIENT_CREDITS","message":"x","timestamp":"t","details":{"cost":11,"available":4}}}"#,
+        );
+        assert!(
+            e.guidance.body.contains("needs 11 credits"),
+            "{}",
+            e.guidance.body
+        );
+        let e = explain(
+            r#"{"id":"req_9","status":"failed","error":{"code":"INTERNAL_ERROR","message":"m"}}"#,
+        );
+        assert_eq!(e.guidance.code, Some(ErrorCode::InternalError));
+        assert!(e.guidance.body.contains("req_9"));
+        let e = explain(
+            r#"{"outcome":"gave_up","runId":"req_5","externalId":null,"result":null,"error":{"code":"MAX_WAIT_EXCEEDED","message":"m","httpStatus":null,"requestId":null}}"#,
+        );
+        assert_eq!(e.input, InputKind::Outcome);
+        assert_eq!(e.guidance.title, "Stopped waiting");
+        assert_eq!(e.run_id.as_deref(), Some("req_5"));
     }
 }

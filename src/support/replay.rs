@@ -83,7 +83,8 @@ pub fn scenario_for_record(record: &RunRecord) -> Scenario {
     if let Some(o) = &record.outcome {
         s.expect = Some(Expect {
             outcome: o.kind.as_str().to_string(),
-            exit_code: Some(o.exit_code() as u8),
+            // The exit code is the CLI's to derive from the outcome.
+            exit_code: None,
             code: o.error.as_ref().map(|e| e.code.to_string()),
         });
     }

@@ -507,6 +507,11 @@ impl App {
         App::new(ctx, config)
     }
 
+    /// The history as the engine saves runs through it.
+    pub(crate) fn records(&self) -> crate::engine::Records {
+        self.history.records()
+    }
+
     /// Shows a short message.
     pub fn toast(&mut self, text: impl Into<String>, is_error: bool) {
         self.toast = Some(Toast {

@@ -162,7 +162,7 @@ impl App {
                 client.clone(),
                 run_id,
                 DEFAULT_MAX_WAIT,
-                Some(self.history.clone()),
+                Some(self.records()),
                 sink,
             );
             self.resuming.insert(local_id, handle);
@@ -202,13 +202,8 @@ impl App {
         self.next_job_id += 1;
         let sender = self.sender.clone();
         let sink: EventSink = Arc::new(move |event| sender.send(AppEvent::Job { job: id, event }));
-        let handle = crate::engine::spawn_job(
-            self.rt.handle(),
-            client,
-            spec,
-            Some(self.history.clone()),
-            sink,
-        );
+        let handle =
+            crate::engine::spawn_job(self.rt.handle(), client, spec, Some(self.records()), sink);
         self.job = Some(ActiveJob { id, handle });
         self.run = Some(RunView::new(take.file_name()));
         self.state.screen = Screen::Progress;
@@ -249,7 +244,8 @@ impl App {
             OutcomeKind::Failed
             | OutcomeKind::Rejected
             | OutcomeKind::GaveUp
-            | OutcomeKind::InvalidInput => {
+            | OutcomeKind::InvalidInput
+            | OutcomeKind::InternalError => {
                 let err = outcome.error.clone().unwrap_or_else(|| OutcomeError {
                     code: crate::api::ErrorCode::Unknown(outcome.kind.as_str().to_uppercase()),
                     message: String::new(),
