@@ -401,6 +401,34 @@ fn local_entry(code: LocalCode) -> Option<Entry> {
             false,
             "Any other code must still be shown (code, message, run id), never swallowed.",
         ),
+        LocalCode::Redirected => e(
+            "The service address redirects elsewhere",
+            "The address answered with a redirect. The app never follows one, so your API key is never sent to another host. Check the service address in Settings (or ZENHIRE_BASE_URL / --base-url).",
+            Action::None,
+            false,
+            "All requests go to https://platform.zenhire.ai unless you were given another address.",
+        ),
+        LocalCode::RunMismatch => e(
+            "The service answered about another run",
+            "The service sent a result for a different run than the one asked for. It is not shown, so you never see another person's scores. Try again later; if it repeats, contact support.",
+            Action::ContactSupport,
+            false,
+            "Use id to poll; externalId is your correlation tag, echoed on every response for that run.",
+        ),
+        LocalCode::AlreadyRunning => e(
+            "This run is already being followed",
+            "Another window or command on this computer is already waiting for this run's result. Nothing was sent twice; the result appears in History when it arrives.",
+            Action::None,
+            false,
+            "Never poll one run more often than every 10 seconds.",
+        ),
+        LocalCode::UploadUnconfirmed => e(
+            "Stopped before the service confirmed the upload",
+            "The upload was under way or finished, so the service may have created a run and hold credits for it. Resume it to find out; it is looked up, never sent twice.",
+            Action::None,
+            false,
+            "A submit has no idempotency key: look the run up by externalId before submitting again.",
+        ),
         LocalCode::InternalError => e(
             "Something went wrong inside the app",
             "The job stopped because of a problem in this app, not the service. A run that was accepted can be resumed from History. Please report this.",
@@ -569,6 +597,18 @@ pub fn app_does(code: Option<&ErrorCode>) -> &'static str {
         }
         (_, ErrorCode::Local(LocalCode::InvalidBaseUrl)) => {
             "Sends nothing: the address is checked before any request."
+        }
+        (_, ErrorCode::Local(LocalCode::Redirected)) => {
+            "Never follows a redirect (the key must not leave the host); stops and reports the Location."
+        }
+        (_, ErrorCode::Local(LocalCode::RunMismatch)) => {
+            "Discards an answer about another run and stops; it never reports another run's scores."
+        }
+        (_, ErrorCode::Local(LocalCode::AlreadyRunning)) => {
+            "Leaves the run to the job already following it (one poller per run)."
+        }
+        (_, ErrorCode::Local(LocalCode::UploadUnconfirmed)) => {
+            "Keeps the record resumable; resuming looks the run up by externalId and never submits again."
         }
         (CodeFamily::Local, _) => "Stops and shows the dialog; an accepted run can be resumed.",
         (_, ErrorCode::PollRateLimited) => {

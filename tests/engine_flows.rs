@@ -8,7 +8,9 @@ use foundation_support::*;
 use speech_scorer::api::{ApiClient, ApiKey, ErrorCode};
 use speech_scorer::engine::events::JobEvent;
 use speech_scorer::engine::policy::WaitReason;
-use speech_scorer::engine::{JobSpec, OutcomeKind, run_job, run_resume};
+use speech_scorer::engine::{
+    EventSink, JobOptions, JobSpec, Outcome, OutcomeKind, Records, Start, run,
+};
 use speech_scorer::store::History;
 use tokio_util::sync::CancellationToken;
 
@@ -17,9 +19,19 @@ fn client(sim: &speech_scorer::simulator::SimHandle) -> ApiClient {
 }
 
 fn spec() -> JobSpec {
-    let mut s = JobSpec::new(three_minutes());
-    s.max_wait = Duration::from_secs(60);
-    s
+    JobSpec::new(three_minutes())
+}
+
+/// Submits `spec` with a one-minute budget.
+async fn run_job(
+    client: ApiClient,
+    spec: JobSpec,
+    records: Option<Records>,
+    sink: EventSink,
+    cancel: CancellationToken,
+) -> Outcome {
+    let options = JobOptions::with_max_wait(Duration::from_secs(60));
+    run(client, Start::Submit(spec), options, records, sink, cancel).await
 }
 
 fn waits(events: &[JobEvent], want: WaitReason) -> Vec<f64> {
@@ -316,12 +328,11 @@ async fn connection_refused_gives_up_within_the_budget() {
         ApiKey::new("zh_x_1234"),
     )
     .expect("client");
-    let mut s = spec();
-    s.max_wait = Duration::from_secs(4);
     let started = Instant::now();
-    let outcome = run_job(
+    let outcome = run(
         c,
-        s,
+        Start::Submit(spec()),
+        JobOptions::with_max_wait(Duration::from_secs(4)),
         None,
         speech_scorer::engine::events::null_sink(),
         CancellationToken::new(),
@@ -370,10 +381,12 @@ async fn cancelled_while_polling_then_resumed_without_a_second_submit() {
             .all(|e| !matches!(e, JobEvent::Finished(o) if o.kind != OutcomeKind::Cancelled))
     );
 
-    let resumed = run_resume(
+    let resumed = run(
         c,
-        run_id.clone(),
-        Duration::from_secs(30),
+        Start::Resume {
+            run_id: run_id.clone(),
+        },
+        JobOptions::with_max_wait(Duration::from_secs(30)),
         Some(history.records()),
         speech_scorer::engine::events::null_sink(),
         CancellationToken::new(),
@@ -393,7 +406,6 @@ async fn cancelled_while_polling_then_resumed_without_a_second_submit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_interrupted_before_its_answer_is_found_by_external_id() {
     use speech_scorer::api::model::SubmitFields;
-    use speech_scorer::engine::resume_record;
     use speech_scorer::store::RunRecord;
 
     let sim = sim("").await;
@@ -423,10 +435,10 @@ async fn an_upload_interrupted_before_its_answer_is_found_by_external_id() {
             .is_unfinished()
     );
 
-    let outcome = resume_record(
+    let outcome = run(
         c.clone(),
-        crashed.clone(),
-        Duration::from_secs(30),
+        Start::Record(Box::new(crashed.clone())),
+        JobOptions::with_max_wait(Duration::from_secs(30)),
         Some(history.records()),
         speech_scorer::engine::events::null_sink(),
         CancellationToken::new(),
@@ -442,14 +454,15 @@ async fn an_upload_interrupted_before_its_answer_is_found_by_external_id() {
             .is_unfinished()
     );
 
-    // An upload that never arrived: looked up (twice), never resubmitted.
+    // An upload that never arrived: looked up (four times, 2, 4, 8 s apart), never
+    // resubmitted.
     let mut lost = RunRecord::new(chrono::Utc::now());
     lost.external_id = Some("ss-never-arrived".into());
     lost.upload_started = Some(chrono::Utc::now());
-    let outcome = resume_record(
+    let outcome = run(
         c,
-        lost,
-        Duration::from_secs(30),
+        Start::Record(Box::new(lost)),
+        JobOptions::with_max_wait(Duration::from_secs(30)),
         Some(history.records()),
         speech_scorer::engine::events::null_sink(),
         CancellationToken::new(),
@@ -506,8 +519,12 @@ async fn a_502_page_on_submit_is_looked_up_before_the_one_safe_resubmission() {
     let outcome = run_job(client(&sim), spec(), None, sink, CancellationToken::new()).await;
     assert_eq!(outcome.kind, OutcomeKind::Success, "{outcome:?}");
     let reqs = sim.requests();
-    // The proxy page created no run: two look-ups find nothing, then one resubmission.
-    assert_eq!(lookups(&reqs), 2);
+    // The proxy page created no run: the look-ups (2, 4, 8 s apart, longer than the list's
+    // lag) find nothing, then one resubmission.
+    assert_eq!(
+        lookups(&reqs),
+        speech_scorer::engine::policy::LOOKUPS_BEFORE_RESUBMIT as usize
+    );
     assert_eq!(submits(&reqs), 2);
     assert_eq!(sim.run_count(), 1, "exactly one run");
     let first_lookup = reqs

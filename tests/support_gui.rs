@@ -12,7 +12,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use speech_scorer::api::client::{ApiClient, ApiKey};
 use speech_scorer::api::model::ApiErrorBody;
 use speech_scorer::engine::events::null_sink;
-use speech_scorer::engine::job::{JobSpec, run_job};
+use speech_scorer::engine::job::{JobOptions, JobSpec, Start, run};
 use speech_scorer::guidance;
 use speech_scorer::simulator::{Scenario, SimConfig, SimHandle, Simulator};
 use speech_scorer::store::{History, RunRecord, Settings};
@@ -128,16 +128,17 @@ fn scored_record(
     let client = ApiClient::new(&sim.base_url(), ApiKey::new(KEY)).expect("client");
     let mut spec = JobSpec::new(&audio);
     spec.external_id = Some(format!("gui-support-{}", uuid::Uuid::new_v4()));
-    let outcome = rt.block_on(run_job(
+    let outcome = rt.block_on(run(
         client,
-        spec,
+        Start::Submit(spec),
+        JobOptions::default(),
         Some(history.records()),
         null_sink(),
         CancellationToken::new(),
     ));
     let (records, _) = history.list().expect("history");
     let record = records.into_iter().next().expect("one record");
-    assert_eq!(record.outcome.as_ref(), Some(&outcome));
+    assert_eq!(record.full_outcome().as_ref(), Some(&outcome));
     record
 }
 

@@ -152,7 +152,7 @@ fn a_failed_run_bundled_and_replayed_ends_the_same_way() {
 #[test]
 fn shipped_fault_scenarios_replay_exactly() {
     use speech_scorer::api::client::{ApiClient, ApiKey};
-    use speech_scorer::engine::job::{JobSpec, run_job};
+    use speech_scorer::engine::job::{JobOptions, JobSpec, Start, run};
     use speech_scorer::store::{History, Settings};
     use speech_scorer::support::bundle::{BundleOptions, write_bundle};
 
@@ -180,9 +180,10 @@ fn shipped_fault_scenarios_replay_exactly() {
             .expect("simulator");
         let history = History::in_dir(dir.path().join(name));
         let client = ApiClient::new(&sim.base_url(), ApiKey::new(KEY)).expect("client");
-        let original = rt.block_on(run_job(
+        let original = rt.block_on(run(
             client,
-            JobSpec::new(&audio),
+            Start::Submit(JobSpec::new(&audio)),
+            JobOptions::default(),
             Some(history.records()),
             speech_scorer::engine::events::null_sink(),
             tokio_util::sync::CancellationToken::new(),

@@ -31,6 +31,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SHORT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many characters of an unreadable body are kept in [`ApiError::BadBody`].
 pub const SNIPPET_CHARS: usize = 200;
+/// No response body is read past this (the documented bodies are a few KB; a full result is
+/// tens of KB). A longer body is an unreadable response of its kind: reading stops here.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// An API key. It never prints: `Debug` and `Display` show the masked form (`zh_…1234`).
 #[derive(Clone, PartialEq, Eq)]
@@ -104,15 +107,18 @@ pub struct Facts {
     pub latency: Duration,
     pub bytes_sent: u64,
     pub bytes_received: u64,
-    /// The response body as text (lossy UTF-8), if one arrived.
+    /// The response body as text (lossy UTF-8), if one arrived; at most
+    /// [`MAX_RESPONSE_BYTES`].
     pub body: Option<String>,
+    /// The body was longer than [`MAX_RESPONSE_BYTES`] and was not read to its end.
+    pub body_cut: bool,
     /// The response carried `x-zenhire-simulator`: results are not real.
     pub simulated: bool,
 }
 
 impl Facts {
     /// The facts of a request that has not (yet) gone out: nothing sent, nothing received.
-    fn unsent(method: &'static str, path: String) -> Facts {
+    pub fn unsent(method: &'static str, path: String) -> Facts {
         Facts {
             method,
             path,
@@ -123,6 +129,7 @@ impl Facts {
             bytes_sent: 0,
             bytes_received: 0,
             body: None,
+            body_cut: false,
             simulated: false,
         }
     }
@@ -190,7 +197,9 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<u64> {
     }
     if let Ok(secs) = value.parse::<f64>() {
         // `as` saturates: a huge or fractional value still becomes a sane integer.
-        return (secs.is_finite() && secs >= 0.0).then(|| secs.ceil() as u64);
+        // Under a second is no hint (0); otherwise rounded up.
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| if secs < 1.0 { 0 } else { secs.ceil() as u64 });
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
@@ -203,6 +212,23 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<u64> {
 fn header_retry_after(headers: &HeaderMap) -> Option<u64> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?;
     parse_retry_after(v, SystemTime::now())
+}
+
+/// Reads a response body up to `cap` bytes; `true` when there was more (not read).
+async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap - buf.len();
+        if chunk.len() > room {
+            buf.extend_from_slice(&chunk[..room]);
+            return Ok((buf, true));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((buf, false))
 }
 
 /// The first [`SNIPPET_CHARS`] characters of a body, for an error message.
@@ -439,20 +465,46 @@ impl ApiClient {
         facts.retry_after = header_retry_after(response.headers());
         facts.simulated = response.headers().contains_key("x-zenhire-simulator");
         facts.bytes_sent = sent_so_far().or(declared_len).unwrap_or(0);
-        let bytes = response.bytes().await;
-        facts.latency = clock.elapsed();
-        let bytes = match bytes {
-            Ok(b) => b,
+        if (300..400).contains(&status) {
+            // Never followed, and its body is not read: the address is wrong or hostile.
+            let location = response.headers().get(reqwest::header::LOCATION).map(|v| {
+                String::from_utf8_lossy(v.as_bytes())
+                    .chars()
+                    .take(300)
+                    .collect()
+            });
+            facts.latency = clock.elapsed();
+            return Reply {
+                result: Err(ApiError::Redirect { status, location }),
+                facts,
+            };
+        }
+        let (bytes, cut) = match read_capped(response, MAX_RESPONSE_BYTES).await {
+            Ok(read) => read,
             Err(e) => {
+                facts.latency = clock.elapsed();
                 return Reply {
                     result: Err(network_error(&e)),
                     facts,
                 };
             }
         };
+        facts.latency = clock.elapsed();
         facts.bytes_received = bytes.len() as u64;
+        facts.body_cut = cut;
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let result = interpret::<T>(status, &text, facts.retry_after);
+        let result = if cut {
+            Err(ApiError::BadBody {
+                status,
+                snippet: format!(
+                    "the body is longer than {} MB; reading stopped there",
+                    MAX_RESPONSE_BYTES / (1024 * 1024)
+                ),
+                retry_after: facts.retry_after,
+            })
+        } else {
+            interpret::<T>(status, &text, facts.retry_after)
+        };
         facts.body = Some(text);
         Reply { result, facts }
     }

@@ -135,6 +135,16 @@ pub enum LocalCode {
     NoErrorCode,
     /// The job itself failed inside this app (a bug): reported, never shown as "cancelled".
     InternalError,
+    /// The service answered with a redirect, which is never followed (the key would go too).
+    Redirected,
+    /// The service answered a poll about another run (another id or externalId): its result
+    /// is never reported as ours.
+    RunMismatch,
+    /// Another job (in this or another process) already follows this run.
+    AlreadyRunning,
+    /// Stopped after the upload started and before the service confirmed it: a run may exist
+    /// (and hold credits); resuming looks it up.
+    UploadUnconfirmed,
 }
 
 impl LocalCode {
@@ -147,6 +157,10 @@ impl LocalCode {
         LocalCode::InvalidBaseUrl,
         LocalCode::NoErrorCode,
         LocalCode::InternalError,
+        LocalCode::Redirected,
+        LocalCode::RunMismatch,
+        LocalCode::AlreadyRunning,
+        LocalCode::UploadUnconfirmed,
     ];
 
     /// The string kept in our records.
@@ -159,6 +173,10 @@ impl LocalCode {
             LocalCode::InvalidBaseUrl => "INVALID_BASE_URL",
             LocalCode::NoErrorCode => "UNKNOWN",
             LocalCode::InternalError => "JOB_ABORTED",
+            LocalCode::Redirected => "REDIRECTED",
+            LocalCode::RunMismatch => "RUN_MISMATCH",
+            LocalCode::AlreadyRunning => "ALREADY_RUNNING",
+            LocalCode::UploadUnconfirmed => "UPLOAD_UNCONFIRMED",
         }
     }
 

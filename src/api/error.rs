@@ -27,6 +27,15 @@ pub enum ApiError {
         /// `Retry-After` if the response carried one.
         retry_after: Option<u64>,
     },
+    /// A redirect (3xx). Never followed: the `X-API-Key` header would go wherever it points.
+    #[error(
+        "HTTP {status}: the service address redirects to {location:?}; redirects are never followed"
+    )]
+    Redirect {
+        status: u16,
+        /// The `Location` header (cut to a few hundred characters), if any.
+        location: Option<String>,
+    },
     /// No complete HTTP response arrived.
     #[error("network error ({kind}): {message}")]
     Network {
@@ -42,7 +51,9 @@ impl ApiError {
     /// The HTTP status, when a response arrived.
     pub fn http_status(&self) -> Option<u16> {
         match self {
-            ApiError::Api { status, .. } | ApiError::BadBody { status, .. } => Some(*status),
+            ApiError::Api { status, .. }
+            | ApiError::BadBody { status, .. }
+            | ApiError::Redirect { status, .. } => Some(*status),
             ApiError::Network { .. } => None,
         }
     }
@@ -51,7 +62,9 @@ impl ApiError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             ApiError::Api { body, .. } => Some(body.code.clone()),
-            ApiError::BadBody { status, .. } => Some(ErrorCode::from_status(*status)),
+            ApiError::BadBody { status, .. } | ApiError::Redirect { status, .. } => {
+                Some(ErrorCode::from_status(*status))
+            }
             ApiError::Network { .. } => None,
         }
     }
@@ -62,7 +75,7 @@ impl ApiError {
             ApiError::Api { retry_after, .. } | ApiError::BadBody { retry_after, .. } => {
                 *retry_after
             }
-            ApiError::Network { .. } => None,
+            ApiError::Redirect { .. } | ApiError::Network { .. } => None,
         }
     }
 

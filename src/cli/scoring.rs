@@ -12,7 +12,7 @@ use crate::api::codes::ErrorCode;
 use crate::api::error::ApiError;
 use crate::api::model::PollResponse;
 use crate::engine::events::{EventSink, JobEvent};
-use crate::engine::job::{DEFAULT_MAX_WAIT, JobSpec, spawn_job, spawn_resume, spawn_resume_record};
+use crate::engine::job::{DEFAULT_MAX_WAIT, JobOptions, JobSpec, Start, spawn};
 use crate::engine::outcome::{Outcome, OutcomeError, OutcomeKind};
 use crate::engine::policy::WaitReason;
 use crate::guidance::{self, Guidance};
@@ -418,19 +418,19 @@ fn report_outcome_marked(outcome: &Outcome, json: bool, simulated: bool) -> Exit
                 print_scores(outcome, simulated);
             }
         }
-        OutcomeKind::Cancelled => {
-            if let Some(run) = &outcome.run_id {
-                eprintln!(
-                    "Interrupted. The run continues on the service; finish it with: speech-scorer resume {run}"
-                );
-            } else {
-                eprintln!("Interrupted before the service accepted the upload.");
+        OutcomeKind::Cancelled => match (&outcome.run_id, &outcome.error) {
+            (Some(run), _) => eprintln!(
+                "Interrupted. The run continues on the service; finish it with: speech-scorer resume {run}"
+            ),
+            (None, Some(err)) => {
+                print_guidance(&guidance::for_outcome_error(err, None));
+                if let Some(local) = &outcome.local_id {
+                    eprintln!("  Finish it with: speech-scorer resume {local}");
+                }
             }
-        }
+            (None, None) => eprintln!("Interrupted before anything was sent."),
+        },
         _ => {
-            if outcome.kind == OutcomeKind::GaveUp {
-                eprintln!("Gave up: the time budget (--max-wait) ran out before a final answer.");
-            }
             if let Some(err) = &outcome.error {
                 eprintln!("error: {} — {}", err.code, err.message);
                 print_guidance(&guidance::for_outcome_error(err, outcome.run_id.as_deref()));
@@ -455,6 +455,7 @@ fn local_failure(
         kind: OutcomeKind::InvalidInput,
         run_id: None,
         external_id,
+        local_id: None,
         result: None,
         error: Some(OutcomeError {
             code,
@@ -486,7 +487,7 @@ fn job_client(
     ApiClient::new(&env.base_url(conn), Some(key)).map_err(|e| {
         local_failure(
             json,
-            ErrorCode::Unknown("INVALID_BASE_URL".into()),
+            ErrorCode::Local(crate::api::codes::LocalCode::InvalidBaseUrl),
             e.to_string(),
             external_id.clone(),
         )
@@ -532,14 +533,17 @@ pub fn score(args: ScoreArgs) -> ExitCode {
         metadata: args
             .metadata
             .or_else(|| env.settings.default_metadata.clone()),
-        max_wait: args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs),
     };
+    let options =
+        JobOptions::with_max_wait(args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs));
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
     let history = env.history();
-    let (outcome, simulated) = run_to_end(&rt, |h, sink| spawn_job(h, client, spec, history, sink));
+    let (outcome, simulated) = run_to_end(&rt, |h, sink| {
+        spawn(h, client, Start::Submit(spec), options, history, sink)
+    });
     report_outcome_marked(&outcome, args.json, simulated)
 }
 
@@ -563,8 +567,24 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
         .and_then(|p| History::new(p).load(&args.run_id).ok())
         .filter(|r| r.run_id.is_some() || r.upload_may_have_arrived());
     let (outcome, simulated) = run_to_end(&rt, |h, sink| match local {
-        Some(record) => spawn_resume_record(h, client, record, max_wait, history, sink),
-        None => spawn_resume(h, client, args.run_id, max_wait, history, sink),
+        Some(record) => spawn(
+            h,
+            client,
+            Start::Record(Box::new(record)),
+            JobOptions::with_max_wait(max_wait),
+            history,
+            sink,
+        ),
+        None => spawn(
+            h,
+            client,
+            Start::Resume {
+                run_id: args.run_id,
+            },
+            JobOptions::with_max_wait(max_wait),
+            history,
+            sink,
+        ),
     });
     report_outcome_marked(&outcome, args.json, simulated)
 }
@@ -653,6 +673,13 @@ fn report_api_error(e: &ApiError) -> ExitCode {
         } => {
             eprintln!("error: HTTP {status} with an unreadable body: {snippet}");
             Exit::Other.into()
+        }
+        ApiError::Redirect { .. } => {
+            eprintln!("error: {e}");
+            print_guidance(&guidance::for_code(&ErrorCode::Local(
+                crate::api::codes::LocalCode::Redirected,
+            )));
+            Exit::Refused.into()
         }
         ApiError::Network { .. } => {
             eprintln!("error: {e}");

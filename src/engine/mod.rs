@@ -14,7 +14,7 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use speech_scorer::api::{ApiClient, ApiKey};
-//! use speech_scorer::engine::{JobEvent, JobSpec, spawn_job};
+//! use speech_scorer::engine::{JobEvent, JobOptions, JobSpec, Start, spawn};
 //! use speech_scorer::store::{History, Paths};
 //! use speech_scorer::engine::Records;
 //!
@@ -25,8 +25,9 @@
 //! let sink = Arc::new(move |e| {
 //!     let _ = tx.send(e); // a GUI would also call ctx.request_repaint() here
 //! });
-//! let job = spawn_job(rt.handle(), client, JobSpec::new("answer.wav"), Some(history), sink);
-//! // ... job.cancel() on the Cancel button; unfinished runs: spawn_resume_record.
+//! let start = Start::Submit(JobSpec::new("answer.wav"));
+//! let job = spawn(rt.handle(), client, start, JobOptions::default(), Some(history), sink);
+//! // ... job.cancel() on the Cancel button; unfinished runs: Start::Record(record).
 //! # let _ = (job, rx); Ok(()) }
 //! ```
 
@@ -39,11 +40,8 @@ pub mod record;
 pub mod reqlog;
 
 pub use events::{EventSink, JobEvent};
-pub use job::{
-    JobHandle, JobSpec, resume_record, run_job, run_resume, spawn_job, spawn_resume,
-    spawn_resume_record,
-};
+pub use job::{DEFAULT_MAX_WAIT, JobHandle, JobOptions, JobSpec, Start, run, spawn};
 pub use outcome::{Outcome, OutcomeError, OutcomeKind};
 pub use policy::WaitReason;
-pub use record::{LoggedEvent, RecordStore, RecordStoreError, Records, RunRecord};
+pub use record::{LoggedEvent, RecordClaim, RecordStore, RecordStoreError, Records, RunRecord};
 pub use reqlog::Exchange;

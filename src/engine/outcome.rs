@@ -71,6 +71,10 @@ pub struct Outcome {
     pub kind: OutcomeKind,
     pub run_id: Option<String>,
     pub external_id: Option<String>,
+    /// Our id for the run's history record: `speech-scorer resume <localId>` finishes a run
+    /// whose id we never learned (an upload interrupted before its answer).
+    #[serde(default)]
+    pub local_id: Option<String>,
     /// The last poll body, exactly as received (parsed as JSON).
     pub result: Option<Value>,
     pub error: Option<OutcomeError>,
@@ -103,6 +107,7 @@ mod tests {
             kind: OutcomeKind::Rejected,
             run_id: None,
             external_id: Some("ss-1".into()),
+            local_id: None,
             result: None,
             error: Some(OutcomeError {
                 code: ErrorCode::InsufficientCredits,

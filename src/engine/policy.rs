@@ -13,12 +13,17 @@
 //! | any | 503 `SERVICE_WARMING_UP` | wait ≥ Retry-After (else 30 s), doubling (+jitter) to 120 s |
 //! | submit | other 5xx, unreadable 2xx/5xx body, connection lost after sending | look the run up by externalId now |
 //! | submit | connection refused (nothing sent) | wait 2 s doubling to 60 s, submit again |
-//! | look-up | run found | poll it now |
-//! | look-up | nothing found (1st) | wait 2 s, look again |
-//! | look-up | nothing found (2nd) | wait (2 s doubling), submit again |
+//! | submit, poll | a redirect (3xx) | refused: never followed (the key must not leave the host) |
+//! | look-up | our run found (exact externalId, created after our upload started) | poll it now |
+//! | look-up | nothing found, the submit got an unreadable 2xx (the run exists) | wait 2 s doubling to 60 s, look again; never submit |
+//! | look-up | nothing found after a 5xx or a dropped connection (1st–3rd) | wait 2 s doubling, look again |
+//! | look-up | nothing found (4th) | wait (2 s doubling), submit again |
 //! | look-up | network error, 5xx | back off, look up again (never submit blind) |
 //! | poll | network error, 5xx, unreadable body | wait ≥ the last hint (else 10 s), doubling to 60 s, same id |
 //! | any | the wait would pass `--max-wait` | give up |
+//!
+//! Floors: a server hint (Retry-After, pollIntervalSeconds) below 1 s is no hint; every wait
+//! is at least [`MIN_WAIT`]; without a hint, polls keep the documented 10 s minimum.
 
 use std::time::Duration;
 
@@ -27,6 +32,8 @@ use serde::{Deserialize, Serialize};
 use crate::api::codes::{CodeFamily, ErrorCode};
 use crate::api::model::RunStatus;
 
+/// No wait is ever shorter than this: a hostile or broken hint must never make a hot loop.
+pub const MIN_WAIT: Duration = Duration::from_secs(1);
 /// Without a server hint, never poll one run more often than this (API §5).
 pub const MIN_POLL_WITHOUT_HINT: Duration = Duration::from_secs(10);
 /// Default warm-up wait when a 503 carries no Retry-After (guide: 30–60 s).
@@ -43,19 +50,21 @@ pub const NETWORK_BASE_SECS: f64 = 2.0;
 pub const TRANSIENT_CAP_SECS: f64 = 60.0;
 /// Jitter adds up to this fraction on top of a back-off (never subtracts: Retry-After is a floor).
 pub const JITTER_FRACTION: f64 = 0.2;
-/// How many times an empty look-up is repeated before a resubmission is allowed.
-pub const LOOKUPS_BEFORE_RESUBMIT: u32 = 2;
+/// How many empty look-ups (2, 4, 8 s apart: the list may lag) before a resubmission is
+/// allowed after a 5xx or a dropped connection. After an unreadable 2xx there is none.
+pub const LOOKUPS_BEFORE_RESUBMIT: u32 = 4;
 /// Wait between two look-ups that found nothing (lets a just-created run appear in the list).
 pub const LOOKUP_AGAIN_SECS: f64 = 2.0;
 /// Server hints above this (a day) are read as this: a hostile or broken header must not
 /// overflow a clock.
 pub const MAX_HINT_SECS: u64 = 86_400;
 
-fn sane(hint: Option<u64>) -> Option<u64> {
-    hint.map(|h| h.min(MAX_HINT_SECS))
+/// A server hint as the rules use it: below 1 s it is no hint; above a day it is a day.
+pub fn sane(hint: Option<u64>) -> Option<u64> {
+    hint.filter(|h| *h >= 1).map(|h| h.min(MAX_HINT_SECS))
 }
 
-/// Which request the engine just made.
+/// A request the engine makes: the one it just made, and the one it makes next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
@@ -64,15 +73,6 @@ pub enum Step {
     /// `GET /api/v1/speech/analyze/{id}`.
     Poll,
     /// `GET /api/v1/speech/runs?externalId=…` after a submit whose answer was lost.
-    LookUp,
-}
-
-/// What the engine does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Next {
-    Submit,
-    Poll,
     LookUp,
 }
 
@@ -133,8 +133,13 @@ pub enum Happened {
         retry_after: Option<u64>,
     },
     /// A look-up by externalId answered. `lookups` counts look-ups for this lost submit,
-    /// this one included.
-    LookedUp { found: bool, lookups: u32 },
+    /// this one included; `run_exists` is true when the submit got a 2xx we could not read
+    /// (the service created the run: never submit again, keep looking).
+    LookedUp {
+        found: bool,
+        lookups: u32,
+        run_exists: bool,
+    },
     /// An error envelope.
     Api {
         http_status: u16,
@@ -148,6 +153,8 @@ pub enum Happened {
     },
     /// No response.
     Network { may_have_reached_server: bool },
+    /// A redirect (3xx): never followed, since the key header would go along.
+    Redirected { http_status: u16 },
 }
 
 /// Everything a decision depends on. Times are passed in; the policy never reads a clock.
@@ -177,10 +184,10 @@ pub enum Decision {
     Wait {
         delay: Duration,
         reason: WaitReason,
-        then: Next,
+        then: Step,
     },
-    /// Do `Next` right away (e.g. look the run up after a lost submit).
-    Now(Next),
+    /// Make this request right away (e.g. look the run up after a lost submit).
+    Now(Step),
     /// The run reached `success`, `partial` or `failed`: never poll it again.
     Finished,
     /// The API refused; retrying unchanged would fail the same way.
@@ -211,7 +218,7 @@ pub fn poll_delay(
     since_accepted: Duration,
 ) -> Duration {
     match sane(poll_interval).max(sane(retry_after)) {
-        Some(hint) => Duration::from_secs(hint.max(1)),
+        Some(hint) => Duration::from_secs(hint),
         None => scheduled_interval(since_accepted).max(MIN_POLL_WITHOUT_HINT),
     }
 }
@@ -226,9 +233,20 @@ pub fn backoff(base: f64, attempt: u32, cap: f64, floor: Option<u64>, jitter: f6
     Duration::try_from_secs_f64(jittered.max(floor)).unwrap_or(Duration::from_secs(MAX_HINT_SECS))
 }
 
-/// The decision for one situation, budget included.
+/// The decision for one situation, floors and budget included.
 pub fn decide(s: &Situation) -> Decision {
-    let decision = rule(s);
+    let decision = match rule(s) {
+        Decision::Wait {
+            delay,
+            reason,
+            then,
+        } => Decision::Wait {
+            delay: delay.max(MIN_WAIT),
+            reason,
+            then,
+        },
+        other => other,
+    };
     within_budget(s, decision)
 }
 
@@ -248,7 +266,7 @@ fn within_budget(s: &Situation, d: Decision) -> Decision {
     }
 }
 
-fn wait(delay: Duration, reason: WaitReason, then: Next) -> Decision {
+fn wait(delay: Duration, reason: WaitReason, then: Step) -> Decision {
     Decision::Wait {
         delay,
         reason,
@@ -258,20 +276,17 @@ fn wait(delay: Duration, reason: WaitReason, then: Next) -> Decision {
 
 /// The floor after a failed poll: the server's last hint, else the 10 s minimum.
 fn poll_failure_floor(s: &Situation) -> f64 {
-    s.last_hint
-        .map_or(MIN_POLL_WITHOUT_HINT.as_secs_f64(), |h| h.max(1) as f64)
+    sane(s.last_hint).map_or(MIN_POLL_WITHOUT_HINT.as_secs_f64(), |h| h as f64)
 }
 
 fn rule(s: &Situation) -> Decision {
     use Happened::*;
-    let same = match s.step {
-        Step::Submit => Next::Submit,
-        Step::Poll => Next::Poll,
-        Step::LookUp => Next::LookUp,
-    };
+    let same = s.step;
     match (&s.step, &s.happened) {
+        // A redirect would carry the key header to wherever it points: never followed.
+        (_, Redirected { .. }) => Decision::Refused,
         // The run exists: poll it at the pace the server asks for.
-        (_, Accepted { status, .. }) if status.is_terminal() => Decision::Now(Next::Poll),
+        (_, Accepted { status, .. }) if status.is_terminal() => Decision::Now(Step::Poll),
         (
             _,
             Accepted {
@@ -282,7 +297,7 @@ fn rule(s: &Situation) -> Decision {
         ) => wait(
             poll_delay(*poll_interval, *retry_after, s.since_accepted),
             WaitReason::NextPoll,
-            Next::Poll,
+            Step::Poll,
         ),
         (_, Polled { status, .. }) if status.is_terminal() => Decision::Finished,
         (
@@ -295,21 +310,48 @@ fn rule(s: &Situation) -> Decision {
         ) => wait(
             poll_delay(*poll_interval, *retry_after, s.since_accepted),
             WaitReason::NextPoll,
-            Next::Poll,
+            Step::Poll,
         ),
 
         // A lost submit: found means we poll that run; never submit twice.
-        (_, LookedUp { found: true, .. }) => Decision::Now(Next::Poll),
+        (_, LookedUp { found: true, .. }) => Decision::Now(Step::Poll),
+        // The submit got a 2xx we could not read: the run exists, the list may lag. Keep
+        // looking (the budget ends it); a resubmission would create a second run.
         (
             _,
             LookedUp {
                 found: false,
                 lookups,
+                run_exists: true,
+            },
+        ) => wait(
+            backoff(
+                LOOKUP_AGAIN_SECS,
+                *lookups,
+                TRANSIENT_CAP_SECS,
+                None,
+                s.jitter,
+            ),
+            WaitReason::LookUpAgain,
+            Step::LookUp,
+        ),
+        (
+            _,
+            LookedUp {
+                found: false,
+                lookups,
+                ..
             },
         ) if *lookups < LOOKUPS_BEFORE_RESUBMIT => wait(
-            Duration::from_secs_f64(LOOKUP_AGAIN_SECS),
+            backoff(
+                LOOKUP_AGAIN_SECS,
+                *lookups,
+                TRANSIENT_CAP_SECS,
+                None,
+                s.jitter,
+            ),
             WaitReason::LookUpAgain,
-            Next::LookUp,
+            Step::LookUp,
         ),
         (_, LookedUp { found: false, .. }) => wait(
             backoff(
@@ -320,7 +362,7 @@ fn rule(s: &Situation) -> Decision {
                 s.jitter,
             ),
             WaitReason::Resubmit,
-            Next::Submit,
+            Step::Submit,
         ),
 
         // Error envelopes.
@@ -338,7 +380,7 @@ fn rule(s: &Situation) -> Decision {
             if (200..300).contains(http_status) || *http_status >= 500 =>
         {
             // The server may have created the run before its answer got mangled.
-            Decision::Now(Next::LookUp)
+            Decision::Now(Step::LookUp)
         }
         (
             _,
@@ -348,7 +390,7 @@ fn rule(s: &Situation) -> Decision {
             },
         ) => wait(
             backoff(
-                retry_after.map_or(RATE_LIMIT_DEFAULT_SECS, |r| r as f64),
+                sane(*retry_after).map_or(RATE_LIMIT_DEFAULT_SECS, |r| r as f64),
                 s.attempt,
                 RATE_LIMIT_CAP_SECS,
                 *retry_after,
@@ -367,7 +409,7 @@ fn rule(s: &Situation) -> Decision {
                 s.jitter,
             ),
             WaitReason::ServerError,
-            Next::Poll,
+            Step::Poll,
         ),
         (_, BadBody { retry_after, .. }) => wait(
             backoff(
@@ -387,7 +429,7 @@ fn rule(s: &Situation) -> Decision {
             Network {
                 may_have_reached_server: true,
             },
-        ) => Decision::Now(Next::LookUp),
+        ) => Decision::Now(Step::LookUp),
         (Step::Poll, Network { .. }) => wait(
             backoff(
                 poll_failure_floor(s),
@@ -397,7 +439,7 @@ fn rule(s: &Situation) -> Decision {
                 s.jitter,
             ),
             WaitReason::Network,
-            Next::Poll,
+            Step::Poll,
         ),
         (_, Network { .. }) => wait(
             backoff(
@@ -416,7 +458,7 @@ fn rule(s: &Situation) -> Decision {
 fn api_rule(
     s: &Situation,
     step: Step,
-    same: Next,
+    same: Step,
     http_status: u16,
     code: &ErrorCode,
     retry_after: Option<u64>,
@@ -427,14 +469,18 @@ fn api_rule(
         (_, _, _) if *code == ErrorCode::PollRateLimited => {
             let delay = match sane(retry_after) {
                 Some(r) => Duration::from_secs(r),
-                None => poll_delay(s.last_hint, None, s.since_accepted),
+                // No usable hint: the current interval, growing while the 429s repeat.
+                None => {
+                    let base = poll_delay(s.last_hint, None, s.since_accepted).as_secs_f64();
+                    backoff(base, s.attempt, base.max(WARM_UP_CAP_SECS), None, s.jitter)
+                }
             };
-            wait(delay, WaitReason::PollRateLimited, Next::Poll)
+            wait(delay, WaitReason::PollRateLimited, Step::Poll)
         }
         // 429 RATE_LIMIT_EXCEEDED (or any other 429): Retry-After, then exponential back-off.
         (_, CodeFamily::Throttled, _) | (_, _, 429) => wait(
             backoff(
-                retry_after.map_or(RATE_LIMIT_DEFAULT_SECS, |r| r as f64),
+                sane(retry_after).map_or(RATE_LIMIT_DEFAULT_SECS, |r| r as f64),
                 s.attempt,
                 RATE_LIMIT_CAP_SECS,
                 retry_after,
@@ -446,7 +492,7 @@ fn api_rule(
         // 503 SERVICE_WARMING_UP: wait the suggested time, back off further while it repeats.
         (_, CodeFamily::WarmingUp, _) => wait(
             backoff(
-                retry_after.map_or(WARM_UP_DEFAULT_SECS, |r| r as f64),
+                sane(retry_after).map_or(WARM_UP_DEFAULT_SECS, |r| r as f64),
                 s.attempt,
                 WARM_UP_CAP_SECS,
                 retry_after,
@@ -456,7 +502,7 @@ fn api_rule(
             same,
         ),
         // Any other 5xx on submit: the run may exist; look before submitting again.
-        (Step::Submit, _, 500..) => Decision::Now(Next::LookUp),
+        (Step::Submit, _, 500..) => Decision::Now(Step::LookUp),
         (Step::Poll, _, 500..) => wait(
             backoff(
                 poll_failure_floor(s),
@@ -466,7 +512,7 @@ fn api_rule(
                 s.jitter,
             ),
             WaitReason::ServerError,
-            Next::Poll,
+            Step::Poll,
         ),
         (Step::LookUp, _, 500..) => wait(
             backoff(
@@ -477,7 +523,7 @@ fn api_rule(
                 s.jitter,
             ),
             WaitReason::ServerError,
-            Next::LookUp,
+            Step::LookUp,
         ),
         // 400, 401, 402, 403, 404 and anything else: never retried unchanged.
         _ => Decision::Refused,
@@ -568,7 +614,7 @@ mod tests {
             d,
             Decision::Wait {
                 reason: WaitReason::RateLimited,
-                then: Next::Submit,
+                then: Step::Submit,
                 ..
             }
         ));
@@ -580,7 +626,7 @@ mod tests {
             Decision::Wait {
                 delay: Duration::from_secs(7),
                 reason: WaitReason::PollRateLimited,
-                then: Next::Poll
+                then: Step::Poll
             }
         );
         // 503 SERVICE_WARMING_UP — Yes — retry after 30–60 s, back off further if repeated.
@@ -589,7 +635,7 @@ mod tests {
             d,
             Decision::Wait {
                 reason: WaitReason::WarmingUp,
-                then: Next::Submit,
+                then: Step::Submit,
                 ..
             }
         ));
@@ -617,7 +663,7 @@ mod tests {
             d,
             Decision::Wait {
                 reason: WaitReason::Network,
-                then: Next::Poll,
+                then: Step::Poll,
                 ..
             }
         ));
@@ -630,7 +676,7 @@ mod tests {
                     may_have_reached_server: true
                 }
             )),
-            Decision::Now(Next::LookUp)
+            Decision::Now(Step::LookUp)
         );
         // Connection refused on submit: nothing was created, retry the submit with back-off.
         let d = decide(&at(
@@ -643,7 +689,7 @@ mod tests {
             d,
             Decision::Wait {
                 reason: WaitReason::Network,
-                then: Next::Submit,
+                then: Step::Submit,
                 ..
             }
         ));
@@ -656,7 +702,7 @@ mod tests {
                     retry_after: None
                 }
             )),
-            Decision::Now(Next::LookUp)
+            Decision::Now(Step::LookUp)
         );
         // A mangled 202: the run probably exists.
         assert_eq!(
@@ -667,7 +713,7 @@ mod tests {
                     retry_after: None
                 }
             )),
-            Decision::Now(Next::LookUp)
+            Decision::Now(Step::LookUp)
         );
         // 500 with an envelope on submit: look up too.
         assert_eq!(
@@ -675,7 +721,7 @@ mod tests {
                 Step::Submit,
                 api(500, ErrorCode::Unknown("INTERNAL".into()), None)
             )),
-            Decision::Now(Next::LookUp)
+            Decision::Now(Step::LookUp)
         );
         // HTML 502 and junk 200 while polling: keep polling the same run.
         for status in [502, 200] {
@@ -690,7 +736,7 @@ mod tests {
                 d,
                 Decision::Wait {
                     reason: WaitReason::ServerError,
-                    then: Next::Poll,
+                    then: Step::Poll,
                     ..
                 }
             ));
@@ -721,41 +767,70 @@ mod tests {
                 Step::LookUp,
                 Happened::LookedUp {
                     found: true,
-                    lookups: 1
+                    lookups: 1,
+                    run_exists: false,
                 }
             )),
-            Decision::Now(Next::Poll)
+            Decision::Now(Step::Poll)
         );
-        // Not found once: look again.
+        // Not found after a 5xx or a dropped connection: look again, 2, 4, 8 s apart (the
+        // list may lag), and only then is a resubmission safe.
+        for (lookups, want) in [(1, 2.0), (2, 4.0), (3, 8.0)] {
+            let d = decide(&at(
+                Step::LookUp,
+                Happened::LookedUp {
+                    found: false,
+                    lookups,
+                    run_exists: false,
+                },
+            ));
+            assert!(
+                matches!(
+                    d,
+                    Decision::Wait {
+                        then: Step::LookUp,
+                        reason: WaitReason::LookUpAgain,
+                        ..
+                    }
+                ),
+                "{lookups}: {d:?}"
+            );
+            assert_eq!(secs(&d), want, "{lookups}");
+        }
         assert!(matches!(
             decide(&at(
                 Step::LookUp,
                 Happened::LookedUp {
                     found: false,
-                    lookups: 1
+                    lookups: LOOKUPS_BEFORE_RESUBMIT,
+                    run_exists: false,
                 }
             )),
             Decision::Wait {
-                then: Next::LookUp,
-                reason: WaitReason::LookUpAgain,
-                ..
-            }
-        ));
-        // Not found twice: now a resubmission is safe.
-        assert!(matches!(
-            decide(&at(
-                Step::LookUp,
-                Happened::LookedUp {
-                    found: false,
-                    lookups: 2
-                }
-            )),
-            Decision::Wait {
-                then: Next::Submit,
+                then: Step::Submit,
                 reason: WaitReason::Resubmit,
                 ..
             }
         ));
+        // An unreadable 2xx: the run exists, so it is never submitted again, however many
+        // look-ups find nothing; the waits grow to a minute.
+        for lookups in [1, 4, 10, 50] {
+            let d = decide(&at(
+                Step::LookUp,
+                Happened::LookedUp {
+                    found: false,
+                    lookups,
+                    run_exists: true,
+                },
+            ));
+            match d {
+                Decision::Wait { then, delay, .. } => {
+                    assert_eq!(then, Step::LookUp, "{lookups}");
+                    assert!(delay <= Duration::from_secs(60), "{lookups}");
+                }
+                other => panic!("{lookups}: {other:?}"),
+            }
+        }
         // The look-up itself failing: look up again, never submit.
         for h in [
             Happened::Network {
@@ -771,7 +846,7 @@ mod tests {
             api(500, ErrorCode::Unknown("X".into()), None),
         ] {
             match decide(&at(Step::LookUp, h.clone())) {
-                Decision::Wait { then, .. } => assert_eq!(then, Next::LookUp, "{h:?}"),
+                Decision::Wait { then, .. } => assert_eq!(then, Step::LookUp, "{h:?}"),
                 other => panic!("{h:?} -> {other:?}"),
             }
         }
@@ -836,7 +911,7 @@ mod tests {
             Decision::Wait {
                 delay: Duration::from_secs(15),
                 reason: WaitReason::NextPoll,
-                then: Next::Poll
+                then: Step::Poll
             }
         );
     }
@@ -990,8 +1065,20 @@ mod tests {
             } else {
                 Step::Submit
             };
+            // With time left, the hint is clamped to a day (no overflow, no panic)...
             let d = decide(&Situation {
-                elapsed: Duration::MAX,
+                elapsed: Duration::ZERO,
+                budget: Duration::from_secs(2 * MAX_HINT_SECS),
+                ..at(step, h.clone())
+            });
+            assert_eq!(
+                secs(&d),
+                MAX_HINT_SECS as f64,
+                "{h:?} is clamped to a day: {d:?}"
+            );
+            // ...and a day is more than the default budget: give up rather than wait.
+            let d = decide(&Situation {
+                elapsed: Duration::ZERO,
                 ..at(step, h)
             });
             assert!(matches!(d, Decision::GiveUp { .. }), "{d:?}");
@@ -1000,6 +1087,89 @@ mod tests {
             poll_delay(Some(u64::MAX), None, Duration::ZERO),
             Duration::from_secs(MAX_HINT_SECS)
         );
+    }
+
+    /// Issue 9.2: a zero or past hint is no hint, and no wait is ever under a second.
+    #[test]
+    fn zero_hints_are_no_hints_and_every_wait_has_a_floor() {
+        // 429 POLL_RATE_LIMITED with Retry-After: 0 (or a past date, parsed as 0): the current
+        // interval (15 s without a hint), growing while it repeats.
+        let mut last = 0.0;
+        for attempt in 1..=4 {
+            let d = decide(&Situation {
+                attempt,
+                ..at(Step::Poll, api(429, ErrorCode::PollRateLimited, Some(0)))
+            });
+            assert!(secs(&d) >= 15.0, "{attempt}: {d:?}");
+            assert!(secs(&d) >= last, "{attempt}");
+            last = secs(&d);
+        }
+        // 503 / 429 on submit with Retry-After: 0: the documented defaults, backing off.
+        let warm = decide(&at(
+            Step::Submit,
+            api(503, ErrorCode::ServiceWarmingUp, Some(0)),
+        ));
+        assert_eq!(secs(&warm), WARM_UP_DEFAULT_SECS);
+        let warm4 = decide(&Situation {
+            attempt: 4,
+            ..at(Step::Submit, api(503, ErrorCode::ServiceWarmingUp, Some(0)))
+        });
+        assert_eq!(secs(&warm4), WARM_UP_CAP_SECS);
+        let rate = decide(&at(
+            Step::Submit,
+            api(429, ErrorCode::RateLimitExceeded, Some(0)),
+        ));
+        assert_eq!(secs(&rate), RATE_LIMIT_DEFAULT_SECS);
+        // A 200 poll with Retry-After: 0 and pollIntervalSeconds: 0: the 10 s+ schedule.
+        let d = decide(&at(
+            Step::Poll,
+            Happened::Polled {
+                status: RunStatus::Processing,
+                poll_interval: Some(0),
+                retry_after: Some(0),
+            },
+        ));
+        assert_eq!(secs(&d), 15.0);
+        // A remembered zero hint is no floor either.
+        let d = decide(&Situation {
+            last_hint: Some(0),
+            ..at(
+                Step::Poll,
+                Happened::Network {
+                    may_have_reached_server: true,
+                },
+            )
+        });
+        assert!(secs(&d) >= 10.0, "{d:?}");
+        // Whatever happens, a wait is never under MIN_WAIT.
+        for h in [
+            api(429, ErrorCode::PollRateLimited, Some(0)),
+            api(429, ErrorCode::RateLimitExceeded, Some(0)),
+            api(503, ErrorCode::ServiceWarmingUp, Some(0)),
+            Happened::BadBody {
+                http_status: 500,
+                retry_after: Some(0),
+            },
+            Happened::Network {
+                may_have_reached_server: false,
+            },
+        ] {
+            for step in [Step::Submit, Step::Poll, Step::LookUp] {
+                if let Decision::Wait { delay, .. } = decide(&at(step, h.clone())) {
+                    assert!(delay >= MIN_WAIT, "{step:?} {h:?}: {delay:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn redirects_are_refused_never_followed() {
+        for step in [Step::Submit, Step::Poll, Step::LookUp] {
+            assert_eq!(
+                decide(&at(step, Happened::Redirected { http_status: 302 })),
+                Decision::Refused
+            );
+        }
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct Exchange {
     pub bytes_received: u64,
     /// The response body as received, cut at [`BODY_CAP`].
     pub body: Option<String>,
+    /// True when the body was longer than what is kept here (cut at [`BODY_CAP`], or not
+    /// read past the client's cap).
     #[serde(default)]
     pub body_truncated: bool,
     /// `Retry-After` in seconds.
@@ -86,7 +88,7 @@ impl Exchange {
         let (body, body_truncated) = match &facts.body {
             Some(b) => {
                 let (b, t) = cap_body(b, BODY_CAP);
-                (Some(b), t)
+                (Some(b), t || facts.body_cut)
             }
             None => (None, false),
         };
@@ -113,8 +115,11 @@ impl Exchange {
             body_truncated,
             retry_after: facts.retry_after,
             error: match error {
-                Some(e @ ApiError::Network { .. }) => Some(e.to_string()),
-                Some(e @ ApiError::BadBody { .. }) => Some(e.to_string()),
+                Some(
+                    e @ (ApiError::Network { .. }
+                    | ApiError::BadBody { .. }
+                    | ApiError::Redirect { .. }),
+                ) => Some(e.to_string()),
                 _ => None,
             },
             simulated: facts.simulated,

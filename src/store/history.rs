@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Paths, StoreError, write_atomic};
 pub use crate::engine::record::{LoggedEvent, RunRecord};
-use crate::engine::record::{RecordStore, RecordStoreError};
+use crate::engine::record::{RecordClaim, RecordStore, RecordStoreError};
 
 /// The history directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,13 +107,44 @@ impl History {
             .find(|r| r.run_id.as_deref() == Some(run_id)))
     }
 
+    /// Locks a record for one job (across processes): `Ok(None)` when another holds it.
+    pub fn lock(&self, local_id: &str) -> Result<Option<RecordLock>, StoreError> {
+        let path = self.file(local_id)?.with_extension("lock");
+        std::fs::create_dir_all(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.mode(0o600);
+        }
+        let file = opts.open(&path).map_err(|e| StoreError::io(&path, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::io::AsRawFd as _;
+            // SAFETY: flock on a file descriptor we own; no memory is shared.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if rc != 0 {
+                let err = std::io::Error::last_os_error();
+                if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                    return Ok(None);
+                }
+                return Err(StoreError::io(&path, err));
+            }
+        }
+        Ok(Some(RecordLock { _file: file }))
+    }
+
     /// Removes a record.
     pub fn delete(&self, local_id: &str) -> Result<(), StoreError> {
         let path = self.file(local_id)?;
         std::fs::remove_file(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => StoreError::NotFound(local_id.to_string()),
             _ => StoreError::io(&path, e),
-        })
+        })?;
+        // The lock file, if any, goes too (a missing one is fine).
+        let _ = std::fs::remove_file(path.with_extension("lock"));
+        Ok(())
     }
 }
 
@@ -132,6 +163,19 @@ impl RecordStore for History {
     fn find_by_run_id(&self, run_id: &str) -> Result<Option<RunRecord>, RecordStoreError> {
         History::find_by_run_id(self, run_id).map_err(|e| RecordStoreError(e.to_string()))
     }
+
+    fn claim(&self, local_id: &str) -> Result<Option<RecordClaim>, RecordStoreError> {
+        History::lock(self, local_id)
+            .map(|l| l.map(|l| Box::new(l) as RecordClaim))
+            .map_err(|e| RecordStoreError(e.to_string()))
+    }
+}
+
+/// An exclusive lock on one record, held by the one job that follows it. The operating
+/// system drops it when the process ends, so a crash never leaves a stale lock.
+#[derive(Debug)]
+pub struct RecordLock {
+    _file: std::fs::File,
 }
 
 #[cfg(test)]
@@ -165,6 +209,12 @@ mod tests {
         h.delete(&a.local_id).expect("delete");
         assert!(matches!(h.load(&a.local_id), Err(StoreError::NotFound(_))));
         assert!(h.load("../etc/passwd").is_err(), "ids are not paths");
+        // One job per record: a second lock on the same record is refused until the first
+        // is dropped.
+        let first = h.lock(&b.local_id).expect("lock").expect("free");
+        assert!(h.lock(&b.local_id).expect("lock").is_none(), "held");
+        drop(first);
+        assert!(h.lock(&b.local_id).expect("lock").is_some(), "released");
         std::fs::write(h.dir().join("broken.json"), "{").expect("write");
         let (all, problems) = h.list().expect("list");
         assert_eq!(all.len(), 1);

@@ -15,7 +15,7 @@ use super::SupportError;
 use super::bundle::Bundle;
 use crate::api::client::{ApiClient, ApiKey};
 use crate::engine::events::{EventSink, JobEvent};
-use crate::engine::job::{JobSpec, run_job, run_resume};
+use crate::engine::job::{JobOptions, JobSpec, Start, run};
 use crate::engine::outcome::Outcome;
 use crate::engine::policy::Step as EngineStep;
 use crate::engine::reqlog::Exchange;
@@ -234,7 +234,18 @@ pub async fn replay(
         .any(|e| e.step == EngineStep::Submit);
     let outcome = match (&record.run_id, submitted) {
         (Some(run_id), false) => {
-            run_resume(client, run_id.clone(), max_wait, None, tee, cancel).await
+            let start = Start::Resume {
+                run_id: run_id.clone(),
+            };
+            run(
+                client,
+                start,
+                JobOptions::with_max_wait(max_wait),
+                None,
+                tee,
+                cancel,
+            )
+            .await
         }
         _ => {
             let spec = JobSpec {
@@ -242,10 +253,15 @@ pub async fn replay(
                 language: record.language.clone().unwrap_or_else(|| "en".into()),
                 external_id: record.external_id.clone(),
                 metadata: record.metadata.as_ref().map(Value::to_string),
-                max_wait,
             };
-            run_job(client, spec, None, tee, cancel).await
+            let options = JobOptions::with_max_wait(max_wait);
+            run(client, Start::Submit(spec), options, None, tee, cancel).await
         }
+    };
+    // A replay keeps no history record of its own: it reports the original's local id.
+    let outcome = Outcome {
+        local_id: record.outcome.as_ref().and_then(|o| o.local_id.clone()),
+        ..outcome
     };
     let steps_left = sim.scenario_steps_left();
     sim.shutdown().await;
@@ -255,7 +271,7 @@ pub async fn replay(
         exchanges.len()
     );
     Ok(ReplayReport {
-        original: record.outcome.clone(),
+        original: record.full_outcome(),
         original_sequence: record.exchanges.iter().map(signature).collect(),
         replayed_sequence: exchanges.iter().map(signature).collect(),
         exchanges,

@@ -157,11 +157,11 @@ impl App {
                     event,
                 })
             });
-            let handle = crate::engine::spawn_resume(
+            let handle = crate::engine::spawn(
                 self.rt.handle(),
                 client.clone(),
-                run_id,
-                DEFAULT_MAX_WAIT,
+                crate::engine::Start::Resume { run_id },
+                crate::engine::JobOptions::with_max_wait(DEFAULT_MAX_WAIT),
                 Some(self.records()),
                 sink,
             );
@@ -202,8 +202,14 @@ impl App {
         self.next_job_id += 1;
         let sender = self.sender.clone();
         let sink: EventSink = Arc::new(move |event| sender.send(AppEvent::Job { job: id, event }));
-        let handle =
-            crate::engine::spawn_job(self.rt.handle(), client, spec, Some(self.records()), sink);
+        let handle = crate::engine::spawn(
+            self.rt.handle(),
+            client,
+            crate::engine::Start::Submit(spec),
+            crate::engine::JobOptions::default(),
+            Some(self.records()),
+            sink,
+        );
         self.job = Some(ActiveJob { id, handle });
         self.run = Some(RunView::new(take.file_name()));
         self.state.screen = Screen::Progress;
