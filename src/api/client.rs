@@ -395,6 +395,18 @@ impl ApiClient {
         url
     }
 
+    /// The path of `url` relative to the base URL (`/api/v1/…`), as the request log keeps it:
+    /// a base URL with a path prefix is added back once, never twice.
+    fn api_path(&self, url: &Url) -> String {
+        let prefix = self.base.path().trim_end_matches('/');
+        let path = url.path();
+        let rel = path.strip_prefix(prefix).unwrap_or(path);
+        match url.query() {
+            Some(q) => format!("{rel}?{q}"),
+            None => rel.to_string(),
+        }
+    }
+
     fn with_key(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.key {
             Some(k) => req.header("X-API-Key", k.expose()),
@@ -648,7 +660,7 @@ impl ApiClient {
         if let Ok(mut segs) = url.path_segments_mut() {
             segs.push(run_id);
         }
-        let path = url.path().to_string();
+        let path = self.api_path(&url);
         let req = self.with_key(self.http.get(url)).timeout(SHORT_TIMEOUT);
         let reply: Reply<Value> = self.exchange("GET", req, path, None).await;
         let status = reply.facts.status.unwrap_or(200);
@@ -685,10 +697,7 @@ impl ApiClient {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
+        let path = self.api_path(&url);
         let req = self.with_key(self.http.get(url)).timeout(SHORT_TIMEOUT);
         let reply: Reply<serde_json::Value> = self.exchange("GET", req, path, None).await;
         let result = reply.result.and_then(|v| {
@@ -865,6 +874,13 @@ mod tests {
             "http://127.0.0.1:9/prefix/api/v1/health"
         );
         assert_eq!(c.base_url(), "http://127.0.0.1:9/prefix");
+        // The log keeps paths relative to the base: the prefix is never doubled.
+        let mut poll = c.url("/api/v1/speech/analyze");
+        poll.path_segments_mut().expect("segments").push("req 1");
+        assert_eq!(c.api_path(&poll), "/api/v1/speech/analyze/req%201");
+        let mut runs = c.url("/api/v1/speech/runs");
+        runs.set_query(Some("externalId=a"));
+        assert_eq!(c.api_path(&runs), "/api/v1/speech/runs?externalId=a");
     }
 
     #[test]

@@ -183,16 +183,12 @@ pub fn bundle(args: BundleArgs) -> ExitCode {
     };
     let settings = Settings::load(&paths).unwrap_or_default();
     // The key is read only so it can be scrubbed should it appear in any part.
+    // The same trimmed key the client would send.
     let secret = std::env::var(KEY_ENV)
         .ok()
-        .filter(|k| !k.trim().is_empty())
-        .or_else(|| {
-            FileSecretStore::new(&paths)
-                .get()
-                .ok()
-                .flatten()
-                .map(|k| k.expose().to_string())
-        });
+        .and_then(crate::api::ApiKey::new)
+        .or_else(|| FileSecretStore::new(&paths).get().ok().flatten())
+        .map(|k| k.expose().to_string());
     let opts = BundleOptions {
         include_recording: args.include_recording,
         audio_device: args.device,
@@ -366,6 +362,7 @@ mod tests {
             retry_after: Some(45),
             error: None,
             simulated: false,
+            interrupted: false,
         };
         let t = log_table(&[ex]);
         let row = t.lines().nth(1).expect("a row");

@@ -61,6 +61,10 @@ pub struct Exchange {
     /// The response came from the local simulator.
     #[serde(default)]
     pub simulated: bool,
+    /// The request was cut short by the app (cancelled, or the time budget ran out): no answer
+    /// was waited for. A replay leaves these out: the service saw, at most, a request.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 /// Cuts `body` to at most `cap` bytes on a character boundary.
@@ -123,6 +127,7 @@ impl Exchange {
                 _ => None,
             },
             simulated: facts.simulated,
+            interrupted: false,
         }
     }
 }

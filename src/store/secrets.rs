@@ -32,13 +32,45 @@ impl FileSecretStore {
     }
 }
 
+/// A key file is never longer than this (keys are tens of characters).
+const KEY_FILE_CAP: u64 = 4096;
+
+impl FileSecretStore {
+    /// Warns about, and fixes, a key file others can read (it should be 0600).
+    #[cfg(unix)]
+    fn check_mode(&self, file: &std::fs::File) {
+        use std::os::unix::fs::PermissionsExt as _;
+        let Ok(meta) = file.metadata() else {
+            return;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "the API key file {} was readable by others (mode {mode:o}); it is now owner-only (600)",
+                self.path.display()
+            );
+            if let Err(e) = file.set_permissions(std::fs::Permissions::from_mode(0o600)) {
+                tracing::warn!("could not make {} owner-only: {e}", self.path.display());
+            }
+        }
+    }
+}
+
 impl SecretStore for FileSecretStore {
     fn get(&self) -> Result<Option<ApiKey>, StoreError> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(text) => Ok(ApiKey::new(text)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::io(&self.path, e)),
-        }
+        use std::io::Read as _;
+        let file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(&self.path, e)),
+        };
+        #[cfg(unix)]
+        self.check_mode(&file);
+        let mut text = String::new();
+        file.take(KEY_FILE_CAP)
+            .read_to_string(&mut text)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        Ok(ApiKey::new(text))
     }
 
     fn set(&self, key: &ApiKey) -> Result<(), StoreError> {
@@ -92,7 +124,7 @@ mod tests {
         assert_eq!(store.get().expect("get"), None);
         let key = ApiKey::new("zh_api_secret_9876").expect("key");
         store.set(&key).expect("set");
-        assert_eq!(store.get().expect("get"), Some(key));
+        assert_eq!(store.get().expect("get"), Some(key.clone()));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -101,6 +133,19 @@ mod tests {
                 .permissions()
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+        // A key file others can read is fixed when it is read.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(paths.key_file(), std::fs::Permissions::from_mode(0o644))
+                .expect("chmod");
+            assert_eq!(store.get().expect("get"), Some(key.clone()));
+            let mode = std::fs::metadata(paths.key_file())
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "made owner-only on read");
         }
         store.clear().expect("clear");
         assert_eq!(store.get().expect("get"), None);

@@ -17,6 +17,14 @@ use crate::store::{RunRecord, Settings};
 /// Bumped when the layout changes in a way old readers cannot follow.
 pub const BUNDLE_FORMAT: u32 = 1;
 
+/// A bundled recording is never larger than what the API accepts.
+pub const MAX_RECORDING_BYTES: u64 = crate::validate::MAX_UPLOAD_BYTES;
+/// No other part of a bundle inflates past this (a record with hundreds of capped bodies
+/// stays far below it).
+pub const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;
+/// All parts of a bundle together never inflate past this.
+pub const MAX_BUNDLE_BYTES: u64 = MAX_RECORDING_BYTES + 2 * MAX_PART_BYTES;
+
 /// Names of the parts inside the zip.
 pub mod parts {
     pub const MANIFEST: &str = "manifest.json";
@@ -159,7 +167,7 @@ pub fn write_bundle(
     let secret = opts.secret.as_deref();
     let recording = match (&record.file, opts.include_recording) {
         (Some(path), true) => {
-            let bytes = std::fs::read(path).map_err(|e| SupportError::io(path, e))?;
+            let bytes = read_recording(path)?;
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -225,7 +233,22 @@ pub fn write_bundle(
         }
     }
 
-    let file = std::fs::File::create(out).map_err(|e| SupportError::io(out, e))?;
+    // Owner-only, like history: it holds a candidate's results.
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        open.mode(0o600);
+    }
+    let file = open.open(out).map_err(|e| SupportError::io(out, e))?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its mode on open: make it owner-only too.
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| SupportError::io(out, e))?;
+    }
     let mut zip = zip::ZipWriter::new(file);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -257,19 +280,70 @@ mod erased {
     }
 }
 
+/// Reads the recording to bundle, refusing one larger than the API would accept.
+fn read_recording(path: &Path) -> Result<Vec<u8>, SupportError> {
+    let file = std::fs::File::open(path).map_err(|e| SupportError::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_RECORDING_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| SupportError::io(path, e))?;
+    if bytes.len() as u64 > MAX_RECORDING_BYTES {
+        return Err(SupportError::BadBundle(format!(
+            "the recording is larger than {} MB, the most the API accepts; bundle it without the recording",
+            MAX_RECORDING_BYTES / (1024 * 1024)
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The most a part may inflate to.
+fn part_cap(name: &str) -> u64 {
+    if name.starts_with(parts::RECORDING_DIR) {
+        MAX_RECORDING_BYTES
+    } else {
+        MAX_PART_BYTES
+    }
+}
+
+/// Inflates one entry, never past `cap` bytes whatever its header claims (a zip bomb stops
+/// at the cap with a clear refusal).
+fn inflate_capped(
+    mut f: impl std::io::Read,
+    name: &str,
+    cap: u64,
+) -> Result<Vec<u8>, SupportError> {
+    let mut bytes = Vec::new();
+    (&mut f)
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| SupportError::BadBundle(format!("{name}: {e}")))?;
+    if bytes.len() as u64 > cap {
+        return Err(SupportError::BadBundle(format!(
+            "{name} inflates to more than {} MB; this is not a bundle the app wrote",
+            cap / 1_000_000
+        )));
+    }
+    Ok(bytes)
+}
+
 fn read_part(
     zip: &mut zip::ZipArchive<std::fs::File>,
     name: &str,
 ) -> Result<Option<Vec<u8>>, SupportError> {
-    let mut f = match zip.by_name(name) {
+    let f = match zip.by_name(name) {
         Ok(f) => f,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
         Err(e) => return Err(SupportError::BadBundle(e.to_string())),
     };
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes)
-        .map_err(|e| SupportError::BadBundle(format!("{name}: {e}")))?;
-    Ok(Some(bytes))
+    let cap = part_cap(name);
+    if f.size() > cap {
+        return Err(SupportError::BadBundle(format!(
+            "{name} says it inflates to {} bytes, more than the {} MB a part may have",
+            f.size(),
+            cap / 1_000_000
+        )));
+    }
+    inflate_capped(f, name, cap).map(Some)
 }
 
 /// Reads a bundle written by [`write_bundle`].
@@ -305,14 +379,21 @@ pub fn unpack_all(path: &Path) -> Result<Vec<(String, Vec<u8>)>, SupportError> {
     let file = std::fs::File::open(path).map_err(|e| SupportError::io(path, e))?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| SupportError::BadBundle(e.to_string()))?;
     let mut out = Vec::new();
+    let mut total: u64 = 0;
     for i in 0..zip.len() {
-        let mut f = zip
+        let f = zip
             .by_index(i)
             .map_err(|e| SupportError::BadBundle(e.to_string()))?;
-        let mut bytes = Vec::new();
-        f.read_to_end(&mut bytes)
-            .map_err(|e| SupportError::BadBundle(e.to_string()))?;
-        out.push((f.name().to_string(), bytes));
+        let name = f.name().to_string();
+        let bytes = inflate_capped(f, &name, part_cap(&name))?;
+        total += bytes.len() as u64;
+        if total > MAX_BUNDLE_BYTES {
+            return Err(SupportError::BadBundle(format!(
+                "the bundle inflates to more than {} MB in all",
+                MAX_BUNDLE_BYTES / 1_000_000
+            )));
+        }
+        out.push((name, bytes));
     }
     Ok(out)
 }

@@ -88,6 +88,7 @@ mod tests {
             retry_after: None,
             error: None,
             simulated: false,
+            interrupted: false,
         }
     }
 

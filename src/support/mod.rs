@@ -59,7 +59,8 @@ pub const KEY_PLACEHOLDER: &str = "$ZENHIRE_API_KEY";
 /// Replaces every occurrence of `secret` in `text` with [`KEY_PLACEHOLDER`]. Defence in depth:
 /// nothing we log should hold the key, but a person may have pasted it into metadata.
 pub fn redact(text: &str, secret: Option<&str>) -> String {
-    match secret {
+    // The key as the client sends it: trimmed (a key pasted with a newline is the same key).
+    match secret.map(str::trim) {
         Some(s) if s.len() >= 4 && text.contains(s) => text.replace(s, KEY_PLACEHOLDER),
         _ => text.to_string(),
     }
@@ -78,6 +79,11 @@ mod tests {
             redact("abc", Some("")),
             "abc",
             "an empty key matches nothing"
+        );
+        assert_eq!(
+            redact("key zh_secret_1234 here", Some("  zh_secret_1234\n")),
+            "key $ZENHIRE_API_KEY here",
+            "an untrimmed key is the key the client sends"
         );
     }
 }

@@ -24,6 +24,10 @@ use crate::store::RunRecord;
 
 /// The scripted answer that reproduces one logged exchange.
 pub fn step_for(ex: &Exchange) -> Option<Step> {
+    if ex.interrupted {
+        // Cut short by the app (cancel, budget): there was no answer to replay.
+        return None;
+    }
     let on = Endpoint::classify(&ex.method, &ex.path)?;
     let Some(status) = ex.status else {
         return Some(Step::dropped(on));
@@ -189,10 +193,21 @@ pub fn write_placeholder_wav(path: &Path, seconds: u32) -> Result<(), SupportErr
 fn replay_audio(bundle: &Bundle, scratch: &Path) -> Result<PathBuf, SupportError> {
     std::fs::create_dir_all(scratch).map_err(|e| SupportError::io(scratch, e))?;
     if let Some((name, bytes)) = &bundle.recording {
+        // Only a plain file name inside `scratch`: never a path that leaves it.
         let safe: String = name
             .chars()
-            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+            .map(|c| {
+                if c == '/' || c == '\\' || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect();
+        let safe = match safe.trim_matches('.') {
+            "" => "recording".to_string(),
+            _ => safe,
+        };
         let path = scratch.join(safe);
         std::fs::write(&path, bytes).map_err(|e| SupportError::io(&path, e))?;
         return Ok(path);
@@ -272,7 +287,12 @@ pub async fn replay(
     );
     Ok(ReplayReport {
         original: record.full_outcome(),
-        original_sequence: record.exchanges.iter().map(signature).collect(),
+        original_sequence: record
+            .exchanges
+            .iter()
+            .filter(|e| !e.interrupted)
+            .map(signature)
+            .collect(),
         replayed_sequence: exchanges.iter().map(signature).collect(),
         exchanges,
         steps_left,
@@ -306,6 +326,7 @@ mod tests {
             retry_after: None,
             error: None,
             simulated: true,
+            interrupted: false,
         }
     }
 

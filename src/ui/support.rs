@@ -1085,6 +1085,7 @@ mod tests {
             retry_after: None,
             error: None,
             simulated: true,
+            interrupted: false,
         }
     }
 

@@ -464,6 +464,7 @@ impl Driver {
         };
         exchange.error = Some(words.to_string());
         exchange.decision = words.to_string();
+        exchange.interrupted = true;
         self.record.exchanges.push(exchange.clone());
         self.emit(JobEvent::Exchange(exchange));
         match outcome {
