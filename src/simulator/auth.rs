@@ -7,7 +7,6 @@ use super::config::KeyConfig;
 use super::net::ConnTag;
 use super::state::Shared;
 use super::wire::ApiError;
-use crate::api::codes::ErrorCode;
 
 /// The key check (401s carry no requestId), then the key's IP allow-list and, for speech
 /// endpoints (not the universal credits endpoint), the speech permission.
@@ -34,22 +33,22 @@ pub(super) fn authenticate<'a>(
         })
         .filter(|s| !s.is_empty());
     let Some(secret) = from_header.or(from_auth) else {
-        return Err(ApiError::new(ErrorCode::MissingApiKey));
+        return Err(ApiError::new("MISSING_API_KEY"));
     };
     let key = sim
         .key(secret)
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidApiKey))?;
+        .ok_or_else(|| ApiError::new("INVALID_API_KEY"))?;
     if key.expired {
-        return Err(ApiError::new(ErrorCode::ApiKeyExpired));
+        return Err(ApiError::new("API_KEY_EXPIRED"));
     }
     if key.inactive {
-        return Err(ApiError::new(ErrorCode::ClientInactive));
+        return Err(ApiError::new("CLIENT_INACTIVE"));
     }
     if !key.allowed_ips.is_empty() && !key.allowed_ips.contains(&conn.peer.ip()) {
-        return Err(ApiError::new(ErrorCode::IpNotAllowed));
+        return Err(ApiError::new("IP_NOT_ALLOWED"));
     }
     if speech_endpoint && !key.speech_permission {
-        return Err(ApiError::new(ErrorCode::MissingPermission));
+        return Err(ApiError::new("MISSING_PERMISSION"));
     }
     Ok(key)
 }

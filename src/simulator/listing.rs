@@ -15,7 +15,6 @@ use super::runs::Run;
 use super::scenario::Endpoint;
 use super::state::Shared;
 use super::wire::{self, ApiError, json_reply};
-use crate::api::codes::ErrorCode;
 
 const STATUSES: [&str; 5] = ["queued", "processing", "success", "partial", "failed"];
 
@@ -61,20 +60,20 @@ fn list_by_rules(
     if let Some(s) = status
         && !STATUSES.contains(&s)
     {
-        return Err(ApiError::new(ErrorCode::InvalidStatus));
+        return Err(ApiError::new("INVALID_STATUS"));
     }
     if let Some(t) = q.get("serviceType")
         && t != "speech"
         && t != "cv_deepmatch"
     {
-        return Err(ApiError::new(ErrorCode::InvalidServiceType));
+        return Err(ApiError::new("INVALID_SERVICE_TYPE"));
     }
     let date = |name: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
         match q.get(name) {
             None => Ok(None),
             Some(t) => parse_date(t)
                 .map(Some)
-                .ok_or_else(|| ApiError::new(ErrorCode::InvalidDate)),
+                .ok_or_else(|| ApiError::new("INVALID_DATE")),
         }
     };
     let after = date("createdAfter")?;
@@ -83,7 +82,7 @@ fn list_by_rules(
         None => 20,
         Some(t) => match t.parse::<usize>() {
             Ok(n) if (1..=100).contains(&n) => n,
-            _ => return Err(ApiError::new(ErrorCode::InvalidParameters)),
+            _ => return Err(ApiError::new("INVALID_PARAMETERS")),
         },
     };
     let mut inner = sim.lock();

@@ -17,6 +17,7 @@
 
 mod auth;
 mod config;
+pub mod contract;
 mod faults;
 mod ledger;
 mod listing;

@@ -10,14 +10,14 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::auth::authenticate;
+use super::contract;
 use super::faults::{self, step_label};
 use super::net::ConnTag;
 use super::routes::{Conn, Sim, note_normal, scripted};
 use super::runs::Ending;
 use super::scenario::{Dimension, Endpoint, Respond, Step};
 use super::state::Shared;
-use super::wire::{self, ApiError, Note, json_reply, with_note};
-use crate::api::codes::ErrorCode;
+use super::wire::{ApiError, Note, json_reply, with_note};
 
 /// `GET /api/v1/speech/analyze/{id}`.
 pub(super) async fn poll(
@@ -67,7 +67,7 @@ pub(super) async fn poll_by_rules(
             resp
         }
         PollDecision::Reply(resp, None) => resp,
-        PollDecision::NeedsAnalysis => ApiError::new(ErrorCode::InternalError).into_response(),
+        PollDecision::NeedsAnalysis => ApiError::new("INTERNAL_ERROR").into_response(),
     }
 }
 
@@ -83,7 +83,7 @@ fn decide_poll(sim: &Shared, key: &str, id: &str, now: Instant, waited: bool) ->
     let mut inner = sim.lock();
     inner.tick(&sim.cfg, now);
     let Some(i) = inner.runs.iter().position(|r| r.id == id && r.key == key) else {
-        return PollDecision::Reply(ApiError::new(ErrorCode::NotFound).into_response(), None);
+        return PollDecision::Reply(ApiError::new("NOT_FOUND").into_response(), None);
     };
     let note = |step: Option<&Step>, code: Option<String>| Note {
         run_id: Some(id.to_string()),
@@ -105,7 +105,7 @@ fn decide_poll(sim: &Shared, key: &str, id: &str, now: Instant, waited: bool) ->
         if since < sim.cfg.poll_min_interval {
             let left = sim.cfg.poll_min_interval - since;
             let secs = left.as_secs_f64().ceil().max(1.0) as u64;
-            let e = ApiError::new(ErrorCode::PollRateLimited).retry_after(secs);
+            let e = ApiError::new("POLL_RATE_LIMITED").retry_after(secs);
             return PollDecision::Reply(with_note(e.into_response(), note(None, None)), None);
         }
     }
@@ -163,7 +163,7 @@ fn decide_poll(sim: &Shared, key: &str, id: &str, now: Instant, waited: bool) ->
                     let message = step
                         .message
                         .clone()
-                        .unwrap_or_else(|| wire::default_message(&code).to_string());
+                        .unwrap_or_else(|| contract::message(&code).to_string());
                     Ending::Failed { code, message }
                 }
             };

@@ -17,7 +17,6 @@ use super::scenario::{Endpoint, Respond, Step};
 use super::state::{RecordedRequest, Shared};
 use super::submit::submit;
 use super::wire::{ApiError, Note, SIMULATOR_HEADER, with_note};
-use crate::api::codes::ErrorCode;
 
 pub(super) type Sim = State<Arc<Shared>>;
 pub(super) type Conn = ConnectInfo<ConnTag>;
@@ -120,5 +119,5 @@ pub(super) fn note_normal(resp: Response, step: Option<&Step>) -> Response {
 }
 
 async fn not_found() -> Response {
-    ApiError::new(ErrorCode::NotFound).into_response()
+    ApiError::new("NOT_FOUND").into_response()
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::config::SimConfig;
-use crate::api::codes::{CodeFamily, ErrorCode};
+use super::contract;
 
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -329,9 +329,7 @@ impl Step {
         match self.respond {
             Error => {
                 let code = self.code.as_deref().ok_or("an error step needs a code")?;
-                let parsed = ErrorCode::parse(code);
-                if self.status.is_none()
-                    && matches!(parsed.family(), CodeFamily::RunFailed | CodeFamily::Unknown)
+                if self.status.is_none() && contract::entry(code).and_then(|e| e.status()).is_none()
                 {
                     return Err(format!(
                         "{code} has no HTTP status in the catalog: set status, or use respond = \"failed\" on a poll"

@@ -23,7 +23,6 @@ use super::scoring;
 use super::state::Shared;
 use super::validation::{self, SubmitForm};
 use super::wire::{self, ApiError, Note, json_reply, with_note};
-use crate::api::codes::ErrorCode;
 
 /// The request bodies the simulator reads at most; larger uploads get FILE_TOO_LARGE.
 const BODY_LIMIT: usize = 40 * 1024 * 1024;
@@ -131,7 +130,7 @@ pub(super) async fn submit_by_rules(
     };
     if let Some(left) = sim.warming_up(Instant::now()) {
         let secs = (left.as_secs_f64().ceil() as u64).clamp(1, sim.cfg.retry_after_secs.max(1));
-        return ApiError::new(ErrorCode::ServiceWarmingUp)
+        return ApiError::new("SERVICE_WARMING_UP")
             .retry_after(secs)
             .into_response();
     }
@@ -144,14 +143,14 @@ pub(super) async fn submit_by_rules(
     let submission = match checked {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return e.into_response(),
-        Err(_) => return ApiError::new(ErrorCode::InternalError).into_response(),
+        Err(_) => return ApiError::new("INTERNAL_ERROR").into_response(),
     };
     if submission.language != "en" && !key.multilingual {
-        return ApiError::new(ErrorCode::MultilingualNotEnabled).into_response();
+        return ApiError::new("MULTILINGUAL_NOT_ENABLED").into_response();
     }
     let now = Instant::now();
     if let Err(secs) = sim.check_rate(&key, now) {
-        return ApiError::new(ErrorCode::RateLimitExceeded)
+        return ApiError::new("RATE_LIMIT_EXCEEDED")
             .retry_after(secs)
             .into_response();
     }
@@ -160,7 +159,7 @@ pub(super) async fn submit_by_rules(
     let (body, step) = {
         let mut inner = sim.lock();
         if let Err(short) = inner.ledger.hold(&run_id, cost) {
-            return ApiError::new(ErrorCode::InsufficientCredits)
+            return ApiError::new("INSUFFICIENT_CREDITS")
                 .details(json!({ "cost": short.cost, "available": short.available }))
                 .into_response();
         }
