@@ -4,19 +4,20 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::auth::authenticate;
+use super::auth::admit;
 use super::contract;
 use super::faults::{self, step_label};
 use super::net::ConnTag;
 use super::routes::{Conn, Sim, note_normal, scripted};
 use super::runs::Ending;
 use super::scenario::{Dimension, Endpoint, Respond, Step};
-use super::state::Shared;
+use super::state::{Arrival, Shared};
 use super::wire::{ApiError, Note, json_reply, with_note};
 
 /// `GET /api/v1/speech/analyze/{id}`.
@@ -24,13 +25,14 @@ pub(super) async fn poll(
     State(sim): Sim,
     ConnectInfo(conn): Conn,
     Path(id): Path<String>,
+    Extension(arrival): Extension<Arrival>,
     headers: HeaderMap,
 ) -> Response {
     let normal = match scripted(&sim, Endpoint::Poll, &conn).await {
         Ok(step) => step,
         Err(reply) => return reply,
     };
-    let resp = poll_by_rules(&sim, &conn, &id, &headers).await;
+    let resp = poll_by_rules(&sim, &conn, &id, &headers, &arrival).await;
     note_normal(resp, normal.as_ref())
 }
 
@@ -39,10 +41,11 @@ pub(super) async fn poll_by_rules(
     conn: &ConnTag,
     id: &str,
     headers: &HeaderMap,
+    arrival: &Arrival,
 ) -> Response {
-    let key = match authenticate(sim, headers, conn, true) {
+    let key = match admit(sim, headers, conn, true, arrival) {
         Ok(k) => k.key.clone(),
-        Err(e) => return e.into_response(),
+        Err(refusal) => return refusal,
     };
     let now = Instant::now();
     let mut decision = decide_poll(sim, &key, id, now, false);

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::config::MAX_FILE_BYTES;
@@ -18,7 +19,7 @@ pub const MAX_DURATION: Duration = Duration::from_secs(45 * 60);
 /// The multipart fields as received.
 #[derive(Debug, Default)]
 pub struct SubmitForm {
-    pub audio: Option<Vec<u8>>,
+    pub audio: Option<Bytes>,
     /// The body was larger than the simulator reads; the audio was not kept.
     pub oversized: bool,
     pub language: Option<String>,
@@ -30,7 +31,8 @@ pub struct SubmitForm {
 /// A submission that passed validation.
 #[derive(Debug, Clone)]
 pub struct Submission {
-    pub audio: Vec<u8>,
+    /// Shared, not copied, between validation and the analysis.
+    pub audio: Bytes,
     pub format: AudioFormat,
     pub duration: Duration,
     pub language: String,
@@ -58,7 +60,7 @@ pub fn validate(form: SubmitForm) -> Result<Submission, ApiError> {
     let Some(format) = probe::sniff(head) else {
         return Err(fail("UNSUPPORTED_FORMAT"));
     };
-    let duration = match probe::probe_bytes(audio.clone()) {
+    let duration = match probe::probe_reader(std::io::Cursor::new(audio.clone())) {
         Ok(info) => info.duration,
         Err(ProbeError::UnsupportedFormat) => return Err(fail("UNSUPPORTED_FORMAT")),
         Err(ProbeError::DurationUnavailable { .. } | ProbeError::Io(_)) => {
@@ -180,7 +182,7 @@ mod tests {
         let e = validate(SubmitForm::default()).expect_err("no audio");
         assert_eq!(e.code, "MISSING_AUDIO_FILE");
         let e = validate(SubmitForm {
-            audio: Some(b"hello".to_vec()),
+            audio: Some(Bytes::from_static(b"hello")),
             ..SubmitForm::default()
         })
         .expect_err("text");
