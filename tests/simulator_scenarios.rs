@@ -190,6 +190,8 @@ fn the_library_covers_the_retry_table_and_every_failed_run_code() {
         "failed-service-configuration-error",
         "failed-stuck-timeout",
         "failed-internal-error",
+        "batch-warmup-mid-batch",
+        "batch-rate-limit-storm",
     ] {
         assert!(
             names.iter().any(|n| n == needed),
@@ -232,10 +234,10 @@ async fn every_shipped_scenario_ends_as_expected() {
             let expect = scenario.expect.clone().expect("expect");
             let sim = start(SimConfig::fast().with_scenario(scenario)).await;
             let got = play(&sim, &audio).await;
-            let log = sim.requests();
+            let stats = sim.stats();
             let left = sim.scenario_steps_left();
             sim.shutdown().await;
-            (path, expect, got, left, log.len())
+            (path, expect, got, left, stats)
         }
     });
     let results = futures_util::future::join_all(runs).await;
@@ -257,6 +259,12 @@ async fn every_shipped_scenario_ends_as_expected() {
         "the lost reply was found by externalId, not resubmitted"
     );
     assert_eq!(by_name("retry-503-warming-up").2.submits, 4);
+    let warm = &by_name("batch-warmup-mid-batch").4;
+    assert!(warm.warming_up_503s > 0, "the warm-up was met: {warm:?}");
+    assert_eq!(warm.runs_created, 1);
+    let storm = &by_name("batch-rate-limit-storm").4;
+    assert!(storm.throttled.storm > 0, "the storm was met: {storm:?}");
+    assert_eq!((storm.runs_created, storm.self_inflicted_429s), (1, 0));
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "{:?}",

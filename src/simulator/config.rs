@@ -39,12 +39,8 @@ pub struct KeyConfig {
 /// Shows the key as `zh_…1234`: a `--api-key` may be a real one, and configs get logged.
 impl std::fmt::Debug for KeyConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let tail: String = {
-            let chars: Vec<char> = self.key.chars().collect();
-            chars[chars.len().saturating_sub(4)..].iter().collect()
-        };
         f.debug_struct("KeyConfig")
-            .field("key", &format_args!("zh_…{tail}"))
+            .field("key", &super::stats::masked(&self.key))
             .field("expired", &self.expired)
             .field("inactive", &self.inactive)
             .field("multilingual", &self.multilingual)

@@ -50,7 +50,7 @@ pub use scenario::{
 };
 pub use scoring::{Features, Scores, cefr, percent};
 pub use state::RecordedRequest;
-pub use stats::{CreditStats, KeyStats, SimStats, Throttles};
+pub use stats::{CreditStats, KeyStats, SimStats, Throttles, masked as masked_key};
 pub use upload::BODY_CAP;
 pub use wire::SIMULATOR_HEADER;
 

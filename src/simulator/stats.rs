@@ -146,8 +146,8 @@ impl Counters {
     }
 }
 
-/// `zh_…1234`: the last four characters, never the key.
-pub(crate) fn masked(key: &str) -> String {
+/// `zh_…1234`: enough to recognise a key, never enough to use it.
+pub fn masked(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
     format!("zh_…{tail}")
