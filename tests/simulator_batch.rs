@@ -13,14 +13,6 @@ use speech_scorer::simulator::{
     Disruption, DisruptionKind, KeyConfig, Scope, SimConfig, SimHandle, SimStats,
 };
 
-fn retry_after(resp: &reqwest::Response) -> u64 {
-    resp.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("integer seconds")
-}
-
 async fn submit_as(sim: &SimHandle, key: &str, external_id: &str) -> (u16, Value, Option<u64>) {
     let resp = submit(
         sim,

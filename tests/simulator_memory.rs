@@ -151,3 +151,46 @@ async fn hostile_uploads_keep_the_simulators_memory_bounded() {
         "20 oversized keyed uploads grew the peak RSS by {keyed:.0} MiB"
     );
 }
+
+/// This process's peak RSS in MiB.
+fn own_peak_rss_mib() -> f64 {
+    peak_rss_mib(std::process::id())
+}
+
+/// Reads a response to the end (or `cap`), counting, keeping nothing.
+async fn count_body(resp: reqwest::Response, cap: u64) -> u64 {
+    use futures_util::StreamExt as _;
+    let mut seen = 0u64;
+    let mut stream = resp.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len() as u64;
+        if seen >= cap {
+            break;
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hostile_server_streams_huge_and_endless_bodies_without_holding_them() {
+    use speech_scorer::simulator::Endpoint;
+    use speech_scorer::simulator::hostile::{HostileServer, Reply, Script};
+    const HUGE: u64 = 200 * 1024 * 1024;
+    let script = Script::new()
+        .on(Endpoint::Poll, Reply::status(200).sized_body(HUGE))
+        .on(Endpoint::Poll, Reply::status(200).endless_body());
+    let server = HostileServer::start(script).await.expect("start");
+    let before = own_peak_rss_mib();
+    let url = format!("{}/api/v1/speech/analyze/req_1", server.base_url());
+    let huge = reqwest::get(&url).await.expect("huge");
+    assert_eq!(huge.content_length(), Some(HUGE));
+    assert_eq!(count_body(huge, u64::MAX).await, HUGE);
+    let endless = reqwest::get(&url).await.expect("endless");
+    assert!(count_body(endless, HUGE).await >= HUGE, "and more");
+    let grown = own_peak_rss_mib() - before;
+    eprintln!("400 MiB of bodies served and read: peak RSS +{grown:.0} MiB");
+    assert!(grown < 48.0, "peak RSS grew {grown:.0} MiB");
+    // The endless body stops once the client has gone; the server still answers.
+    let next = reqwest::get(&url).await.expect("fallback");
+    assert_eq!(next.status().as_u16(), 404);
+}

@@ -48,14 +48,15 @@ pub(super) fn admit<'a>(
     conn: &ConnTag,
     speech_endpoint: bool,
     arrival: &Arrival,
-) -> Result<&'a KeyConfig, Response> {
-    let key = authenticate(sim, headers, conn, speech_endpoint).map_err(|e| e.into_response())?;
+) -> Result<&'a KeyConfig, Box<Response>> {
+    let key = authenticate(sim, headers, conn, speech_endpoint)
+        .map_err(|e| Box::new(e.into_response()))?;
     let now = Instant::now();
     match sim
         .disrupted(false, now)
         .or_else(|| sim.over_rate_elsewhere(key, arrival, now))
     {
-        Some(refusal) => Err(refusal),
+        Some(refusal) => Err(Box::new(refusal)),
         None => Ok(key),
     }
 }

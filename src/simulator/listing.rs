@@ -44,7 +44,7 @@ pub(super) async fn list_runs(
         Err(reply) => return reply,
     };
     let resp = match admit(&sim, &headers, &conn, true, &arrival) {
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
         Ok(key) => match list_by_rules(&sim, &key.key, &q) {
             Ok(r) => r,
             Err(e) => e.into_response(),
@@ -124,7 +124,7 @@ pub(super) async fn credits(
         Err(reply) => return reply,
     };
     let resp = match admit(&sim, &headers, &conn, false, &arrival) {
-        Err(refusal) => refusal,
+        Err(refusal) => *refusal,
         Ok(_) => {
             let mut inner = sim.lock();
             inner.tick(&sim.cfg, Instant::now());

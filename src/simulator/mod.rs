@@ -20,6 +20,7 @@ mod config;
 pub mod contract;
 mod disruption;
 mod faults;
+pub mod hostile;
 mod ledger;
 mod listing;
 mod net;

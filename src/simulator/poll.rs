@@ -45,7 +45,7 @@ pub(super) async fn poll_by_rules(
 ) -> Response {
     let key = match admit(sim, headers, conn, true, arrival) {
         Ok(k) => k.key.clone(),
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let now = Instant::now();
     let mut decision = decide_poll(sim, &key, id, now, false);
