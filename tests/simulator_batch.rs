@@ -30,12 +30,7 @@ async fn submit_as(sim: &SimHandle, key: &str, external_id: &str) -> (u16, Value
 }
 
 async fn poll_as(sim: &SimHandle, key: &str, id: &str) -> reqwest::Response {
-    client()
-        .get(format!("{}/api/v1/speech/analyze/{id}", sim.base_url()))
-        .header("X-API-Key", key)
-        .send()
-        .await
-        .expect("poll reaches the simulator")
+    get_as(sim, key, &format!("/api/v1/speech/analyze/{id}")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,7 @@
 
 mod simulator_support;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -41,21 +40,7 @@ impl Drop for Sim {
 }
 
 fn start_simulator() -> Sim {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
-        .args(["simulate", "--fast", "--api-key", KEY])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the simulator");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().expect("a line").expect("utf-8");
-    let url = first
-        .rsplit(' ')
-        .next()
-        .filter(|u| u.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_string();
+    let (child, url, lines) = simulator_support::simulate_process(&["--fast", "--api-key", KEY]);
     // Keep reading its request log so the pipe never fills.
     std::thread::spawn(move || for _ in lines {});
     Sim { child, url }

@@ -300,8 +300,7 @@ status = 418
 body = "exactly these bytes"
 headers = { x-recorded = "yes", content-length = "99" }
 "#;
-    let sim =
-        start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
+    let sim = start_scripted(toml).await;
     let url = format!("{}/api/v1/health", sim.base_url());
     let resp = client().get(&url).send().await.expect("502 page");
     assert_eq!(resp.status().as_u16(), 502);
@@ -357,8 +356,7 @@ headers = { x-recorded = "yes", content-length = "99" }
 #[tokio::test]
 async fn drop_after_create_holds_credits_and_the_run_is_findable() {
     let toml = "[[step]]\non = \"submit\"\nrespond = \"drop_after_create\"\n";
-    let sim =
-        start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
+    let sim = start_scripted(toml).await;
     let result = client()
         .post(format!("{}/api/v1/speech/analyze", sim.base_url()))
         .header("X-API-Key", sim.api_key())
@@ -400,8 +398,7 @@ on = "poll"
 respond = "error"
 code = "POLL_RATE_LIMITED"
 "#;
-    let sim =
-        start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
+    let sim = start_scripted(toml).await;
     let (status, body) =
         json(submit(&sim, Some(sim.api_key()), Some(speech_wav(181.0)), &[]).await).await;
     assert_eq!(status, 402);
@@ -427,8 +424,7 @@ code = "POLL_RATE_LIMITED"
 #[tokio::test]
 async fn a_submit_dropped_mid_upload_fails_fast_and_creates_nothing() {
     let toml = "[[step]]\non = \"submit\"\nrespond = \"drop\"\n";
-    let sim =
-        start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
+    let sim = start_scripted(toml).await;
     let t = Instant::now();
     let result = client()
         .post(format!("{}/api/v1/speech/analyze", sim.base_url()))
