@@ -91,17 +91,7 @@ async fn permission_failures_are_403s_with_request_id() {
         envelope(&body, code, true);
     }
     // The speech permission guards speech endpoints, not the universal credits endpoint.
-    let get_as = |key: &'static str, path: &'static str| {
-        let url = format!("{}{path}", sim.base_url());
-        async move {
-            client()
-                .get(url)
-                .header("X-API-Key", key)
-                .send()
-                .await
-                .expect("send")
-        }
-    };
+    let get_as = |key: &'static str, path: &'static str| get_as(&sim, key, path);
     let (status, body) = json(get_as("zh_api_no_speech", "/api/v1/speech/runs").await).await;
     assert_eq!(status, 403);
     envelope(&body, "MISSING_PERMISSION", true);

@@ -3,8 +3,7 @@
 
 mod simulator_support;
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn bin() -> Command {
@@ -14,26 +13,15 @@ fn bin() -> Command {
 #[tokio::test]
 async fn simulate_prints_url_and_key_and_stops_on_ctrl_c() {
     let started = Instant::now();
-    let mut child = bin()
-        .args(["simulate", "--fast", "--scenario"])
-        .arg(concat!(
+    let (child, url, mut lines) = simulator_support::simulate_process(&[
+        "--fast",
+        "--scenario",
+        concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/assets/scenarios/retry-503-warming-up.toml"
-        ))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().expect("a line").expect("utf-8");
+        ),
+    ]);
     let startup = started.elapsed();
-    let url = first
-        .rsplit(' ')
-        .next()
-        .filter(|u| u.starts_with("http://127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_string();
     let key_line = lines.next().expect("key line").expect("utf-8");
     let key = key_line.rsplit(' ').next().expect("key").to_string();
     assert!(key.starts_with("zh_api_sim_"), "{key_line}");

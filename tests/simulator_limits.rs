@@ -128,12 +128,12 @@ async fn unknown_ids_and_other_keys_runs_are_404() {
         json(get(&sim, "/api/v1/speech/analyze/req_0000000000000_nothing").await).await;
     assert_eq!(status, 404);
     envelope(&body, "NOT_FOUND", true);
-    let resp = client()
-        .get(format!("{}/api/v1/speech/analyze/{id}", sim.base_url()))
-        .header("X-API-Key", "zh_api_other")
-        .send()
-        .await
-        .expect("send");
+    let resp = get_as(
+        &sim,
+        "zh_api_other",
+        &format!("/api/v1/speech/analyze/{id}"),
+    )
+    .await;
     let (status, body) = json(resp).await;
     assert_eq!(status, 404);
     envelope(&body, "NOT_FOUND", true);

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use simulator_support::*;
+use speech_scorer::simulator::contract::{CODES, CodeEntry, Delivery};
 use speech_scorer::simulator::{Scenario, SimConfig, SimHandle};
 
 /// What the client ended with.
@@ -189,6 +190,8 @@ fn the_library_covers_the_retry_table_and_every_failed_run_code() {
         "failed-service-configuration-error",
         "failed-stuck-timeout",
         "failed-internal-error",
+        "batch-warmup-mid-batch",
+        "batch-rate-limit-storm",
     ] {
         assert!(
             names.iter().any(|n| n == needed),
@@ -231,10 +234,10 @@ async fn every_shipped_scenario_ends_as_expected() {
             let expect = scenario.expect.clone().expect("expect");
             let sim = start(SimConfig::fast().with_scenario(scenario)).await;
             let got = play(&sim, &audio).await;
-            let log = sim.requests();
+            let stats = sim.stats();
             let left = sim.scenario_steps_left();
             sim.shutdown().await;
-            (path, expect, got, left, log.len())
+            (path, expect, got, left, stats)
         }
     });
     let results = futures_util::future::join_all(runs).await;
@@ -256,6 +259,12 @@ async fn every_shipped_scenario_ends_as_expected() {
         "the lost reply was found by externalId, not resubmitted"
     );
     assert_eq!(by_name("retry-503-warming-up").2.submits, 4);
+    let warm = &by_name("batch-warmup-mid-batch").4;
+    assert!(warm.warming_up_503s > 0, "the warm-up was met: {warm:?}");
+    assert_eq!(warm.runs_created, 1);
+    let storm = &by_name("batch-rate-limit-storm").4;
+    assert!(storm.throttled.storm > 0, "the storm was met: {storm:?}");
+    assert_eq!((storm.runs_created, storm.self_inflicted_429s), (1, 0));
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "{:?}",
@@ -291,8 +300,7 @@ status = 418
 body = "exactly these bytes"
 headers = { x-recorded = "yes", content-length = "99" }
 "#;
-    let sim =
-        start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
+    let sim = start_scripted(toml).await;
     let url = format!("{}/api/v1/health", sim.base_url());
     let resp = client().get(&url).send().await.expect("502 page");
     assert_eq!(resp.status().as_u16(), 502);
@@ -348,8 +356,7 @@ headers = { x-recorded = "yes", content-length = "99" }
 #[tokio::test]
 async fn drop_after_create_holds_credits_and_the_run_is_findable() {
     let toml = "[[step]]\non = \"submit\"\nrespond = \"drop_after_create\"\n";
-    let sim =
-        start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
+    let sim = start_scripted(toml).await;
     let result = client()
         .post(format!("{}/api/v1/speech/analyze", sim.base_url()))
         .header("X-API-Key", sim.api_key())
@@ -391,8 +398,7 @@ on = "poll"
 respond = "error"
 code = "POLL_RATE_LIMITED"
 "#;
-    let sim =
-        start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
+    let sim = start_scripted(toml).await;
     let (status, body) =
         json(submit(&sim, Some(sim.api_key()), Some(speech_wav(181.0)), &[]).await).await;
     assert_eq!(status, 402);
@@ -418,8 +424,7 @@ code = "POLL_RATE_LIMITED"
 #[tokio::test]
 async fn a_submit_dropped_mid_upload_fails_fast_and_creates_nothing() {
     let toml = "[[step]]\non = \"submit\"\nrespond = \"drop\"\n";
-    let sim =
-        start(SimConfig::fast().with_scenario(Scenario::from_toml_str(toml).expect("parse"))).await;
+    let sim = start_scripted(toml).await;
     let t = Instant::now();
     let result = client()
         .post(format!("{}/api/v1/speech/analyze", sim.base_url()))
@@ -437,34 +442,26 @@ async fn a_submit_dropped_mid_upload_fails_fast_and_creates_nothing() {
 }
 
 /// Where the real API produces each documented code.
-fn endpoint_for(code: &speech_scorer::api::codes::ErrorCode) -> &'static str {
-    use speech_scorer::api::codes::{CodeFamily, ErrorCode};
-    match code.family() {
-        CodeFamily::NotFound | CodeFamily::RunFailed => "poll",
-        CodeFamily::Throttled if *code == ErrorCode::PollRateLimited => "poll",
-        CodeFamily::Validation
-            if matches!(
-                code,
-                ErrorCode::InvalidStatus | ErrorCode::InvalidDate | ErrorCode::InvalidServiceType
-            ) =>
-        {
-            "runs"
-        }
+fn endpoint_for(entry: &CodeEntry) -> &'static str {
+    match (entry.code, entry.delivery) {
+        (_, Delivery::FailedRun) | ("NOT_FOUND" | "POLL_RATE_LIMITED", _) => "poll",
+        ("INVALID_STATUS" | "INVALID_DATE" | "INVALID_SERVICE_TYPE", _) => "runs",
         _ => "submit",
     }
 }
 
+/// Each code is sent with the status the contract gives it (the simulator's own table,
+/// checked against literal statuses in `simulator::contract`), never the client's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_documented_code_can_be_injected_where_the_api_produces_it() {
-    use speech_scorer::api::codes::{CodeFamily, ErrorCode};
     let mut toml = String::new();
-    for code in ErrorCode::DOCUMENTED {
-        let on = endpoint_for(code);
-        let respond = if code.family() == CodeFamily::RunFailed {
-            "failed"
-        } else {
-            "error"
+    for entry in &CODES {
+        let on = endpoint_for(entry);
+        let respond = match entry.delivery {
+            Delivery::FailedRun => "failed",
+            Delivery::Http(_) => "error",
         };
+        let code = entry.code;
         toml.push_str(&format!(
             "[[step]]\non = \"{on}\"\nrespond = \"{respond}\"\ncode = \"{code}\"\n\n"
         ));
@@ -485,10 +482,10 @@ async fn every_documented_code_can_be_injected_where_the_api_produces_it() {
         assert_eq!(status, 202, "{body}");
         body["id"].as_str().expect("id").to_string()
     };
-    for code in ErrorCode::DOCUMENTED {
-        let text = code.as_str();
-        match (endpoint_for(code), code.family()) {
-            ("poll", CodeFamily::RunFailed) => {
+    for entry in &CODES {
+        let text = entry.code;
+        match (endpoint_for(entry), entry.delivery) {
+            ("poll", Delivery::FailedRun) => {
                 // The catalog lists failed-run codes last: every submit step is used up by
                 // now, so this submit is answered by the rules.
                 let id = fresh_run().await;
@@ -496,7 +493,7 @@ async fn every_documented_code_can_be_injected_where_the_api_produces_it() {
                 assert_eq!(done["status"], "failed", "{text}");
                 assert_eq!(done["error"]["code"], text);
             }
-            (on, family) => {
+            (on, Delivery::Http(want)) => {
                 let resp = match on {
                     "submit" => {
                         submit(&sim, Some(sim.api_key()), Some(speech_wav(181.0)), &[]).await
@@ -507,10 +504,15 @@ async fn every_documented_code_can_be_injected_where_the_api_produces_it() {
                 let status = resp.status().as_u16();
                 let retry_after = resp.headers().contains_key("retry-after");
                 let (_, body) = json(resp).await;
-                assert_eq!(Some(status), code.http_status(), "{text}: {body}");
-                envelope(&body, text, family != CodeFamily::Auth);
-                assert_eq!(retry_after, code.is_retryable(), "{text}: Retry-After");
+                assert_eq!(status, want, "{text}: {body}");
+                envelope(&body, text, want != 401);
+                assert_eq!(
+                    retry_after,
+                    matches!(want, 429 | 503),
+                    "{text}: Retry-After"
+                );
             }
+            (on, Delivery::FailedRun) => panic!("{text} is a failed-run code but goes to {on}"),
         }
     }
     assert_eq!(sim.scenario_steps_left(), 0);

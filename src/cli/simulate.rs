@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use rand::Rng as _;
 
 use super::Exit;
-use crate::simulator::{KeyConfig, Scenario, SimConfig, Simulator};
+use crate::simulator::{KeyConfig, Scenario, SimConfig, Simulator, masked_key as masked};
 
 /// Options of `simulate`.
 #[derive(Debug, clap::Args)]
@@ -26,6 +26,19 @@ pub struct SimulateArgs {
     /// Starting credit balance.
     #[arg(long)]
     pub credits: Option<u64>,
+    /// Runs processed at once (the account's concurrency cap; the service's default is 8).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Requests allowed per key per minute (submits, polls and look-ups; default 500).
+    #[arg(long, value_name = "N")]
+    pub rate_per_minute: Option<u32>,
+    /// P: how long a run processes once it has a slot, in milliseconds (every run the same).
+    #[arg(long, value_name = "MS")]
+    pub processing_ms: Option<u64>,
+    /// Divide every time (poll gate, rate window, processing, warm-ups, hints) by K, so a
+    /// batch against the documented limits takes seconds; hints stay whole seconds ≥ 1.
+    #[arg(long, value_name = "K")]
+    pub time_scale: Option<f64>,
 }
 
 /// A fresh demo key: `zh_api_sim_` and 20 random characters.
@@ -36,19 +49,6 @@ pub fn generate_demo_key() -> String {
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect();
     format!("zh_api_sim_{tail}")
-}
-
-/// `zh_…1234`: enough to recognise a key, never enough to use it.
-fn masked(key: &str) -> String {
-    let tail: String = key
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("zh_…{tail}")
 }
 
 /// One request as a log line: time, method, path, status, code, run, scenario step, fault.
@@ -96,6 +96,22 @@ fn config(args: &SimulateArgs, key: &str) -> Result<SimConfig, String> {
     }
     if let Some(c) = args.credits {
         cfg.credits = c;
+    }
+    if let Some(n) = args.concurrency {
+        cfg.concurrency = n;
+    }
+    if let Some(n) = args.rate_per_minute {
+        cfg.rate_per_minute = n;
+    }
+    if let Some(ms) = args.processing_ms {
+        cfg.processing_time = std::time::Duration::from_millis(ms);
+        cfg.processing_length_factor = 0.0;
+    }
+    if let Some(k) = args.time_scale {
+        if !(k.is_finite() && k > 0.0) {
+            return Err(format!("--time-scale must be a positive number, not {k}"));
+        }
+        cfg = cfg.time_scaled(k);
     }
     Ok(cfg)
 }
@@ -150,11 +166,21 @@ pub fn simulate(args: SimulateArgs) -> ExitCode {
             "  curl -s -H \"X-API-Key: $ZENHIRE_API_KEY\" -F audio=@recording.wav -F language=en {url}/api/v1/speech/analyze"
         );
         println!("  curl -s -H \"X-API-Key: $ZENHIRE_API_KEY\" {url}/api/v1/speech/analyze/<id>");
+        println!("What it counted so far (rate per key, 429s, queue, credits): {url}/__sim/stats");
         if let Some(s) = &scenario {
             println!();
             println!("Scenario: {} ({} steps)", s.name, s.steps.len());
             if !s.description.is_empty() {
                 println!("  {}", s.description.trim());
+            }
+            for d in &s.config.disruptions {
+                println!(
+                    "  {} for {} ms x{} after {} runs",
+                    d.kind.label(),
+                    d.lasting_ms,
+                    d.bursts,
+                    d.after_runs
+                );
             }
             if let Some(e) = &s.expect {
                 println!(

@@ -7,10 +7,10 @@ use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::contract;
 use super::net::ConnTag;
 use super::scenario::{Respond, Step};
-use super::wire::{ApiError, Note, default_message, with_note};
-use crate::api::codes::{CodeFamily, ErrorCode};
+use super::wire::{ApiError, Note, with_note};
 
 const HTML_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
 <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
@@ -34,18 +34,14 @@ pub async fn delay(step: &Step) {
 /// The error envelope a scripted `error` step sends.
 pub fn scripted_error(step: &Step, default_retry_after: u64) -> ApiError {
     let code_text = step.code.clone().unwrap_or_else(|| "INTERNAL_ERROR".into());
-    let code = ErrorCode::parse(&code_text);
-    let mut err = ApiError::new(code.clone());
-    err.code = code_text.clone();
+    let mut err = ApiError::new(&code_text);
     if let Some(s) = step.status.and_then(|s| StatusCode::from_u16(s).ok()) {
         err.status = s;
     }
-    err.message = step
-        .message
-        .clone()
-        .unwrap_or_else(|| default_message(&code_text).to_string());
-    err.request_id = code.family() != CodeFamily::Auth;
-    let retryable = matches!(code.family(), CodeFamily::Throttled | CodeFamily::WarmingUp);
+    if let Some(m) = &step.message {
+        err.message = m.clone();
+    }
+    let retryable = contract::entry(&code_text).is_some_and(|e| e.carries_retry_after());
     err.retry_after = step
         .retry_after
         .or(retryable.then_some(default_retry_after));

@@ -63,6 +63,11 @@ impl Ledger {
         self.holds.values().sum()
     }
 
+    /// Credits charged so far.
+    pub fn charged_total(&self) -> u64 {
+        self.charged_total
+    }
+
     /// Balance minus holds.
     pub fn available(&self) -> u64 {
         self.balance.saturating_sub(self.held())

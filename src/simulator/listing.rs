@@ -3,19 +3,18 @@
 
 use std::time::Instant;
 
+use axum::Extension;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::auth::authenticate;
-use super::net::ConnTag;
+use super::auth::admit;
 use super::routes::{Conn, Sim, note_normal, scripted};
 use super::runs::Run;
 use super::scenario::Endpoint;
-use super::state::Shared;
+use super::state::{Arrival, Shared};
 use super::wire::{self, ApiError, json_reply};
-use crate::api::codes::ErrorCode;
 
 const STATUSES: [&str; 5] = ["queued", "processing", "success", "partial", "failed"];
 
@@ -37,44 +36,46 @@ pub(super) async fn list_runs(
     State(sim): Sim,
     ConnectInfo(conn): Conn,
     Query(q): Query<std::collections::HashMap<String, String>>,
+    Extension(arrival): Extension<Arrival>,
     headers: HeaderMap,
 ) -> Response {
     let normal = match scripted(&sim, Endpoint::Runs, &conn).await {
         Ok(step) => step,
         Err(reply) => return reply,
     };
-    let resp = match list_by_rules(&sim, &conn, &q, &headers) {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
+    let resp = match admit(&sim, &headers, &conn, true, &arrival) {
+        Err(refusal) => *refusal,
+        Ok(key) => match list_by_rules(&sim, &key.key, &q) {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        },
     };
     note_normal(resp, normal.as_ref())
 }
 
 fn list_by_rules(
     sim: &Shared,
-    conn: &ConnTag,
+    key: &str,
     q: &std::collections::HashMap<String, String>,
-    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let key = authenticate(sim, headers, conn, true)?.key.clone();
     let status = q.get("status").map(String::as_str);
     if let Some(s) = status
         && !STATUSES.contains(&s)
     {
-        return Err(ApiError::new(ErrorCode::InvalidStatus));
+        return Err(ApiError::new("INVALID_STATUS"));
     }
     if let Some(t) = q.get("serviceType")
         && t != "speech"
         && t != "cv_deepmatch"
     {
-        return Err(ApiError::new(ErrorCode::InvalidServiceType));
+        return Err(ApiError::new("INVALID_SERVICE_TYPE"));
     }
     let date = |name: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
         match q.get(name) {
             None => Ok(None),
             Some(t) => parse_date(t)
                 .map(Some)
-                .ok_or_else(|| ApiError::new(ErrorCode::InvalidDate)),
+                .ok_or_else(|| ApiError::new("INVALID_DATE")),
         }
     };
     let after = date("createdAfter")?;
@@ -83,7 +84,7 @@ fn list_by_rules(
         None => 20,
         Some(t) => match t.parse::<usize>() {
             Ok(n) if (1..=100).contains(&n) => n,
-            _ => return Err(ApiError::new(ErrorCode::InvalidParameters)),
+            _ => return Err(ApiError::new("INVALID_PARAMETERS")),
         },
     };
     let mut inner = sim.lock();
@@ -115,14 +116,15 @@ fn list_by_rules(
 pub(super) async fn credits(
     State(sim): Sim,
     ConnectInfo(conn): Conn,
+    Extension(arrival): Extension<Arrival>,
     headers: HeaderMap,
 ) -> Response {
     let normal = match scripted(&sim, Endpoint::Credits, &conn).await {
         Ok(step) => step,
         Err(reply) => return reply,
     };
-    let resp = match authenticate(&sim, &headers, &conn, false) {
-        Err(e) => e.into_response(),
+    let resp = match admit(&sim, &headers, &conn, false, &arrival) {
+        Err(refusal) => *refusal,
         Ok(_) => {
             let mut inner = sim.lock();
             inner.tick(&sim.cfg, Instant::now());
@@ -138,7 +140,10 @@ pub(super) async fn health(State(sim): Sim, ConnectInfo(conn): Conn) -> Response
         Ok(step) => step,
         Err(reply) => return reply,
     };
-    // Body undocumented: a simulator choice. HTTP 200 means healthy.
+    // Body undocumented: a simulator choice. HTTP 200 means healthy; not while warming up.
+    if let Some(refusal) = sim.disrupted(false, Instant::now()) {
+        return note_normal(refusal, normal.as_ref());
+    }
     let resp = json_reply(
         StatusCode::OK,
         json!({ "status": "ok", "simulated": true, "timestamp": wire::timestamp(chrono::Utc::now()) }),

@@ -17,7 +17,10 @@
 
 mod auth;
 mod config;
+pub mod contract;
+mod disruption;
 mod faults;
+pub mod hostile;
 mod ledger;
 mod listing;
 mod net;
@@ -27,7 +30,9 @@ mod runs;
 mod scenario;
 mod scoring;
 mod state;
+mod stats;
 mod submit;
+mod upload;
 mod validation;
 mod wire;
 
@@ -39,12 +44,15 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::{DEFAULT_DEMO_KEY, KeyConfig, MAX_FILE_BYTES, SimConfig};
+pub use disruption::{Disruption, DisruptionKind, Scope};
 pub use ledger::{cost_for, partial_charge};
 pub use scenario::{
     Dimension, Endpoint, Expect, Respond, Scenario, ScenarioConfig, ScenarioError, Step,
 };
 pub use scoring::{Features, Scores, cefr, percent};
 pub use state::RecordedRequest;
+pub use stats::{CreditStats, KeyStats, SimStats, Throttles, masked as masked_key};
+pub use upload::BODY_CAP;
 pub use wire::SIMULATOR_HEADER;
 
 use net::{ConnTag, KillableListener};
@@ -163,6 +171,12 @@ impl SimHandle {
     /// How many runs exist (any status, any key).
     pub fn run_count(&self) -> usize {
         self.shared.lock().runs.len()
+    }
+
+    /// Everything counted so far: rate per key, 429s by cause, most runs processing at
+    /// once, runs per externalId, credits (also served as `GET /__sim/stats`).
+    pub fn stats(&self) -> SimStats {
+        self.shared.stats()
     }
 
     /// Scenario step repetitions not yet played.

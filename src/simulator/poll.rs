@@ -4,33 +4,35 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::auth::authenticate;
+use super::auth::admit;
+use super::contract;
 use super::faults::{self, step_label};
 use super::net::ConnTag;
 use super::routes::{Conn, Sim, note_normal, scripted};
 use super::runs::Ending;
 use super::scenario::{Dimension, Endpoint, Respond, Step};
-use super::state::Shared;
-use super::wire::{self, ApiError, Note, json_reply, with_note};
-use crate::api::codes::ErrorCode;
+use super::state::{Arrival, Shared};
+use super::wire::{ApiError, Note, json_reply, with_note};
 
 /// `GET /api/v1/speech/analyze/{id}`.
 pub(super) async fn poll(
     State(sim): Sim,
     ConnectInfo(conn): Conn,
     Path(id): Path<String>,
+    Extension(arrival): Extension<Arrival>,
     headers: HeaderMap,
 ) -> Response {
     let normal = match scripted(&sim, Endpoint::Poll, &conn).await {
         Ok(step) => step,
         Err(reply) => return reply,
     };
-    let resp = poll_by_rules(&sim, &conn, &id, &headers).await;
+    let resp = poll_by_rules(&sim, &conn, &id, &headers, &arrival).await;
     note_normal(resp, normal.as_ref())
 }
 
@@ -39,10 +41,11 @@ pub(super) async fn poll_by_rules(
     conn: &ConnTag,
     id: &str,
     headers: &HeaderMap,
+    arrival: &Arrival,
 ) -> Response {
-    let key = match authenticate(sim, headers, conn, true) {
+    let key = match admit(sim, headers, conn, true, arrival) {
         Ok(k) => k.key.clone(),
-        Err(e) => return e.into_response(),
+        Err(refusal) => return *refusal,
     };
     let now = Instant::now();
     let mut decision = decide_poll(sim, &key, id, now, false);
@@ -67,7 +70,7 @@ pub(super) async fn poll_by_rules(
             resp
         }
         PollDecision::Reply(resp, None) => resp,
-        PollDecision::NeedsAnalysis => ApiError::new(ErrorCode::InternalError).into_response(),
+        PollDecision::NeedsAnalysis => ApiError::new("INTERNAL_ERROR").into_response(),
     }
 }
 
@@ -83,7 +86,7 @@ fn decide_poll(sim: &Shared, key: &str, id: &str, now: Instant, waited: bool) ->
     let mut inner = sim.lock();
     inner.tick(&sim.cfg, now);
     let Some(i) = inner.runs.iter().position(|r| r.id == id && r.key == key) else {
-        return PollDecision::Reply(ApiError::new(ErrorCode::NotFound).into_response(), None);
+        return PollDecision::Reply(ApiError::new("NOT_FOUND").into_response(), None);
     };
     let note = |step: Option<&Step>, code: Option<String>| Note {
         run_id: Some(id.to_string()),
@@ -105,7 +108,7 @@ fn decide_poll(sim: &Shared, key: &str, id: &str, now: Instant, waited: bool) ->
         if since < sim.cfg.poll_min_interval {
             let left = sim.cfg.poll_min_interval - since;
             let secs = left.as_secs_f64().ceil().max(1.0) as u64;
-            let e = ApiError::new(ErrorCode::PollRateLimited).retry_after(secs);
+            let e = ApiError::new("POLL_RATE_LIMITED").retry_after(secs);
             return PollDecision::Reply(with_note(e.into_response(), note(None, None)), None);
         }
     }
@@ -163,7 +166,7 @@ fn decide_poll(sim: &Shared, key: &str, id: &str, now: Instant, waited: bool) ->
                     let message = step
                         .message
                         .clone()
-                        .unwrap_or_else(|| wire::default_message(&code).to_string());
+                        .unwrap_or_else(|| contract::message(&code).to_string());
                     Ending::Failed { code, message }
                 }
             };

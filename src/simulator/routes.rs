@@ -1,6 +1,7 @@
 //! The HTTP surface: one handler per endpoint, each applying (in the documented order) the
 //! scenario's scripted replies, the key checks, and the rules of the real service.
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -9,15 +10,17 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use super::auth::presented_key;
+use super::disruption::DisruptionKind;
 use super::faults::{self, scripted_reply, step_label};
 use super::listing::{credits, health, list_runs};
 use super::net::ConnTag;
 use super::poll::poll;
 use super::scenario::{Endpoint, Respond, Step};
-use super::state::{RecordedRequest, Shared};
+use super::state::{Arrival, RecordedRequest, Shared};
+use super::stats::Counters;
 use super::submit::submit;
 use super::wire::{ApiError, Note, SIMULATOR_HEADER, with_note};
-use crate::api::codes::ErrorCode;
 
 pub(super) type Sim = State<Arc<Shared>>;
 pub(super) type Conn = ConnectInfo<ConnTag>;
@@ -33,6 +36,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/speech/runs", get(list_runs))
         .route("/api/v1/credits", get(credits))
         .route("/api/v1/health", get(health))
+        .route("/__sim/stats", get(stats))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         // The submit handler enforces its own limit while reading.
@@ -41,11 +45,22 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Logs every exchange and marks every response as simulated.
-async fn record(State(sim): Sim, req: Request, next: Next) -> Response {
+/// Counts every request against its key's rate (before any answer), then logs the
+/// exchange, counts it in the stats and marks the response as simulated.
+async fn record(State(sim): Sim, mut req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    if path.starts_with("/__sim/") {
+        let mut resp = next.run(req).await;
+        resp.headers_mut()
+            .insert(SIMULATOR_HEADER, HeaderValue::from_static("1"));
+        return resp;
+    }
     let query = req.uri().query().map(str::to_string);
+    let in_window = presented_key(req.headers())
+        .and_then(|k| sim.key(k))
+        .map_or(0, |key| sim.count_request(key, Instant::now()));
+    req.extensions_mut().insert(Arrival { in_window });
     let mut resp = next.run(req).await;
     resp.headers_mut()
         .insert(SIMULATOR_HEADER, HeaderValue::from_static("1"));
@@ -58,6 +73,7 @@ async fn record(State(sim): Sim, req: Request, next: Next) -> Response {
         resp.status().as_u16()
     };
     let mut inner = sim.lock();
+    count(&mut inner.counters, &method, &path, status, &note);
     // A simulator left running for days keeps the most recent exchanges only.
     if inner.requests.len() >= MAX_RECORDED {
         inner.requests.drain(..MAX_RECORDED / 10);
@@ -74,6 +90,32 @@ async fn record(State(sim): Sim, req: Request, next: Next) -> Response {
         step: note.step,
     });
     resp
+}
+
+/// Adds one exchange to the stats: its endpoint, and who caused a 429 or 503.
+fn count(c: &mut Counters, method: &str, path: &str, status: u16, note: &Note) {
+    c.requests += 1;
+    match Endpoint::classify(method, path) {
+        Some(Endpoint::Submit) => c.submits += 1,
+        Some(Endpoint::Poll) => c.polls += 1,
+        Some(Endpoint::Runs) => c.lookups += 1,
+        _ => {}
+    }
+    let fault = note.fault.as_deref();
+    let code = note.code.as_deref();
+    match status {
+        429 if note.step.is_some() => c.throttled.scripted += 1,
+        429 if fault == Some(DisruptionKind::RateLimitStorm.label()) => c.throttled.storm += 1,
+        429 if code == Some("RATE_LIMIT_EXCEEDED") => c.throttled.rate_limit += 1,
+        429 if code == Some("POLL_RATE_LIMITED") => c.throttled.poll_gate += 1,
+        503 if fault == Some(DisruptionKind::WarmingUp.label()) => c.warming_up += 1,
+        _ => {}
+    }
+}
+
+/// `GET /__sim/stats`: what the simulator counted (debug endpoint, simulator only).
+async fn stats(State(sim): Sim) -> Response {
+    axum::Json(sim.stats()).into_response()
 }
 
 /// Takes the head step of `on` if it replaces the whole response, or is `normal`.
@@ -120,5 +162,5 @@ pub(super) fn note_normal(resp: Response, step: Option<&Step>) -> Response {
 }
 
 async fn not_found() -> Response {
-    ApiError::new(ErrorCode::NotFound).into_response()
+    ApiError::new("NOT_FOUND").into_response()
 }

@@ -12,7 +12,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::config::SimConfig;
-use crate::api::codes::{CodeFamily, ErrorCode};
+use super::contract;
+use super::disruption::{Disruption, Scope};
 
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,9 @@ pub enum ScenarioError {
     /// A step that cannot happen (1-based step number).
     #[error("step {step}: {problem}")]
     Invalid { step: usize, problem: String },
+    /// A `[config]` setting that cannot happen.
+    #[error("[config]: {0}")]
+    Config(String),
 }
 
 /// A named script of responses, plus optional config overrides and the expected outcome.
@@ -74,6 +78,15 @@ pub struct ScenarioConfig {
     /// Whether the default key may submit non-English audio.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multilingual: Option<bool>,
+    /// The rate limit's window in seconds (60 on the real service).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_window_secs: Option<u64>,
+    /// Where a request over the rate is refused: `submit` (default) or `all`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_scope: Option<Scope>,
+    /// Warm-ups and rate-limit storms (`[[config.disruption]]`).
+    #[serde(default, rename = "disruption", skip_serializing_if = "Vec::is_empty")]
+    pub disruptions: Vec<Disruption>,
 }
 
 impl ScenarioConfig {
@@ -103,6 +116,13 @@ impl ScenarioConfig {
                 k.multilingual = m;
             }
         }
+        if let Some(s) = self.rate_window_secs {
+            cfg.rate_window = std::time::Duration::from_secs(s.max(1));
+        }
+        if let Some(s) = self.rate_limit_scope {
+            cfg.rate_limit_scope = s;
+        }
+        cfg.disruptions.extend(self.disruptions.iter().cloned());
     }
 }
 
@@ -329,9 +349,7 @@ impl Step {
         match self.respond {
             Error => {
                 let code = self.code.as_deref().ok_or("an error step needs a code")?;
-                let parsed = ErrorCode::parse(code);
-                if self.status.is_none()
-                    && matches!(parsed.family(), CodeFamily::RunFailed | CodeFamily::Unknown)
+                if self.status.is_none() && contract::entry(code).and_then(|e| e.status()).is_none()
                 {
                     return Err(format!(
                         "{code} has no HTTP status in the catalog: set status, or use respond = \"failed\" on a poll"
@@ -405,6 +423,9 @@ impl Scenario {
 
     /// Checks every step; the error names the first bad step (1-based).
     pub fn check(&self) -> Result<(), ScenarioError> {
+        if let Some(problem) = self.config.disruptions.iter().find_map(|d| d.problem()) {
+            return Err(ScenarioError::Config(problem));
+        }
         for (i, step) in self.steps.iter().enumerate() {
             step.check().map_err(|problem| ScenarioError::Invalid {
                 step: i + 1,

@@ -348,22 +348,24 @@ fn features_from_frames(db: &[f32]) -> Features {
 mod tests {
     use super::*;
 
-    /// Bursts of a 150 Hz tone (`on` s) separated by silence (`off` s), as 16 kHz f32 frames.
+    /// The frame loudness of `total_secs` of the signal `f(t)` sampled at `rate`.
+    fn frames_of(total_secs: f64, rate: u32, f: impl Fn(f64) -> f64) -> Vec<f32> {
+        let mut framer = Framer::new(rate);
+        for i in 0..(total_secs * f64::from(rate)) as usize {
+            framer.push(f(i as f64 / f64::from(rate)) as f32);
+        }
+        framer.db
+    }
+
+    /// Bursts of a 150 Hz tone (`on` s) separated by silence (`off` s), at 16 kHz.
     fn pattern_db(total_secs: f64, on: f64, off: f64) -> Vec<f32> {
-        let rate = 16_000u32;
-        let mut f = Framer::new(rate);
-        let n = (total_secs * f64::from(rate)) as usize;
-        for i in 0..n {
-            let t = i as f64 / f64::from(rate);
-            let voiced = t % (on + off) < on;
-            let s = if voiced {
+        frames_of(total_secs, 16_000, |t| {
+            if t % (on + off) < on {
                 0.3 * (2.0 * std::f64::consts::PI * 150.0 * t).sin() * (1.0 + 0.5 * (t * 3.0).sin())
             } else {
                 0.0
-            };
-            f.push(s as f32);
-        }
-        f.db
+            }
+        })
     }
 
     #[test]
@@ -386,22 +388,16 @@ mod tests {
     /// The integration tests' speech-like fixture: 2.2 s phrases with 4 Hz syllables.
     fn speechlike_db(total_secs: f64) -> Vec<f32> {
         use std::f64::consts::PI;
-        let rate = 8000u32;
-        let mut f = Framer::new(rate);
-        for i in 0..(total_secs * f64::from(rate)) as usize {
-            let t = i as f64 / f64::from(rate);
-            let v = if t % 2.8 < 2.2 {
-                let syllable = (0.5 - 0.5 * (2.0 * PI * 4.0 * t).cos()).powf(1.5);
-                0.35 * syllable
-                    * (1..=5)
-                        .map(|h| (2.0 * PI * 140.0 * h as f64 * t).sin() / h as f64)
-                        .sum::<f64>()
-            } else {
-                0.0
-            };
-            f.push(v as f32);
-        }
-        f.db
+        frames_of(total_secs, 8000, |t| {
+            if t % 2.8 >= 2.2 {
+                return 0.0;
+            }
+            let syllable = (0.5 - 0.5 * (2.0 * PI * 4.0 * t).cos()).powf(1.5);
+            let voiced: f64 = (1..=5)
+                .map(|h| (2.0 * PI * 140.0 * h as f64 * t).sin() / h as f64)
+                .sum();
+            0.35 * syllable * voiced
+        })
     }
 
     #[test]

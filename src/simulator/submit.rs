@@ -1,16 +1,17 @@
-//! `POST /api/v1/speech/analyze`: read the upload, then the admission checks in the
-//! documented order (keys → warm-up → validation → multilingual → rate limit → credits →
-//! concurrency cap), and start the analysis of the audio in the background.
+//! `POST /api/v1/speech/analyze`: the admission checks in the documented order (keys →
+//! warm-up → validation → multilingual → rate limit → credits → concurrency cap), the key
+//! and warm-up decided before the upload is read, and the analysis of the audio started in
+//! the background.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, FromRequest, Multipart, Request, State};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt as _;
 use serde_json::json;
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::auth::authenticate;
 use super::faults::{self, scripted_reply, step_label};
@@ -20,152 +21,75 @@ use super::routes::{Conn, Sim, note_normal, take_reply_step};
 use super::runs::{Phase, Run};
 use super::scenario::{Endpoint, Respond};
 use super::scoring;
-use super::state::Shared;
-use super::validation::{self, SubmitForm};
+use super::state::{Arrival, Shared};
+use super::upload;
+use super::validation;
 use super::wire::{self, ApiError, Note, json_reply, with_note};
-use crate::api::codes::ErrorCode;
-
-/// The request bodies the simulator reads at most; larger uploads get FILE_TOO_LARGE.
-const BODY_LIMIT: usize = 40 * 1024 * 1024;
-/// Beyond this, an upload is not even drained: the connection is closed.
-const DRAIN_LIMIT: usize = 512 * 1024 * 1024;
-/// Reads the multipart fields; a body over the limit is marked oversized.
-pub(super) async fn read_form(req: Request) -> SubmitForm {
-    let mut form = SubmitForm::default();
-    let Ok(mut multipart) = Multipart::from_request(req, &()).await else {
-        return form;
-    };
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                form.oversized |= e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                if form.oversized {
-                    form.audio = None;
-                }
-                break;
-            }
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        match field.bytes().await {
-            Ok(bytes) => {
-                let text = || String::from_utf8_lossy(&bytes).into_owned();
-                match name.as_str() {
-                    "audio" => form.audio = Some(bytes.to_vec()),
-                    "language" => form.language = Some(text()),
-                    "externalId" => form.external_id = Some(text()),
-                    "metadata" => form.metadata = Some(text()),
-                    "tags" | "tags[]" => form.tags.push(text()),
-                    _ => {}
-                }
-            }
-            Err(e) => {
-                form.oversized |= e.status() == StatusCode::PAYLOAD_TOO_LARGE;
-                if form.oversized {
-                    form.audio = None;
-                }
-                break;
-            }
-        }
-    }
-    form
-}
 
 /// `POST /api/v1/speech/analyze`.
 pub(super) async fn submit(State(sim): Sim, ConnectInfo(conn): Conn, req: Request) -> Response {
-    let step = take_reply_step(&sim, Endpoint::Submit);
-    if let Some(s) = step.as_ref().filter(|s| s.respond == Respond::Drop) {
+    let retry_after = sim.cfg.retry_after_secs;
+    match take_reply_step(&sim, Endpoint::Submit) {
         // Mid-upload, like a connection that really broke.
-        return scripted_reply(s, &conn, sim.cfg.retry_after_secs).await;
-    }
-    // Read the whole upload before answering anything, even a 401: a server that replies
-    // while the client is still sending can reset the connection and lose its own reply.
-    let (parts, body) = req.into_parts();
-    let (bytes, oversized) = read_body(body).await;
-    let req = Request::from_parts(parts, Body::from(bytes));
-    match step {
+        Some(s) if s.respond == Respond::Drop => scripted_reply(&s, &conn, retry_after).await,
         Some(s) if s.respond == Respond::Normal => {
             faults::delay(&s).await;
-            let resp = submit_by_rules(&sim, &conn, req, oversized).await;
+            let resp = submit_by_rules(&sim, &conn, req).await;
             note_normal(resp, Some(&s))
         }
-        Some(s) => scripted_reply(&s, &conn, sim.cfg.retry_after_secs).await,
-        None => submit_by_rules(&sim, &conn, req, oversized).await,
-    }
-}
-
-/// Reads up to `BODY_LIMIT` bytes and discards the rest (up to `DRAIN_LIMIT`); says whether
-/// the body was larger than what was kept.
-pub(super) async fn read_body(body: Body) -> (Bytes, bool) {
-    let mut kept = Vec::new();
-    let mut seen = 0usize;
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            break;
-        };
-        seen += chunk.len();
-        if seen <= BODY_LIMIT {
-            kept.extend_from_slice(&chunk);
-        } else if seen > DRAIN_LIMIT {
-            break;
+        // A scripted answer comes once the whole upload has reached the server.
+        Some(s) => {
+            upload::drain(req.into_body()).await;
+            scripted_reply(&s, &conn, retry_after).await
         }
+        None => submit_by_rules(&sim, &conn, req).await,
     }
-    let oversized = seen > BODY_LIMIT;
-    if oversized {
-        kept.clear();
-    }
-    (Bytes::from(kept), oversized)
 }
 
-pub(super) async fn submit_by_rules(
-    sim: &Arc<Shared>,
-    conn: &ConnTag,
-    req: Request,
-    oversized: bool,
-) -> Response {
-    let key = match authenticate(sim, req.headers(), conn, true) {
+pub(super) async fn submit_by_rules(sim: &Arc<Shared>, conn: &ConnTag, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    // The key and the service's state decide before a byte of the upload is read.
+    let key = match authenticate(sim, &parts.headers, conn, true) {
         Ok(k) => k.clone(),
-        Err(e) => return e.into_response(),
+        Err(e) => return upload::answer_unread(body, e.into_response()),
     };
-    if let Some(left) = sim.warming_up(Instant::now()) {
-        let secs = (left.as_secs_f64().ceil() as u64).clamp(1, sim.cfg.retry_after_secs.max(1));
-        return ApiError::new(ErrorCode::ServiceWarmingUp)
-            .retry_after(secs)
-            .into_response();
+    if let Some(refusal) = sim.disrupted(true, Instant::now()) {
+        return upload::answer_unread(body, refusal);
     }
-    let mut form = read_form(req).await;
-    if oversized {
-        form.oversized = true;
-        form.audio = None;
-    }
+    // A turn to hold an upload in memory, kept until its audio has been analysed.
+    let Ok(turn) = sim.uploads.clone().acquire_owned().await else {
+        return upload::answer_unread(body, ApiError::new("INTERNAL_ERROR").into_response());
+    };
+    let arrival = parts
+        .extensions
+        .get::<Arrival>()
+        .cloned()
+        .unwrap_or_default();
+    let form = upload::read_form(parts, body).await;
     let checked = tokio::task::spawn_blocking(move || validation::validate(form)).await;
     let submission = match checked {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return e.into_response(),
-        Err(_) => return ApiError::new(ErrorCode::InternalError).into_response(),
+        Err(_) => return ApiError::new("INTERNAL_ERROR").into_response(),
     };
     if submission.language != "en" && !key.multilingual {
-        return ApiError::new(ErrorCode::MultilingualNotEnabled).into_response();
+        return ApiError::new("MULTILINGUAL_NOT_ENABLED").into_response();
     }
     let now = Instant::now();
-    if let Err(secs) = sim.check_rate(&key, now) {
-        return ApiError::new(ErrorCode::RateLimitExceeded)
-            .retry_after(secs)
-            .into_response();
+    if let Some(refusal) = sim.over_rate(&key, &arrival, now) {
+        return refusal;
     }
     let cost = ledger::cost_for(submission.duration.as_secs_f64());
     let run_id = wire::new_run_id();
     let (body, step) = {
         let mut inner = sim.lock();
         if let Err(short) = inner.ledger.hold(&run_id, cost) {
-            return ApiError::new(ErrorCode::InsufficientCredits)
+            return ApiError::new("INSUFFICIENT_CREDITS")
                 .details(json!({ "cost": short.cost, "available": short.available }))
                 .into_response();
         }
         let queued = inner.active() >= sim.cfg.concurrency;
-        inner.runs.push(Run {
+        let run = Run {
             id: run_id.clone(),
             key: key.key.clone(),
             external_id: submission.external_id.clone(),
@@ -184,7 +108,8 @@ pub(super) async fn submit_by_rules(
             last_poll: None,
             analysis: None,
             result: None,
-        });
+        };
+        sim.add_run(&mut inner, run, now);
         let step = match inner.script.peek(Endpoint::Submit).map(|s| s.respond) {
             Some(Respond::Queued | Respond::Processing | Respond::DropAfterCreate) => {
                 inner.script.take(Endpoint::Submit)
@@ -220,6 +145,7 @@ pub(super) async fn submit_by_rules(
         run_id.clone(),
         submission.audio,
         submission.format,
+        turn,
     );
     let mut note = Note {
         run_id: Some(run_id),
@@ -240,14 +166,17 @@ pub(super) async fn submit_by_rules(
 fn spawn_analysis(
     sim: Arc<Shared>,
     run_id: String,
-    audio: Vec<u8>,
+    audio: Bytes,
     format: crate::audio::probe::AudioFormat,
+    turn: OwnedSemaphorePermit,
 ) {
     tokio::spawn(async move {
         let result = tokio::task::spawn_blocking(move || scoring::analyse(&audio, format))
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r.map_err(|e| e.to_string()));
+        // The audio is gone: another upload may be read.
+        drop(turn);
         sim.set_analysis(&run_id, result);
         sim.tick(Instant::now());
     });

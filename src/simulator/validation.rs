@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::config::MAX_FILE_BYTES;
 use super::wire::ApiError;
-use crate::api::codes::ErrorCode;
 use crate::audio::probe::{self, AudioFormat, ProbeError};
 
 /// Minimum accepted duration (3 min).
@@ -19,7 +19,7 @@ pub const MAX_DURATION: Duration = Duration::from_secs(45 * 60);
 /// The multipart fields as received.
 #[derive(Debug, Default)]
 pub struct SubmitForm {
-    pub audio: Option<Vec<u8>>,
+    pub audio: Option<Bytes>,
     /// The body was larger than the simulator reads; the audio was not kept.
     pub oversized: bool,
     pub language: Option<String>,
@@ -31,7 +31,8 @@ pub struct SubmitForm {
 /// A submission that passed validation.
 #[derive(Debug, Clone)]
 pub struct Submission {
-    pub audio: Vec<u8>,
+    /// Shared, not copied, between validation and the analysis.
+    pub audio: Bytes,
     pub format: AudioFormat,
     pub duration: Duration,
     pub language: String,
@@ -42,59 +43,59 @@ pub struct Submission {
     pub tags: Vec<String>,
 }
 
-fn fail(code: ErrorCode) -> ApiError {
+fn fail(code: &str) -> ApiError {
     ApiError::new(code)
 }
 
 /// Runs every check; CPU-bound (probing), so call it off the async threads.
 pub fn validate(form: SubmitForm) -> Result<Submission, ApiError> {
     if form.oversized {
-        return Err(fail(ErrorCode::FileTooLarge));
+        return Err(fail("FILE_TOO_LARGE"));
     }
     let audio = match form.audio {
         Some(a) if !a.is_empty() => a,
-        _ => return Err(fail(ErrorCode::MissingAudioFile)),
+        _ => return Err(fail("MISSING_AUDIO_FILE")),
     };
     let head = &audio[..audio.len().min(probe::SNIFF_LEN)];
     let Some(format) = probe::sniff(head) else {
-        return Err(fail(ErrorCode::UnsupportedFormat));
+        return Err(fail("UNSUPPORTED_FORMAT"));
     };
-    let duration = match probe::probe_bytes(audio.clone()) {
+    let duration = match probe::probe_reader(std::io::Cursor::new(audio.clone())) {
         Ok(info) => info.duration,
-        Err(ProbeError::UnsupportedFormat) => return Err(fail(ErrorCode::UnsupportedFormat)),
+        Err(ProbeError::UnsupportedFormat) => return Err(fail("UNSUPPORTED_FORMAT")),
         Err(ProbeError::DurationUnavailable { .. } | ProbeError::Io(_)) => {
-            return Err(fail(ErrorCode::AudioDurationUnavailable));
+            return Err(fail("AUDIO_DURATION_UNAVAILABLE"));
         }
     };
     if duration < MIN_DURATION {
-        return Err(fail(ErrorCode::AudioTooShort).details(serde_json::json!({
+        return Err(fail("AUDIO_TOO_SHORT").details(serde_json::json!({
             "durationSeconds": duration.as_secs_f64(),
             "minimumSeconds": MIN_DURATION.as_secs(),
         })));
     }
     if duration > MAX_DURATION {
-        return Err(fail(ErrorCode::AudioTooLong).details(serde_json::json!({
+        return Err(fail("AUDIO_TOO_LONG").details(serde_json::json!({
             "durationSeconds": duration.as_secs_f64(),
             "maximumSeconds": MAX_DURATION.as_secs(),
         })));
     }
     if audio.len() as u64 > MAX_FILE_BYTES {
-        return Err(fail(ErrorCode::FileTooLarge));
+        return Err(fail("FILE_TOO_LARGE"));
     }
     // The docs do not say whether `language` is required; every example sends it.
     let language = form.language.unwrap_or_else(|| "en".to_string());
     if !crate::languages::is_iso639_1(&language) {
-        return Err(fail(ErrorCode::InvalidLanguageCode));
+        return Err(fail("INVALID_LANGUAGE_CODE"));
     }
     if let Some(id) = &form.external_id {
         let n = id.chars().count();
         if n == 0 || n > 255 {
-            return Err(fail(ErrorCode::InvalidExternalId));
+            return Err(fail("INVALID_EXTERNAL_ID"));
         }
     }
     let metadata = match &form.metadata {
         None => Map::new(),
-        Some(text) => parse_metadata(text).ok_or_else(|| fail(ErrorCode::InvalidMetadata))?,
+        Some(text) => parse_metadata(text).ok_or_else(|| fail("INVALID_METADATA"))?,
     };
     Ok(Submission {
         audio,
@@ -181,7 +182,7 @@ mod tests {
         let e = validate(SubmitForm::default()).expect_err("no audio");
         assert_eq!(e.code, "MISSING_AUDIO_FILE");
         let e = validate(SubmitForm {
-            audio: Some(b"hello".to_vec()),
+            audio: Some(Bytes::from_static(b"hello")),
             ..SubmitForm::default()
         })
         .expect_err("text");

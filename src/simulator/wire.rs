@@ -1,13 +1,13 @@
 //! What goes on the wire: ids, timestamps, the error envelope, and the note each response
 //! carries for the request log. JSON is built here from the API docs, independently of
-//! `crate::api::model`, so the simulator cross-checks the client's model.
+//! `crate::api` (codes and model), so the simulator cross-checks the client.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rand::Rng as _;
 use serde_json::{Value, json};
 
-use crate::api::codes::ErrorCode;
+use super::contract;
 
 /// The header every simulator response carries, so the app can say results are simulated.
 pub const SIMULATOR_HEADER: &str = "x-zenhire-simulator";
@@ -67,54 +67,6 @@ pub fn with_note(mut resp: Response, note: Note) -> Response {
     resp
 }
 
-/// A sensible message for a code (wording is ours; the docs say not to parse it).
-pub fn default_message(code: &str) -> &'static str {
-    match ErrorCode::parse(code) {
-        ErrorCode::MissingAudioFile => "No audio file was provided in the 'audio' field.",
-        ErrorCode::UnsupportedFormat => {
-            "Unsupported audio format. Supported formats: MP3, WAV, M4A, WebM, OGG, FLAC."
-        }
-        ErrorCode::FileTooLarge => "Audio file exceeds the 25 MB limit.",
-        ErrorCode::InvalidLanguageCode => {
-            "Invalid language code. Must be a 2-letter ISO 639-1 code."
-        }
-        ErrorCode::InvalidExternalId => "externalId must be between 1 and 255 characters.",
-        ErrorCode::InvalidMetadata => "metadata must be a valid JSON object.",
-        ErrorCode::AudioTooShort => "Audio is shorter than the 3-minute minimum.",
-        ErrorCode::AudioTooLong => "Audio is longer than the 45-minute maximum.",
-        ErrorCode::AudioDurationUnavailable => "Could not determine the audio duration.",
-        ErrorCode::InvalidStatus => {
-            "Invalid status filter. Use queued, processing, success, partial or failed."
-        }
-        ErrorCode::InvalidServiceType => "Invalid serviceType. Use speech or cv_deepmatch.",
-        ErrorCode::InvalidDate => "Invalid date filter. Use an ISO 8601 datetime.",
-        ErrorCode::InvalidParameters => "One or more parameters are out of range.",
-        ErrorCode::MissingApiKey => "API key required. Send it in the X-API-Key header.",
-        ErrorCode::InvalidApiKey => "API key not recognized.",
-        ErrorCode::ApiKeyExpired => "API key has expired.",
-        ErrorCode::ClientInactive => "Client account is inactive.",
-        ErrorCode::InsufficientCredits => "Insufficient credits for this request.",
-        ErrorCode::MultilingualNotEnabled => {
-            "Non-English analysis is not enabled for this account."
-        }
-        ErrorCode::IpNotAllowed => "Requests from this IP address are not allowed for this key.",
-        ErrorCode::MissingPermission => "This account does not have the speech permission.",
-        ErrorCode::NotFound => "Request not found.",
-        ErrorCode::RateLimitExceeded => "Rate limit exceeded.",
-        ErrorCode::PollRateLimited => "Polled too frequently; wait before polling this id again.",
-        ErrorCode::ServiceWarmingUp => "Scoring service is warming up.",
-        ErrorCode::TranscriptionFailed => "Transcription failed.",
-        ErrorCode::TranscriptionLowConfidence => {
-            "Audio content does not match the requested language."
-        }
-        ErrorCode::ScoringFailed => "Scoring failed after retry.",
-        ErrorCode::ServiceConfigurationError => "An external provider is misconfigured.",
-        ErrorCode::StuckTimeout => "The run exceeded its watchdog timeout.",
-        ErrorCode::InternalError => "An unexpected error occurred.",
-        ErrorCode::Local(_) | ErrorCode::Unknown(_) => "An error occurred.",
-    }
-}
-
 /// Everything an error envelope can carry.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -128,17 +80,19 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An envelope for a documented code, with its catalog status and a requestId.
-    pub fn new(code: ErrorCode) -> Self {
-        let status = code
-            .http_status()
+    /// An envelope for `code` with the simulator's catalog status, message and requestId
+    /// rule ([`contract`]); a code the catalog has no status for is sent as a 500.
+    pub fn new(code: &str) -> Self {
+        let entry = contract::entry(code);
+        let status = entry
+            .and_then(|e| e.status())
             .and_then(|s| StatusCode::from_u16(s).ok())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         Self {
             status,
-            message: default_message(code.as_str()).to_string(),
-            code: code.as_str().to_string(),
-            request_id: code.family() != crate::api::codes::CodeFamily::Auth,
+            message: contract::message(code).to_string(),
+            code: code.to_string(),
+            request_id: entry.is_none_or(|e| e.carries_request_id()),
             retry_after: None,
             details: None,
         }

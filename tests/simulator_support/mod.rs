@@ -123,12 +123,52 @@ pub async fn submit(
 
 /// GETs `path` with the default key.
 pub async fn get(sim: &SimHandle, path: &str) -> reqwest::Response {
+    get_as(sim, sim.api_key(), path).await
+}
+
+/// GETs `path` with `key`.
+pub async fn get_as(sim: &SimHandle, key: &str, path: &str) -> reqwest::Response {
     client()
         .get(format!("{}{path}", sim.base_url()))
-        .header("X-API-Key", sim.api_key())
+        .header("X-API-Key", key)
         .send()
         .await
         .expect("request reaches the simulator")
+}
+
+/// A fast simulator playing the scenario written in `toml`.
+pub async fn start_scripted(toml: &str) -> SimHandle {
+    let scenario = speech_scorer::simulator::Scenario::from_toml_str(toml).expect("scenario");
+    start(SimConfig::fast().with_scenario(scenario)).await
+}
+
+/// `speech-scorer simulate ARGS` as a child process, its URL (from the first line it
+/// prints) and the rest of its stdout.
+pub fn simulate_process(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
+        .arg("simulate")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the simulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let first = lines.next().expect("a line").expect("utf-8");
+    let url = first
+        .rsplit(' ')
+        .next()
+        .filter(|u| u.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_string();
+    (child, url, lines)
 }
 
 /// Status and JSON body.
