@@ -9,6 +9,8 @@ use serde::Serialize;
 use crate::api::codes::{ErrorCode, LocalCode};
 use crate::api::model::ApiErrorBody;
 use crate::engine::outcome::OutcomeError;
+use crate::engine::policy::WaitReason;
+use crate::engine::progress::Stage;
 
 /// The one thing that fixes the problem; the GUI turns it into a button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,6 +53,75 @@ impl Action {
             Action::ContactSupport => "Contact support",
             Action::None => "OK",
         }
+    }
+}
+
+impl Action {
+    /// What to do, as a sentence (the CLI's "What to do:" line).
+    pub fn instruction(&self) -> String {
+        match self {
+            Action::TopUpCredits => "top up your credits in the ZenHire dashboard".into(),
+            Action::CheckKey => "check the API key ($ZENHIRE_API_KEY or the saved settings)".into(),
+            Action::RotateKey => "create a new API key in the ZenHire dashboard and save it".into(),
+            Action::WaitForWarmUp => "wait; the app retries by itself".into(),
+            Action::FixRecording { what } => format!("fix the recording: {what}"),
+            Action::ChooseLanguage => "choose the language that is spoken (--language)".into(),
+            Action::SubmitAgain => "submit the recording again".into(),
+            Action::RecordAgain => "record again".into(),
+            Action::ContactSupport => "contact ZenHire support".into(),
+            Action::None => String::new(),
+        }
+    }
+}
+
+/// Why the engine waits, as a short phrase (progress lines, the request log).
+pub fn wait_reason(reason: WaitReason) -> &'static str {
+    match reason {
+        WaitReason::NextPoll => "waiting for the next status check",
+        WaitReason::RateLimited => "rate limited by the service",
+        WaitReason::PollRateLimited => "polled too soon; the service asked us to wait",
+        WaitReason::WarmingUp => "the analysis service is warming up after an update",
+        WaitReason::ServerError => "the service answered with an error page",
+        WaitReason::Network => "could not reach the service",
+        WaitReason::LookUpAgain => "checking whether the upload created a run",
+        WaitReason::Resubmit => "the upload did not arrive; sending it again",
+        WaitReason::Budget => "the time budget ran out",
+    }
+}
+
+/// The headline of a wait a person must know about (with its countdown); `None` for the
+/// normal wait between status checks.
+pub fn wait_headline(reason: WaitReason, seconds_left: u64) -> Option<String> {
+    let what = match reason {
+        WaitReason::NextPoll => return None,
+        WaitReason::WarmingUp => "Service warming up",
+        WaitReason::RateLimited | WaitReason::PollRateLimited => "Too many requests",
+        WaitReason::Network => "Can't reach the service",
+        WaitReason::ServerError => "The service had a problem",
+        WaitReason::LookUpAgain => "Checking whether the upload arrived",
+        WaitReason::Resubmit => "The upload did not arrive",
+        WaitReason::Budget => "Stopped waiting",
+    };
+    Some(format!("{what} — retrying in {seconds_left} s"))
+}
+
+/// Where a run is, as a headline.
+pub fn stage_headline(stage: &Stage) -> String {
+    match stage {
+        Stage::Preparing => "Checking the recording".to_string(),
+        Stage::Uploading { sent, total } => {
+            let pct = if *total == 0 {
+                100
+            } else {
+                (sent.saturating_mul(100) / total).min(100)
+            };
+            format!("Uploading {pct} %")
+        }
+        Stage::Queued { position: Some(p) } => format!("Queued — #{p} in line"),
+        Stage::Queued { position: None } => "Queued".to_string(),
+        Stage::Processing => "Scoring the recording".to_string(),
+        Stage::CheckingLostSubmit => "Checking whether the upload arrived".to_string(),
+        Stage::Finished => "Finished".to_string(),
     }
 }
 
@@ -728,6 +799,51 @@ mod tests {
         for (text, status) in want {
             let g = for_code(&ErrorCode::parse(text));
             assert_eq!(g.http_status, *status, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_wait_reason_and_stage_has_words() {
+        use WaitReason::*;
+        for r in [
+            NextPoll,
+            RateLimited,
+            PollRateLimited,
+            WarmingUp,
+            ServerError,
+            Network,
+            LookUpAgain,
+            Resubmit,
+            Budget,
+        ] {
+            assert!(!wait_reason(r).is_empty(), "{r:?}");
+            // Every wait but the ordinary one gets a headline with its countdown.
+            match wait_headline(r, 42) {
+                Some(h) => assert!(h.contains("42 s"), "{r:?}: {h}"),
+                None => assert_eq!(r, NextPoll),
+            }
+        }
+        assert_eq!(
+            stage_headline(&Stage::Uploading { sent: 1, total: 4 }),
+            "Uploading 25 %"
+        );
+        assert_eq!(
+            stage_headline(&Stage::Queued { position: Some(2) }),
+            "Queued — #2 in line"
+        );
+        for a in [
+            Action::TopUpCredits,
+            Action::CheckKey,
+            Action::RotateKey,
+            Action::WaitForWarmUp,
+            Action::FixRecording { what: "x" },
+            Action::ChooseLanguage,
+            Action::SubmitAgain,
+            Action::RecordAgain,
+            Action::ContactSupport,
+        ] {
+            assert!(!a.instruction().is_empty(), "{a:?}");
+            assert!(!a.label().is_empty(), "{a:?}");
         }
     }
 

@@ -7,8 +7,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audio_cmds;
+pub mod config;
 pub mod exit;
+pub mod progress;
+pub mod report;
 pub mod scoring;
+pub mod service;
 pub mod simulate;
 pub mod support_cmds;
 
@@ -31,13 +35,13 @@ pub enum Command {
     /// Poll an existing run to a final result; never submits.
     Resume(scoring::ResumeArgs),
     /// Explain an error code, an error envelope or a poll body (CODE, FILE or - for stdin).
-    Explain(scoring::ExplainArgs),
+    Explain(service::ExplainArgs),
     /// Show the credit balance (GET /api/v1/credits).
-    Credits(scoring::CreditsArgs),
+    Credits(service::CreditsArgs),
     /// Check the service health (GET /api/v1/health, no key needed).
-    Health(scoring::HealthArgs),
+    Health(service::HealthArgs),
     /// List runs, optionally filtered (GET /api/v1/speech/runs).
-    Runs(scoring::RunsArgs),
+    Runs(service::RunsArgs),
     /// Run the local ZenHire simulator.
     Simulate(simulate::SimulateArgs),
     /// List audio input devices.
@@ -59,10 +63,10 @@ pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Score(a) => scoring::score(a),
         Command::Resume(a) => scoring::resume(a),
-        Command::Explain(a) => scoring::explain(a),
-        Command::Credits(a) => scoring::credits(a),
-        Command::Health(a) => scoring::health(a),
-        Command::Runs(a) => scoring::runs(a),
+        Command::Explain(a) => service::explain(a),
+        Command::Credits(a) => service::credits(a),
+        Command::Health(a) => service::health(a),
+        Command::Runs(a) => service::runs(a),
         Command::Simulate(a) => simulate::simulate(a),
         Command::Devices(a) => audio_cmds::devices(a),
         Command::Record(a) => audio_cmds::record(a),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::Exit;
-use super::scoring::KEY_ENV;
+use super::config::KEY_ENV;
 use crate::engine::events::{EventSink, JobEvent};
 use crate::engine::reqlog::Exchange;
 use crate::store::{FileSecretStore, History, Paths, SecretStore as _, Settings};
@@ -99,7 +99,11 @@ pub fn log_table(exchanges: &[Exchange]) -> String {
             _ => String::new(),
         };
         let wait = ex.wait.as_ref().map_or(ex.decision.clone(), |w| {
-            format!("{:.1} s ({})", w.seconds, w.reason.describe())
+            format!(
+                "{:.1} s ({})",
+                w.seconds,
+                crate::guidance::wait_reason(w.reason)
+            )
         });
         let path: String = ex.path.chars().take(38).collect();
         let wait: String = wait.chars().take(34).collect();
@@ -225,7 +229,7 @@ fn progress_sink() -> EventSink {
             reason, seconds, ..
         } => eprintln!(
             "speech-scorer replay: {} — {seconds:.1} s",
-            reason.describe()
+            crate::guidance::wait_reason(reason)
         ),
         _ => {}
     })
@@ -260,7 +264,7 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
         // Nothing was sent: the original ended locally; show how.
         eprintln!("speech-scorer replay: the run made no requests; showing its recorded outcome");
         return match &bundle.record.outcome {
-            Some(o) => super::scoring::report_outcome(o, args.json),
+            Some(o) => super::report::report_outcome(o, args.json),
             None => Exit::Other.into(),
         };
     }
@@ -321,7 +325,7 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
             );
         }
     }
-    super::scoring::report_outcome(&report.outcome, args.json)
+    super::report::report_outcome(&report.outcome, args.json)
 }
 
 /// A private scratch directory for the replay's audio.

@@ -36,6 +36,7 @@ pub mod events;
 pub mod job;
 pub mod outcome;
 pub mod policy;
+pub mod progress;
 pub mod record;
 pub mod reqlog;
 

@@ -76,7 +76,8 @@ pub enum Step {
     LookUp,
 }
 
-/// Why the engine is waiting; shown to people and kept in the request log.
+/// Why the engine is waiting; shown to people (in `guidance`'s words) and kept in the request
+/// log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitReason {
@@ -98,23 +99,6 @@ pub enum WaitReason {
     Resubmit,
     /// The time budget (`--max-wait`) ran out.
     Budget,
-}
-
-impl WaitReason {
-    /// A short phrase for progress lines: "warming up", "rate limited", ...
-    pub fn describe(self) -> &'static str {
-        match self {
-            WaitReason::NextPoll => "waiting for the next status check",
-            WaitReason::RateLimited => "rate limited by the service",
-            WaitReason::PollRateLimited => "polled too soon; the service asked us to wait",
-            WaitReason::WarmingUp => "the analysis service is warming up after an update",
-            WaitReason::ServerError => "the service answered with an error page",
-            WaitReason::Network => "could not reach the service",
-            WaitReason::LookUpAgain => "checking whether the upload created a run",
-            WaitReason::Resubmit => "the upload did not arrive; sending it again",
-            WaitReason::Budget => "the time budget ran out",
-        }
-    }
 }
 
 /// What the last exchange produced, reduced to what the rules need.

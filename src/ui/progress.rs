@@ -261,7 +261,7 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
                     .desired_width(420.0)
                     .text(format!("{left} s")),
             );
-            ui.label(RichText::new(wait.reason.describe()).weak());
+            ui.label(RichText::new(crate::guidance::wait_reason(wait.reason)).weak());
             if wait.reason == WaitReason::WarmingUp {
                 ui.label(
                     RichText::new(

@@ -416,7 +416,10 @@ impl SupportDesk {
                     reason, seconds, ..
                 }) => {
                     if let Some(r) = &mut self.replay {
-                        r.waiting = Some(format!("{} — {seconds:.1} s", reason.describe()));
+                        r.waiting = Some(format!(
+                            "{} — {seconds:.1} s",
+                            crate::guidance::wait_reason(reason)
+                        ));
                     }
                 }
                 DeskEvent::Replay(_) => {}
@@ -791,7 +794,11 @@ impl SupportDesk {
                             });
                             row.col(|ui| {
                                 ui.label(ex.wait.as_ref().map_or(ex.decision.clone(), |w| {
-                                    format!("{:.1} s ({})", w.seconds, w.reason.describe())
+                                    format!(
+                                        "{:.1} s ({})",
+                                        w.seconds,
+                                        crate::guidance::wait_reason(w.reason)
+                                    )
                                 }));
                             });
                             row.col(|ui| {
