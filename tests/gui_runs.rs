@@ -123,11 +123,10 @@ fn an_unfinished_run_resumes_when_the_app_starts_again() {
     drop(first);
 
     let mut second = start_in(home.path(), with_key(own.sim.base_url(), key), None);
-    assert_eq!(
-        second.state().resuming.len(),
-        1,
-        "the unfinished run resumes"
-    );
+    // The history is read off the UI thread; the run resumes once it is in.
+    step_until(&mut second, "the unfinished run to resume", |h| {
+        h.state().resuming.len() == 1
+    });
     step_until(&mut second, "the resumed run to finish", |h| {
         h.state().resuming.is_empty()
     });
@@ -184,9 +183,12 @@ fn a_recording_can_be_deleted_from_history() {
     click(h, "History");
     step_until(h, "the delete button", |h| shows(h, "Delete recording"));
     click(h, "Delete recording");
-    assert!(!take.exists(), "the recording is gone");
-    h.step();
-    assert!(!shows(h, "Delete recording"));
+    // It asks first; nothing is deleted yet.
+    step_until(h, "the question", |h| shows(h, "Delete the recording?"));
+    assert!(take.exists(), "nothing deleted before the answer");
+    click(h, "Yes, delete the recording");
+    step_until(h, "the recording to go", |_| !take.exists());
+    step_until(h, "the row to change", |h| !shows(h, "Delete recording"));
     // The run itself (and its scores) stays in history.
     assert!(shows(h, "success"));
 }
@@ -218,7 +220,10 @@ fn a_take_interrupted_by_a_crash_comes_back_at_start_up() {
         "the whole take is back: {:?}",
         take.duration
     );
-    assert!(shows(&h, "Recovered 1 recording(s)"));
+    assert!(shows(
+        &h,
+        "Recovered 1 recording interrupted last time; it is in"
+    ));
 }
 
 #[test]

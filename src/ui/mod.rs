@@ -1,17 +1,21 @@
 //! The desktop app (eframe 0.37, glow renderer so it runs on software OpenGL). A view over
 //! `engine`, `guidance`, `audio` and `store`: no retry rule, error text or audio logic lives
-//! here. `app` is the shell; one file per screen; `dialogs` for modals; `widgets` for the
-//! custom-painted meter, time bar and score bars; `ports` for the desktop doors tests replace.
+//! here.
+//!
+//! - `app/`: the shell and what it does (commands, events, connection, jobs, takes, history,
+//!   the Support screen's work), split by concern;
+//! - `frame`: one frame (navigation, banner, the screen, modals, toasts); one file per
+//!   screen (`record`, `progress`, `result`, `history`, `settings`), `support/` one file per
+//!   panel; `dialogs` for modals; `widgets` for the custom-painted meter, time bar and score
+//!   bars; `ports` for the desktop doors tests replace.
 
 pub mod app;
-pub mod commands;
 pub mod dialogs;
 pub mod frame;
 pub mod history;
 pub mod ports;
 pub mod progress;
 pub mod record;
-pub mod recording;
 pub mod result;
 pub mod settings;
 pub mod support;

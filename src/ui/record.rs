@@ -1,45 +1,82 @@
 //! The record screen: pick a microphone, record (Space) with a live meter and a time bar, or
-//! import a file; play the take back; see what it will cost beside the balance; submit.
+//! import a file (the file dialog, a path typed or pasted, or a drop); play the take back; see
+//! what it will cost beside the balance; pick this take's language; submit.
 
 use egui::{RichText, Ui};
 
 use crate::audio::RecorderSnapshot;
+use crate::ui::app::recording::METER_REPAINT;
 use crate::ui::app::{App, Command, TakeSource};
-use crate::ui::recording::METER_REPAINT;
 use crate::ui::widgets::{MeterView, format_clock, level_meter_ui, time_bar_ui};
 
-/// Draws the record screen.
-pub fn record_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
-    ui.heading("Record");
-    ui.add_space(4.0);
-    device_picker_ui(ui, app, cmds);
-    ui.add_space(8.0);
-    recorder_ui(ui, app, cmds);
-    ui.add_space(8.0);
-    ui.horizontal(|ui| {
+/// The accessible label of the import path field.
+pub const IMPORT_PATH_LABEL: &str = "File to import";
+
+/// Draws the record screen (scrolls when the window is small).
+pub fn record_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.heading("Record");
+            ui.add_space(4.0);
+            device_picker_ui(ui, app, cmds);
+            ui.add_space(8.0);
+            recorder_ui(ui, app, cmds);
+            ui.add_space(8.0);
+            import_ui(ui, app, cmds);
+            ui.add_space(10.0);
+            take_ui(ui, app, cmds);
+        });
+}
+
+/// Import: the file dialog, or a path typed or pasted (always there: some desktops have no
+/// file dialog), or a file dropped on the window.
+fn import_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    let enabled = !app.importing && !app.is_recording();
+    ui.horizontal_wrapped(|ui| {
         if ui
-            .add_enabled(
-                !app.importing && !app.is_recording(),
-                egui::Button::new("Import a file…"),
-            )
+            .add_enabled(enabled, egui::Button::new("Import a file…"))
             .clicked()
         {
             cmds.push(Command::PickFile);
         }
-        ui.label(RichText::new("or drop an audio file on this window").weak());
+        ui.label(RichText::new("or drop an audio file on this window, or type its path:").weak());
         if app.importing {
             ui.spinner();
         }
     });
-    ui.add_space(10.0);
-    take_ui(ui, app, cmds);
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label(IMPORT_PATH_LABEL);
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut app.import_form.path)
+                    .hint_text("/path/to/answer.wav")
+                    .desired_width(ui.available_width().clamp(160.0, 360.0)),
+            )
+            .labelled_by(label.id);
+        if app.import_form.focus_path {
+            field.request_focus();
+            app.import_form.focus_path = false;
+        }
+        let typed = app.import_form.path.trim().to_string();
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let clicked = ui
+            .add_enabled(enabled && !typed.is_empty(), egui::Button::new("Import"))
+            .clicked();
+        if enabled && !typed.is_empty() && (clicked || entered) {
+            cmds.push(Command::ImportPath(std::path::PathBuf::from(typed)));
+        }
+    });
+    if let Some(why) = &app.import_form.dialog_error {
+        ui.add(egui::Label::new(RichText::new(why).color(ui.visuals().error_fg_color)).wrap());
+    }
 }
 
 fn device_picker_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     if app.audio.devices.is_none() && !app.audio.listing {
         cmds.push(Command::RefreshDevices);
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("Microphone");
         let devices = match &app.audio.devices {
             Some(Ok(d)) => d.as_slice(),
@@ -191,7 +228,7 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         return;
     };
     egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.set_width(ui.available_width().min(620.0));
+        ui.set_max_width(ui.available_width().min(620.0));
         let source = match take.source {
             TakeSource::Recorded => "recorded",
             TakeSource::Imported => "imported",
@@ -213,10 +250,17 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         ui.add_space(6.0);
         cost_ui(ui, app, take.estimated_credits(), cmds);
         ui.add_space(6.0);
-        let language = &app.settings.default_language;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
+            let language = app.take_language();
             let name = crate::languages::language_name(language).unwrap_or("unknown");
             ui.label(format!("Language: {name} ({language})"));
+            if take.language.is_some() {
+                let default = &app.settings.default_language;
+                ui.label(
+                    RichText::new(format!("for this recording only; the default is {default}"))
+                        .weak(),
+                );
+            }
             if ui.small_button("Change language").clicked() {
                 cmds.push(Command::OpenLanguagePicker);
             }
@@ -261,10 +305,10 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
 }
 
 fn cost_ui(ui: &mut Ui, app: &App, credits: u64, cmds: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(format!(
-            "Estimated cost: {credits} credit{} (1 per started minute)",
-            if credits == 1 { "" } else { "s" }
+            "Estimated cost: {} (1 per started minute)",
+            crate::guidance::credits_text(credits as f64)
         ));
         ui.separator();
         match &app.balance {
@@ -277,7 +321,10 @@ fn cost_ui(ui: &mut Ui, app: &App, credits: u64, cmds: &mut Vec<Command>) {
                 } else {
                     ui.visuals().text_color()
                 };
-                ui.label(RichText::new(format!("Balance: {b} credits")).color(colour));
+                ui.label(
+                    RichText::new(format!("Balance: {}", crate::guidance::credits_text(*b)))
+                        .color(colour),
+                );
             }
             Some(Ok(None)) => {
                 ui.label(RichText::new("balance not reported").weak());
