@@ -9,7 +9,7 @@ mod gui_support;
 
 use egui::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 use gui_support::{copied, import_fixture, shows, start, step_until};
 use speech_scorer::api::ErrorCode;
 use speech_scorer::engine::OutcomeError;
