@@ -72,6 +72,25 @@ fn explain_of_free_text_says_it_is_not_a_known_code() {
 }
 
 #[test]
+fn the_explained_dialog_gets_its_plurals_right() {
+    let mut gui = start(SimConfig::fast());
+    let h = &mut gui.harness;
+    wait_for(h, "Import a file");
+    open_support(h);
+    type_into(
+        h,
+        labels::EXPLAIN_INPUT,
+        r#"{"error":{"code":"INSUFFICIENT_CREDITS","message":"m","requestId":"req_1","details":{"cost":4,"available":1}}}"#,
+    );
+    click(h, labels::EXPLAIN);
+    h.step();
+    assert!(shows(
+        h,
+        "This recording needs 4 credits but only 1 is available."
+    ));
+}
+
+#[test]
 fn look_up_a_run_by_id_and_by_external_id_and_see_credits_and_health() {
     let mut gui = start(SimConfig::fast());
     import_and_submit(&mut gui);

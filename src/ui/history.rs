@@ -97,6 +97,28 @@ pub fn history_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         ui.label(RichText::new(text).weak());
         return;
     }
+    if ui.available_width() < NARROW {
+        // Narrow: each run is two lines (what it was, then its buttons), no sideways scroll.
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                for row in &app.history_view.rows {
+                    egui::Frame::group(ui.style()).show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        let v = row_view(row);
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label(RichText::new(&v.date).strong());
+                            ui.label(v.duration.as_deref().unwrap_or("—"));
+                            ui.label(&v.language);
+                            status_ui(ui, app, row, &v);
+                            ui.label(v.scores.as_deref().unwrap_or("—"));
+                        });
+                        ui.horizontal(|ui| buttons_ui(ui, app, row, &v, cmds));
+                    });
+                }
+            });
+        return;
+    }
     egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
@@ -117,30 +139,43 @@ pub fn history_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         });
 }
 
+/// Below this width the history is a list of two-line cards instead of a grid.
+const NARROW: f32 = 760.0;
+
 fn row_ui(ui: &mut Ui, app: &App, row: &HistoryRow, cmds: &mut Vec<Command>) {
-    let r = &row.record;
     let v = row_view(row);
     ui.label(&v.date);
     ui.label(v.duration.as_deref().unwrap_or("—"));
     ui.label(&v.language);
-    let resuming = app.resuming.contains_key(&r.local_id);
-    ui.horizontal(|ui| {
-        ui.label(if resuming {
-            format!("{} (resuming)", v.status)
-        } else {
-            v.status.clone()
-        });
-        if v.simulated {
-            ui.label(
-                RichText::new("Simulated")
-                    .small()
-                    .strong()
-                    .color(ui.visuals().warn_fg_color),
-            )
-            .on_hover_text("Scored by the built-in simulator: not a real result");
-        }
-    });
+    ui.horizontal(|ui| status_ui(ui, app, row, &v));
     ui.label(v.scores.as_deref().unwrap_or("—"));
+    buttons_ui(ui, app, row, &v, cmds);
+}
+
+/// The status words, "(resuming)" while it is polled again, and the Simulated mark.
+fn status_ui(ui: &mut Ui, app: &App, row: &HistoryRow, v: &RowView) {
+    let resuming = app.resuming.contains_key(&row.record.local_id);
+    ui.label(if resuming {
+        format!("{} (resuming)", v.status)
+    } else {
+        v.status.clone()
+    });
+    if v.simulated {
+        ui.label(
+            RichText::new("Simulated")
+                .small()
+                .strong()
+                .color(ui.visuals().warn_fg_color),
+        )
+        .on_hover_text("Scored by the built-in simulator: not a real result");
+    }
+}
+
+/// Open/Log and Resume, the recording's cell (the same width with or without its button) and
+/// Remove: three cells in the grid, one line in a card.
+fn buttons_ui(ui: &mut Ui, app: &App, row: &HistoryRow, v: &RowView, cmds: &mut Vec<Command>) {
+    let r = &row.record;
+    let resuming = app.resuming.contains_key(&r.local_id);
     ui.horizontal(|ui| {
         let what = if v.scores.is_some() { "Open" } else { "Log" };
         if ui
@@ -172,30 +207,45 @@ fn row_ui(ui: &mut Ui, app: &App, row: &HistoryRow, cmds: &mut Vec<Command>) {
             .unwrap_or_default();
         if row.own_recording {
             if ui.button("Delete recording").clicked() {
-                cmds.push(Command::Confirm(Confirmation {
-                    title: "Delete the recording?".into(),
-                    body: format!(
-                        "{file_name} will be deleted from this computer. The run and its \
-                         scores stay in History."
-                    ),
-                    confirm_label: "Yes, delete the recording".into(),
-                    command: Box::new(Command::DeleteRecording(r.local_id.clone())),
-                }));
+                cmds.push(Command::Confirm(delete_recording_confirmation(
+                    &r.local_id,
+                    &file_name,
+                )));
             }
         } else {
             ui.label(RichText::new("—").weak());
         }
     });
     if ui.button("Remove").clicked() {
-        cmds.push(Command::Confirm(Confirmation {
-            title: "Remove this run from History?".into(),
-            body: format!(
-                "The run from {} and its request log will be removed from History. The \
-                 recording file stays where it is; the run stays on the service.",
-                v.date
-            ),
-            confirm_label: "Yes, remove the run".into(),
-            command: Box::new(Command::DeleteRun(r.local_id.clone())),
-        }));
+        cmds.push(Command::Confirm(remove_run_confirmation(
+            &r.local_id,
+            &v.date,
+        )));
+    }
+}
+
+/// The question before deleting a run's recording.
+pub fn delete_recording_confirmation(local_id: &str, file_name: &str) -> Confirmation {
+    Confirmation {
+        title: "Delete the recording?".into(),
+        body: format!(
+            "{file_name} will be deleted from this computer. The run and its scores stay in \
+             History."
+        ),
+        confirm_label: "Yes, delete the recording".into(),
+        command: Box::new(Command::DeleteRecording(local_id.to_string())),
+    }
+}
+
+/// The question before removing a run from History.
+pub fn remove_run_confirmation(local_id: &str, date: &str) -> Confirmation {
+    Confirmation {
+        title: "Remove this run from History?".into(),
+        body: format!(
+            "The run from {date} and its request log will be removed from History. The \
+             recording file stays where it is; the run stays on the service."
+        ),
+        confirm_label: "Yes, remove the run".into(),
+        command: Box::new(Command::DeleteRun(local_id.to_string())),
     }
 }

@@ -30,10 +30,22 @@ pub fn run_desktop_app() -> ExitCode {
     run_app(AppConfig::default(), |_, _| {})
 }
 
+/// The window's size at start-up.
+pub const DEFAULT_WINDOW: egui::Vec2 = egui::vec2(880.0, 640.0);
+
 /// Opens the app built from `config`; `pilot` runs after every frame with the app (the
 /// screenshot tool uses it to press buttons). Blocks until the window closes.
 pub fn run_app(
     config: AppConfig,
+    pilot: impl FnMut(&mut App, &egui::Context) + 'static,
+) -> ExitCode {
+    run_app_sized(config, DEFAULT_WINDOW, pilot)
+}
+
+/// [`run_app`] with a window of `size` (the screenshot tool takes each screen at several).
+pub fn run_app_sized(
+    config: AppConfig,
+    size: egui::Vec2,
     pilot: impl FnMut(&mut App, &egui::Context) + 'static,
 ) -> ExitCode {
     let launched_at = std::time::Instant::now();
@@ -41,8 +53,8 @@ pub fn run_app(
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()
             .with_title("speech-scorer")
-            .with_inner_size([880.0, 640.0])
-            .with_min_inner_size([560.0, 420.0])
+            .with_inner_size(size)
+            .with_min_inner_size([560.0, 400.0])
             .with_drag_and_drop(true),
         ..Default::default()
     };

@@ -205,8 +205,14 @@ pub fn percent(sent: u64, total: u64) -> u64 {
         .unwrap_or(0)
 }
 
-/// Draws the progress of the current run.
+/// Draws the progress of the current run (scrolls when the window is small).
 pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| run_progress_ui(ui, app, cmds));
+}
+
+fn run_progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let Some(run) = &app.run else {
         ui.heading("Progress");
         ui.label("No run in progress.");
@@ -215,7 +221,7 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let now = SystemTime::now();
     ui.heading(format!("Scoring {}", run.file_name));
     ui.add_space(10.0);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if run.stage != Stage::Finished {
             ui.spinner();
         }
@@ -234,11 +240,15 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             } else {
                 *sent as f32 / *total as f32
             };
-            ui.add(egui::ProgressBar::new(f).desired_width(420.0).text(format!(
-                "{:.1} of {:.1} MB",
-                *sent as f64 / 1e6,
-                *total as f64 / 1e6
-            )));
+            ui.add(
+                egui::ProgressBar::new(f)
+                    .desired_width(ui.available_width().min(420.0))
+                    .text(format!(
+                        "{:.1} of {:.1} MB",
+                        *sent as f64 / 1e6,
+                        *total as f64 / 1e6
+                    )),
+            );
         }
         Stage::Queued { .. } => {
             ui.label("The service is busy; your recording waits for a free slot.");
@@ -258,7 +268,7 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             };
             ui.add(
                 egui::ProgressBar::new(f)
-                    .desired_width(420.0)
+                    .desired_width(ui.available_width().min(420.0))
                     .text(format!("{left} s")),
             );
             ui.label(RichText::new(wait.reason.describe()).weak());
@@ -307,6 +317,11 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             .clicked()
         {
             cmds.push(Command::CancelRun);
+        }
+        if run.run_id.is_some() {
+            ui.add(
+                egui::Label::new(RichText::new(crate::guidance::CANCEL_HINT).small().weak()).wrap(),
+            );
         }
     }
     ui.add_space(10.0);

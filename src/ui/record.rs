@@ -5,8 +5,9 @@
 use egui::{RichText, Ui};
 
 use crate::audio::RecorderSnapshot;
+use crate::store::takes::TakeOrigin;
 use crate::ui::app::recording::METER_REPAINT;
-use crate::ui::app::{App, Command, TakeSource};
+use crate::ui::app::{App, Command, Confirmation, TakeSource};
 use crate::ui::widgets::{MeterView, format_clock, level_meter_ui, time_bar_ui};
 
 /// The accessible label of the import path field.
@@ -26,6 +27,91 @@ pub fn record_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             import_ui(ui, app, cmds);
             ui.add_space(10.0);
             take_ui(ui, app, cmds);
+            ui.add_space(10.0);
+            takes_list_ui(ui, app, cmds);
+        });
+}
+
+/// Every take the app made or imported, until the person deletes it: reopen one, or delete it
+/// (a recording the app made is deleted from disk; an imported file only leaves the list).
+fn takes_list_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
+    let list = &app.takes.list;
+    if list.takes.is_empty() {
+        return;
+    }
+    let busy = app.is_recording() || app.is_submitting() || app.importing;
+    egui::CollapsingHeader::new(format!("Takes ({})", list.takes.len()))
+        .id_salt("takes_list")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("takes")
+                .num_columns(5)
+                .striped(true)
+                .spacing([12.0, 4.0])
+                .show(ui, |ui| {
+                    for t in &list.takes {
+                        let current = list.current.as_deref() == Some(t.id.as_str());
+                        let name = t.file_name();
+                        ui.label(RichText::new(&name).strong());
+                        ui.label(
+                            t.duration_ms
+                                .map(|ms| format_clock(std::time::Duration::from_millis(ms)))
+                                .unwrap_or_else(|| "—".into()),
+                        );
+                        let origin = match t.origin {
+                            TakeOrigin::Recorded => "recorded",
+                            TakeOrigin::Imported => "imported",
+                        };
+                        let state = match (current, t.submitted) {
+                            (true, _) => "on screen",
+                            (false, true) => "submitted",
+                            (false, false) => "not submitted",
+                        };
+                        ui.label(
+                            RichText::new(format!(
+                                "{origin} {} · {state}",
+                                t.created
+                                    .with_timezone(&chrono::Local)
+                                    .format("%Y-%m-%d %H:%M")
+                            ))
+                            .weak(),
+                        );
+                        if current {
+                            ui.label("");
+                        } else if ui
+                            .add_enabled(!busy, egui::Button::new("Open"))
+                            .on_hover_text(format!("Make {name} the take"))
+                            .clicked()
+                        {
+                            cmds.push(Command::OpenTake(t.id.clone()));
+                        }
+                        let (label, body) = match t.origin {
+                            TakeOrigin::Recorded => (
+                                "Delete",
+                                format!("{name} will be deleted from this computer."),
+                            ),
+                            TakeOrigin::Imported => (
+                                "Remove",
+                                format!(
+                                    "{name} leaves this list. The file itself stays where it is."
+                                ),
+                            ),
+                        };
+                        if ui
+                            .add_enabled(!busy, egui::Button::new(label))
+                            .on_hover_text(format!("{label} {name}"))
+                            .clicked()
+                        {
+                            cmds.push(Command::Confirm(Confirmation {
+                                title: format!("{label} this take?"),
+                                body,
+                                confirm_label: format!("Yes, {} the take", label.to_lowercase()),
+                                command: Box::new(Command::DeleteTake(t.id.clone())),
+                            }));
+                        }
+                        ui.end_row();
+                    }
+                });
         });
 }
 
@@ -287,6 +373,7 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             }
             if ui
                 .add_enabled(!busy, egui::Button::new("Discard"))
+                .on_hover_text("Put this take away; it stays in the Takes list below")
                 .clicked()
             {
                 cmds.push(Command::DiscardTake);

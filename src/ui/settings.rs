@@ -128,7 +128,13 @@ fn language_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     ui.label(RichText::new("Language").strong());
     let code = app.settings.default_language.clone();
     let name = crate::languages::language_name(&code).unwrap_or("unknown");
-    ui.label(format!("Recordings are scored as {name} ({code})."));
+    ui.add(
+        egui::Label::new(format!(
+            "New recordings are scored as {name} ({code}). A language chosen for one \
+             recording (Change language) applies to that recording only."
+        ))
+        .wrap(),
+    );
     language_list_ui(
         ui,
         &mut app.language_filter,

@@ -1,6 +1,7 @@
 //! From `guidance` to buttons: the dialog for how a job ended, and the command behind each
 //! guidance action. The words come from `guidance`; this file only wires them to commands.
 
+use crate::api::ErrorCode;
 use crate::engine::OutcomeError;
 use crate::guidance::{self, Action, MessageOrigin};
 use crate::ui::app::{Command, Screen};
@@ -47,9 +48,16 @@ pub fn dialog_with_origin(
     origin: MessageOrigin,
 ) -> ErrorDialog {
     let g = guidance::for_outcome_error(err, run_id);
+    let body = match (&err.code, credit_shortfall(err)) {
+        // The table's template says "only 1 are available"; guidance has the right words.
+        (ErrorCode::InsufficientCredits, Some((cost, available))) => {
+            guidance::insufficient_credits_body(cost, available)
+        }
+        _ => g.body,
+    };
     let mut dialog = ErrorDialog {
         title: g.title,
-        body: g.body,
+        body,
         code: err.code.as_str().to_string(),
         message: err.message.clone(),
         origin,
@@ -63,10 +71,15 @@ pub fn dialog_with_origin(
     dialog
 }
 
+/// `details.cost` and `details.available` of an INSUFFICIENT_CREDITS error.
+fn credit_shortfall(err: &OutcomeError) -> Option<(f64, f64)> {
+    let d = err.details.as_ref()?;
+    Some((d.get("cost")?.as_f64()?, d.get("available")?.as_f64()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ErrorCode;
 
     #[test]
     fn unknown_code_dialog_shows_code_message_and_request_id() {

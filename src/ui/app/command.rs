@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::ui::app::Screen;
+use crate::ui::app::{Replacement, Screen};
 
 /// A side effect the UI asks for.
 #[must_use]
@@ -24,11 +24,21 @@ pub enum Command {
     CloseUrlFallback,
     /// Open the file picker to import a recording.
     PickFile,
-    /// Use this file as the take (from the picker, the path field or drag-and-drop).
+    /// Use this file as the take (from the picker, the path field or drag-and-drop); asks
+    /// first when the take on screen was never submitted.
     ImportPath(PathBuf),
-    /// Forget the current take (the file stays on disk).
+    /// Put the current take away (it stays in the Takes list; the file stays on disk); asks
+    /// first when it was never submitted.
     DiscardTake,
-    /// Start recording from the chosen device.
+    /// Replace the take on screen without asking (the answer to the question).
+    ReplaceTake(Replacement),
+    /// Make a take from the Takes list the current one (asks as [`Command::ImportPath`]).
+    OpenTake(String),
+    /// Forget a take from the list; a recording the app made is deleted (after
+    /// [`Command::Confirm`]).
+    DeleteTake(String),
+    /// Start recording from the chosen device (asks first when the take on screen was never
+    /// submitted: the new recording will replace it).
     StartRecording,
     /// Stop recording and keep the take.
     StopRecording,

@@ -2,7 +2,7 @@
 //! arm is a line: the work lives in the file named for its concern (`connection`, `jobs`,
 //! `takes`, `history`, `support`, `recording`).
 
-use crate::ui::app::{App, Command, Screen};
+use crate::ui::app::{App, Command, Replacement, Screen};
 
 impl App {
     /// Runs one command the UI asked for.
@@ -16,9 +16,12 @@ impl App {
             Command::OpenUrl(url) => self.open_url(url),
             Command::CloseUrlFallback => self.url_fallback = None,
             Command::PickFile => self.pick_file(),
-            Command::ImportPath(path) => self.import(path),
-            Command::DiscardTake => self.discard_take(),
-            Command::StartRecording => self.start_recording(),
+            Command::ImportPath(path) => self.replace_take(Replacement::Import(path), false),
+            Command::DiscardTake => self.replace_take(Replacement::Discard, false),
+            Command::ReplaceTake(what) => self.replace_take(what, true),
+            Command::OpenTake(id) => self.replace_take(Replacement::Open(id), false),
+            Command::DeleteTake(id) => self.delete_take(&id),
+            Command::StartRecording => self.replace_take(Replacement::Record, false),
             Command::StopRecording => self.stop_recording(),
             Command::PlayTake => self.play_take(),
             Command::StopPlayback => self.stop_playback(),
@@ -86,6 +89,13 @@ impl App {
         match &mut self.take {
             Some(take) => {
                 take.language = Some(code.clone());
+                let original = take.original.clone();
+                if let Some(id) = self.takes.list.find_path(&original).map(|t| t.id.clone()) {
+                    self.takes
+                        .list
+                        .update(&id, |t| t.language = Some(code.clone()));
+                    self.save_takes();
+                }
                 self.toast(format!("This recording: {name} ({code})"), false);
             }
             // No take yet: the choice can only be the default.

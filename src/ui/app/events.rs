@@ -58,6 +58,10 @@ pub enum AppEvent {
     RunDeleted(Result<String, String>),
     /// The Support screen's background work.
     Support(SupportEvent),
+    /// The takes list was read.
+    TakesLoaded(Result<crate::store::takes::TakeList, String>),
+    /// The takes list was saved (or why not).
+    TakesSaved(Result<(), String>),
 }
 
 impl std::fmt::Debug for AppEvent {
@@ -76,6 +80,8 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::RecordingDeleted(_) => "RecordingDeleted",
             AppEvent::RunDeleted(_) => "RunDeleted",
             AppEvent::Support(_) => "Support",
+            AppEvent::TakesLoaded(_) => "TakesLoaded",
+            AppEvent::TakesSaved(_) => "TakesSaved",
         };
         f.write_str(name)
     }
@@ -123,6 +129,11 @@ impl App {
             AppEvent::RecordingDeleted(result) => self.on_recording_deleted(result),
             AppEvent::RunDeleted(result) => self.on_run_deleted(result),
             AppEvent::Support(event) => self.on_support_event(event),
+            AppEvent::TakesLoaded(result) => self.on_takes_loaded(result),
+            AppEvent::TakesSaved(Ok(())) => {}
+            AppEvent::TakesSaved(Err(e)) => {
+                self.toast(format!("The list of takes could not be saved: {e}"), true)
+            }
         }
     }
 }

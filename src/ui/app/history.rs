@@ -185,6 +185,10 @@ impl App {
                 if self.take.as_ref().is_some_and(|t| t.path == file) {
                     self.take = None;
                 }
+                if let Some(id) = self.takes.list.find_path(&file).map(|t| t.id.clone()) {
+                    self.takes.list.remove(&id);
+                    self.save_takes();
+                }
                 // The row changes now, not on the next read.
                 for row in &mut self.history_view.rows {
                     if row.record.file.as_ref() == Some(&file) {

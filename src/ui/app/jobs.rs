@@ -15,6 +15,8 @@ pub struct ActiveJob {
     pub id: u64,
     /// Cancel / wait.
     pub handle: JobHandle,
+    /// The file the person recorded or picked (its take is marked submitted on acceptance).
+    pub take_original: std::path::PathBuf,
 }
 
 impl App {
@@ -58,7 +60,11 @@ impl App {
             Some(self.history.clone()),
             sink,
         );
-        self.job = Some(ActiveJob { id, handle });
+        self.job = Some(ActiveJob {
+            id,
+            handle,
+            take_original: take.original.clone(),
+        });
         self.run = Some(RunView::new(take.file_name()));
         self.state.screen = Screen::Progress;
         self.refresh_history();
@@ -83,7 +89,12 @@ impl App {
             run.apply(&event);
         }
         match event {
-            JobEvent::Accepted { .. } => self.refresh_history(),
+            JobEvent::Accepted { .. } => {
+                if let Some(path) = self.job.as_ref().map(|j| j.take_original.clone()) {
+                    self.mark_submitted(&path);
+                }
+                self.refresh_history();
+            }
             JobEvent::Finished(outcome) => self.finish(outcome),
             _ => {}
         }
@@ -105,6 +116,11 @@ impl App {
                 {
                     Some(Ok(poll)) => {
                         self.result = Some(poll);
+                        // The simulator marks its answers (x-zenhire-simulator), key or not.
+                        self.result_simulated = self
+                            .run
+                            .as_ref()
+                            .is_some_and(|r| r.exchanges.iter().any(|x| x.simulated));
                         self.result_record = None;
                         self.state.screen = Screen::Result;
                     }
@@ -115,13 +131,10 @@ impl App {
             OutcomeKind::Cancelled => {
                 self.run = None;
                 self.state.screen = Screen::Record;
-                let text = match &outcome.run_id {
-                    Some(id) => format!(
-                        "Stopped waiting. Run {id} keeps going on the service; it resumes from History."
-                    ),
-                    None => "Cancelled before anything was sent.".to_string(),
-                };
-                self.toast(text, false);
+                self.toast(
+                    crate::guidance::cancelled_text(outcome.run_id.as_deref()),
+                    false,
+                );
             }
             OutcomeKind::Failed
             | OutcomeKind::Rejected

@@ -42,7 +42,7 @@ pub use history::{HistoryRow, HistoryView, is_own_recording};
 pub use jobs::ActiveJob;
 pub use state::{Screen, State};
 pub use support::SupportEvent;
-pub use takes::{NO_DIALOG_WITHIN, Take, TakeSource, estimated_credits};
+pub use takes::{NO_DIALOG_WITHIN, Replacement, Take, TakeSource, TakesView, estimated_credits};
 
 use crate::api::model::PollResponse;
 use crate::engine::JobHandle;
@@ -170,6 +170,10 @@ pub struct App {
     pub launched_at: Option<Instant>,
     /// Said instead of "Recorded …" when a recovered take is ready.
     pub(crate) recovered_note: Option<String>,
+    /// Said instead of "Imported …" when last session's take is back.
+    pub(crate) restore_note: Option<String>,
+    /// Every take the app made or imported.
+    pub takes: TakesView,
 }
 
 impl App {
@@ -202,6 +206,7 @@ impl App {
         let mut state = State::load(&paths);
         state.screen = state.restored_screen();
         let history = History::new(&paths);
+        let paths_for_takes = paths.clone();
         let form = SettingsForm {
             base_url: settings.base_url.clone().unwrap_or_default(),
             external_id: settings.default_external_id.clone().unwrap_or_default(),
@@ -259,7 +264,10 @@ impl App {
             audio: recording::Audio::default(),
             launched_at: None,
             recovered_note: None,
+            restore_note: None,
+            takes: TakesView::new(crate::store::takes::Takes::new(&paths_for_takes)),
         };
+        app.load_takes();
         app.refresh_history();
         app.connect();
         app.recover_interrupted_takes();

@@ -1,12 +1,16 @@
 //! The take: the recording that will be submitted. Importing (file dialog, path field, drop)
 //! and recovered recordings all come here; reading and converting the file runs off the UI
-//! thread (`audio::prepare`).
+//! thread (`audio::prepare`). Every take is also listed in `store::takes` (saved off the UI
+//! thread), so the record screen shows it again after a restart and a replaced or put-away
+//! take can be reopened; replacing or putting away one that was never submitted asks first.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::audio::probe::AudioFormat;
-use crate::ui::app::{App, AppEvent, Screen};
+use crate::store::takes::{TakeList, TakeOrigin, Takes};
+use crate::ui::app::{App, AppEvent, Command, Confirmation, Screen};
 use crate::ui::ports::Picked;
 
 /// Where the take came from.
@@ -60,12 +64,239 @@ pub fn estimated_credits(d: Duration) -> u64 {
     d.as_millis().div_ceil(60_000) as u64
 }
 
+/// What would replace (or put away) the take on the record screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Replacement {
+    /// A file imported (dialog, path field, drop).
+    Import(PathBuf),
+    /// A new recording.
+    Record,
+    /// A take from the Takes list, by id.
+    Open(String),
+    /// Nothing: the take is put away (it stays in the Takes list).
+    Discard,
+}
+
+/// The takes list as the app holds it, and the saving of it.
+#[derive(Debug)]
+pub struct TakesView {
+    /// Every take, newest first; `current` is the one on the record screen.
+    pub list: TakeList,
+    /// Read from disk at least once.
+    pub loaded: bool,
+    store: Takes,
+    /// The number of the newest save asked for, and of the last one written (saves run on
+    /// blocking threads; an older one finishing late must not overwrite a newer one).
+    saves: u64,
+    written: Arc<Mutex<u64>>,
+}
+
+impl TakesView {
+    /// The list stored under `store`, not read yet.
+    pub fn new(store: Takes) -> TakesView {
+        TakesView {
+            list: TakeList::default(),
+            loaded: false,
+            store,
+            saves: 0,
+            written: Arc::default(),
+        }
+    }
+}
+
 /// How long a file dialog must have been open before "nothing picked" reads as the person
 /// cancelling. rfd answers "nothing" at once, without a window, when no desktop portal (or
 /// zenity) can show one; nobody cancels a real dialog this fast.
 pub const NO_DIALOG_WITHIN: Duration = Duration::from_millis(700);
 
 impl App {
+    /// Reads the takes list off the UI thread.
+    pub(crate) fn load_takes(&mut self) {
+        let store = self.takes.store.clone();
+        let sender = self.sender.clone();
+        self.rt.spawn_blocking(move || {
+            let result = store.load().map_err(|e| e.to_string());
+            sender.send(AppEvent::TakesLoaded(result));
+        });
+    }
+
+    /// Saves the takes list off the UI thread (the newest save wins).
+    pub(crate) fn save_takes(&mut self) {
+        if !self.takes.loaded {
+            // Saved once the list on disk is in (and merged), never over it.
+            return;
+        }
+        self.takes.saves += 1;
+        let number = self.takes.saves;
+        let list = self.takes.list.clone();
+        let store = self.takes.store.clone();
+        let written = self.takes.written.clone();
+        let sender = self.sender.clone();
+        self.rt.spawn_blocking(move || {
+            let Ok(mut last) = written.lock() else {
+                sender.send(AppEvent::TakesSaved(Err("the takes list is locked".into())));
+                return;
+            };
+            if *last > number {
+                return;
+            }
+            let result = store.save(&list).map_err(|e| e.to_string());
+            *last = number;
+            sender.send(AppEvent::TakesSaved(result));
+        });
+    }
+
+    pub(crate) fn on_takes_loaded(&mut self, result: Result<TakeList, String>) {
+        let mut list = match result {
+            Ok(list) => list,
+            Err(e) => {
+                self.toast(
+                    format!("The list of takes could not be read ({e}); starting a new one."),
+                    true,
+                );
+                TakeList::default()
+            }
+        };
+        // Takes that arrived before the list was read (a recovered recording) join it.
+        for entry in std::mem::take(&mut self.takes.list.takes).into_iter().rev() {
+            if list.find_path(&entry.path).is_none() {
+                list.takes.insert(0, entry);
+            }
+        }
+        let current_here = self.take.as_ref().map(|t| t.original.clone());
+        match current_here {
+            Some(path) => list.current = list.find_path(&path).map(|t| t.id.clone()),
+            None => {
+                if let Some(entry) = list.current().cloned() {
+                    if entry.path.exists() {
+                        self.restore_note = Some(format!(
+                            "{} is back from last time{}.",
+                            entry.file_name(),
+                            if entry.submitted {
+                                ""
+                            } else {
+                                " (not submitted yet)"
+                            }
+                        ));
+                        self.prepare_take(entry.path.clone(), source_of(entry.origin));
+                    } else {
+                        self.toast(
+                            format!(
+                                "The last take, {}, is no longer on disk.",
+                                entry.file_name()
+                            ),
+                            true,
+                        );
+                        list.current = None;
+                    }
+                }
+            }
+        }
+        self.takes.list = list;
+        self.takes.loaded = true;
+        self.save_takes();
+    }
+
+    /// True when the take on screen was never submitted (replacing it would lose track of it
+    /// without a question).
+    pub fn take_unsubmitted(&self) -> bool {
+        let Some(take) = &self.take else {
+            return false;
+        };
+        !self
+            .takes
+            .list
+            .find_path(&take.original)
+            .is_some_and(|t| t.submitted)
+    }
+
+    /// Replaces the take with `what`, asking first when the take on screen was never
+    /// submitted.
+    pub(crate) fn replace_take(&mut self, what: Replacement, asked: bool) {
+        if !asked && self.take_unsubmitted() {
+            let name = self.take.as_ref().map(Take::file_name).unwrap_or_default();
+            let (title, confirm_label) = match &what {
+                Replacement::Import(_) | Replacement::Open(_) => {
+                    ("Replace the take?", "Yes, replace it")
+                }
+                Replacement::Record => ("Record a new take?", "Yes, record a new take"),
+                Replacement::Discard => ("Put this take away?", "Yes, put it away"),
+            };
+            self.confirm = Some(Confirmation {
+                title: title.into(),
+                body: format!(
+                    "{name} has not been submitted. It stays in the Takes list on this screen, \
+                     where you can open it again."
+                ),
+                confirm_label: confirm_label.into(),
+                command: Box::new(Command::ReplaceTake(what)),
+            });
+            return;
+        }
+        match what {
+            Replacement::Import(path) => self.import(path),
+            Replacement::Record => self.start_recording(),
+            Replacement::Open(id) => self.open_take(&id),
+            Replacement::Discard => self.discard_take(),
+        }
+    }
+
+    fn open_take(&mut self, id: &str) {
+        let Some(entry) = self.takes.list.get(id).cloned() else {
+            self.toast("That take is no longer in the list.", true);
+            return;
+        };
+        if !entry.path.exists() {
+            self.toast(format!("{} is no longer on disk.", entry.file_name()), true);
+            return;
+        }
+        self.prepare_take(entry.path, source_of(entry.origin));
+    }
+
+    /// Forgets a take; a recording the app made is deleted from disk too (an imported file
+    /// belongs to the person and stays).
+    pub(crate) fn delete_take(&mut self, id: &str) {
+        let Some(entry) = self.takes.list.remove(id) else {
+            return;
+        };
+        if self.take.as_ref().is_some_and(|t| t.original == entry.path) {
+            self.stop_playback();
+            self.take = None;
+        }
+        self.save_takes();
+        if entry.origin == TakeOrigin::Recorded
+            && crate::ui::app::is_own_recording(&entry.path, &self.paths)
+        {
+            let sender = self.sender.clone();
+            let file = entry.path.clone();
+            self.rt.spawn_blocking(move || {
+                let result = match std::fs::remove_file(&file) {
+                    Ok(()) => Ok(file.clone()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(file.clone()),
+                    Err(e) => Err(format!("Could not delete {}: {e}", file.display())),
+                };
+                sender.send(AppEvent::RecordingDeleted(result));
+            });
+        } else {
+            self.toast(
+                format!(
+                    "{} removed from the list; the file stays.",
+                    entry.file_name()
+                ),
+                false,
+            );
+        }
+    }
+
+    /// A run was accepted for the take at `path`.
+    pub(crate) fn mark_submitted(&mut self, path: &std::path::Path) {
+        let Some(id) = self.takes.list.find_path(path).map(|t| t.id.clone()) else {
+            return;
+        };
+        self.takes.list.update(&id, |t| t.submitted = true);
+        self.save_takes();
+    }
+
     /// The language the current take will be scored in.
     pub fn take_language(&self) -> &str {
         self.take
@@ -85,7 +316,7 @@ impl App {
 
     pub(crate) fn on_picked(&mut self, picked: Picked) {
         match picked {
-            Picked::File(path) => self.import(path),
+            Picked::File(path) => self.replace_take(Replacement::Import(path), false),
             Picked::Cancelled => {}
             Picked::Unavailable(why) => {
                 // The path field is always there; point at it.
@@ -140,7 +371,11 @@ impl App {
         } else {
             String::new()
         };
-        let text = self.recovered_note.take().unwrap_or_else(|| {
+        let note = self
+            .recovered_note
+            .take()
+            .or_else(|| self.restore_note.take());
+        let text = note.unwrap_or_else(|| {
             format!(
                 "{verb} {} ({}{converted})",
                 take.file_name(),
@@ -149,13 +384,32 @@ impl App {
         });
         self.toast(text, false);
         self.import_form.dialog_error = None;
+        let origin = match take.source {
+            TakeSource::Recorded => TakeOrigin::Recorded,
+            TakeSource::Imported => TakeOrigin::Imported,
+        };
+        let id = self
+            .takes
+            .list
+            .add_current(take.original.clone(), origin, chrono::Utc::now());
+        let mut take = take;
+        let duration_ms = take.duration.as_millis() as u64;
+        self.takes.list.update(&id, |t| {
+            t.duration_ms = Some(duration_ms);
+            // The language chosen for this take before comes back with it.
+            take.language = t.language.clone();
+        });
+        self.save_takes();
+        self.stop_playback();
         self.take = Some(take);
         self.state.screen = Screen::Record;
     }
 
-    pub(crate) fn discard_take(&mut self) {
+    fn discard_take(&mut self) {
         self.stop_playback();
         self.take = None;
+        self.takes.list.current = None;
+        self.save_takes();
     }
 
     /// Takes a crash interrupted were repaired: offer the latest back as the take.
@@ -180,6 +434,13 @@ impl App {
                 true,
             );
         }
+    }
+}
+
+fn source_of(origin: TakeOrigin) -> TakeSource {
+    match origin {
+        TakeOrigin::Recorded => TakeSource::Recorded,
+        TakeOrigin::Imported => TakeSource::Imported,
     }
 }
 

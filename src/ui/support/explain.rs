@@ -10,12 +10,33 @@ use crate::ui::app::{Command, SupportCommand, command_for_action};
 use crate::ui::dialogs::ErrorDialog;
 use crate::ui::support::{SupportDesk, labels};
 
-/// The customer's dialog for an explanation.
-pub fn dialog_for_explanation(e: &Explanation) -> ErrorDialog {
+/// `details.cost` / `details.available` of a pasted INSUFFICIENT_CREDITS envelope.
+fn shortfall_in(text: &str) -> Option<(f64, f64)> {
+    let v: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
+    let details = v
+        .get("error")
+        .unwrap_or(&v)
+        .get("details")
+        .or_else(|| v.pointer("/error/details"))?;
+    Some((
+        details.get("cost")?.as_f64()?,
+        details.get("available")?.as_f64()?,
+    ))
+}
+
+/// The customer's dialog for an explanation of `text`.
+pub fn dialog_for_explanation(e: &Explanation, text: &str) -> ErrorDialog {
     let g = &e.guidance;
+    // The same words the app's own dialog uses (the table's template gets plurals wrong).
+    let body = match (&g.code, shortfall_in(text)) {
+        (Some(ErrorCode::InsufficientCredits), Some((cost, available))) => {
+            guidance::insufficient_credits_body(cost, available)
+        }
+        _ => g.body.clone(),
+    };
     let mut d = ErrorDialog {
         title: g.title.clone(),
-        body: g.body.clone(),
+        body,
         code: g
             .code
             .as_ref()
@@ -39,8 +60,10 @@ pub fn dialog_preview_ui(ui: &mut Ui, d: &ErrorDialog) {
         ui.label(&d.body);
         ui.label(RichText::new(d.facts_line()).monospace().small().weak());
         let label = d.action.as_ref().map_or("OK", |(l, _)| l.as_str());
-        ui.add_enabled(false, egui::Button::new(RichText::new(label).strong()))
-            .on_disabled_hover_text("The button the customer saw");
+        ui.horizontal(|ui| {
+            ui.add_enabled(false, egui::Button::new(RichText::new(label).strong()))
+                .on_disabled_hover_text("The button the customer saw");
+        });
     });
 }
 
@@ -56,9 +79,11 @@ pub fn explain_ui(ui: &mut Ui, desk: &mut SupportDesk, cmds: &mut Vec<Command>) 
             .code_editor(),
     )
     .labelled_by(l.id);
-    if ui.button(labels::EXPLAIN).clicked() {
-        cmds.push(Command::Support(SupportCommand::Explain));
-    }
+    ui.horizontal(|ui| {
+        if ui.button(labels::EXPLAIN).clicked() {
+            cmds.push(Command::Support(SupportCommand::Explain));
+        }
+    });
     let Some(e) = &desk.explanation else { return };
     if let Some(ErrorCode::Unknown(text)) = &e.guidance.code
         && !guidance::is_code_shaped(text)
@@ -75,7 +100,7 @@ pub fn explain_ui(ui: &mut Ui, desk: &mut SupportDesk, cmds: &mut Vec<Command>) 
     }
     {
         ui.label(RichText::new("What the customer saw:").small().weak());
-        dialog_preview_ui(ui, &dialog_for_explanation(e));
+        dialog_preview_ui(ui, &dialog_for_explanation(e, &desk.explained));
         ui.label(RichText::new("The technical side:").small().weak());
         for line in e.technical_lines() {
             ui.add(egui::Label::new(line).wrap());
