@@ -8,6 +8,7 @@ pub mod history;
 pub mod paths;
 pub mod secrets;
 pub mod settings;
+pub mod takes;
 
 pub use history::{History, LoggedEvent, RunRecord};
 pub use paths::Paths;

@@ -110,6 +110,7 @@ impl JobOptions {
 pub struct JobHandle {
     cancel: CancellationToken,
     task: tokio::task::JoinHandle<Outcome>,
+    local_id: Option<String>,
 }
 
 impl JobHandle {
@@ -122,6 +123,12 @@ impl JobHandle {
     /// A token that cancels this job (e.g. from a signal handler).
     pub fn cancel_token(&self) -> CancellationToken {
         self.cancel.clone()
+    }
+
+    /// The history id of the job's record, when known at the start (a submit, a record);
+    /// `None` for a resume by run id (its record is found inside the job).
+    pub fn local_id(&self) -> Option<&str> {
+        self.local_id.as_deref()
     }
 
     /// True once the task has ended.
@@ -179,8 +186,31 @@ pub fn spawn(
     sink: EventSink,
 ) -> JobHandle {
     let cancel = CancellationToken::new();
-    let task = rt.spawn(run(client, start, options, records, sink, cancel.clone()));
-    JobHandle { cancel, task }
+    let (start, local_id) = match start {
+        Start::Submit(spec) => {
+            let record = RunRecord::new(Utc::now());
+            let id = record.local_id.clone();
+            (Begin::Submit(spec, Box::new(record)), Some(id))
+        }
+        Start::Record(record) => {
+            let id = record.local_id.clone();
+            (Begin::Record(record), Some(id))
+        }
+        Start::Resume { run_id } => (Begin::Resume(run_id), None),
+    };
+    let task = rt.spawn(begin(client, start, options, records, sink, cancel.clone()));
+    JobHandle {
+        cancel,
+        task,
+        local_id,
+    }
+}
+
+/// A [`Start`] with the submit's record made up front (so its id is known to the caller).
+enum Begin {
+    Submit(JobSpec, Box<RunRecord>),
+    Resume(String),
+    Record(Box<RunRecord>),
 }
 
 /// Runs a job to its end on the current runtime.
@@ -192,16 +222,31 @@ pub async fn run(
     sink: EventSink,
     cancel: CancellationToken,
 ) -> Outcome {
+    let begin_with = match start {
+        Start::Submit(spec) => Begin::Submit(spec, Box::new(RunRecord::new(Utc::now()))),
+        Start::Resume { run_id } => Begin::Resume(run_id),
+        Start::Record(record) => Begin::Record(record),
+    };
+    begin(client, begin_with, options, records, sink, cancel).await
+}
+
+async fn begin(
+    client: ApiClient,
+    start: Begin,
+    options: JobOptions,
+    records: Option<Records>,
+    sink: EventSink,
+    cancel: CancellationToken,
+) -> Outcome {
     match start {
-        Start::Submit(spec) => {
-            let record = RunRecord::new(Utc::now());
-            driver::submit(client, spec, options, records, sink, cancel, record).await
+        Begin::Submit(spec, record) => {
+            driver::submit(client, spec, options, records, sink, cancel, *record).await
         }
-        Start::Resume { run_id } => {
+        Begin::Resume(run_id) => {
             let record = existing_record(records.as_ref(), &run_id).await;
             driver::resume(client, record, options, records, sink, cancel).await
         }
-        Start::Record(record) => {
+        Begin::Record(record) => {
             driver::resume(client, *record, options, records, sink, cancel).await
         }
     }
