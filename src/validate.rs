@@ -1,36 +1,21 @@
 //! Local checks that mirror the API limits, run before any upload, so the person sees the
 //! problem (with the very code the API would return) before anything is sent.
 //!
-//! The limits are the documented ones: an accepted container (MP3, WAV, M4A, WebM, OGG, FLAC),
-//! 3 to 45 minutes, at most 25 MB, `language` an ISO 639-1 code, `externalId` 1–255
-//! characters, `metadata` valid JSON. Problems come back in the API's catalog order.
+//! The limits are the documented ones, all from [`crate::api::limits`]: an accepted container
+//! (MP3, WAV, M4A, WebM, OGG, FLAC), 3 to 45 minutes, at most 25 MB, `language` an ISO 639-1
+//! code, `externalId` 1–255 characters, `metadata` valid JSON. Problems come back in the API's
+//! catalog order.
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::api::codes::ErrorCode;
+use crate::api::limits::{
+    MAX_DURATION, MAX_EXTERNAL_ID_CHARS, MAX_FILE_BYTES, MAX_METADATA_BYTES,
+    MAX_METADATA_KEY_CHARS, MAX_METADATA_KEYS, MAX_METADATA_VALUE_CHARS, MIN_DURATION,
+    MIN_EXTERNAL_ID_CHARS,
+};
 use crate::audio::probe::{self, ProbeError, ProbeInfo};
-
-/// Shortest accepted audio (`AUDIO_TOO_SHORT` below it).
-pub const MIN_DURATION: Duration = crate::audio::MIN_DURATION;
-/// Longest accepted audio (`AUDIO_TOO_LONG` above it).
-pub const MAX_DURATION: Duration = crate::audio::MAX_DURATION;
-/// Largest accepted upload (`FILE_TOO_LARGE` above it). The docs say "25 MB" without saying
-/// which MB; we check the binary reading (26 214 400 bytes), the common server setting, and
-/// everything we encode ourselves aims under 25 000 000 bytes so it passes either reading.
-pub const MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
-/// What our own encoder aims under: fits both readings of "25 MB".
-pub const UPLOAD_TARGET_BYTES: u64 = 25_000_000;
-/// Metadata limits (stated on the Interview pages as "the same as Speech").
-pub const MAX_METADATA_KEYS: usize = 50;
-/// Longest metadata key, in characters.
-pub const MAX_METADATA_KEY_CHARS: usize = 40;
-/// Longest metadata value, in characters.
-pub const MAX_METADATA_VALUE_CHARS: usize = 500;
-/// Largest metadata text, in bytes.
-pub const MAX_METADATA_BYTES: usize = 8 * 1024;
-/// Longest `externalId`, in characters.
-pub const MAX_EXTERNAL_ID_CHARS: usize = 255;
 
 /// One thing wrong with a submission, with the code the API would answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -94,7 +79,7 @@ pub fn validate_audio(info: &ProbeInfo) -> Result<(), Vec<Problem>> {
 }
 
 fn check_size(size: u64) -> Option<Problem> {
-    (size > MAX_UPLOAD_BYTES).then(|| {
+    (size > MAX_FILE_BYTES).then(|| {
         Problem::new(
             ErrorCode::FileTooLarge,
             format!(
@@ -175,17 +160,21 @@ pub fn validate_language(language: &str) -> Result<(), Problem> {
 /// `externalId`, when sent, must be 1 to 255 characters.
 pub fn validate_external_id(external_id: &str) -> Result<(), Problem> {
     let n = external_id.chars().count();
-    if (1..=MAX_EXTERNAL_ID_CHARS).contains(&n) {
+    if (MIN_EXTERNAL_ID_CHARS..=MAX_EXTERNAL_ID_CHARS).contains(&n) {
         Ok(())
     } else if n == 0 {
         Err(Problem::new(
             ErrorCode::InvalidExternalId,
-            "The external id is empty; leave it out or give 1 to 255 characters.",
+            format!(
+                "The external id is empty; leave it out or give {MIN_EXTERNAL_ID_CHARS} to {MAX_EXTERNAL_ID_CHARS} characters."
+            ),
         ))
     } else {
         Err(Problem::new(
             ErrorCode::InvalidExternalId,
-            format!("The external id is {n} characters long; the maximum is 255."),
+            format!(
+                "The external id is {n} characters long; the maximum is {MAX_EXTERNAL_ID_CHARS}."
+            ),
         ))
     }
 }
@@ -304,7 +293,7 @@ mod tests {
     #[test]
     fn duration_and_size_limits_are_inclusive() {
         assert!(validate_audio(&info(180, 1000)).is_ok());
-        assert!(validate_audio(&info(2700, MAX_UPLOAD_BYTES)).is_ok());
+        assert!(validate_audio(&info(2700, MAX_FILE_BYTES)).is_ok());
         assert_eq!(
             codes(validate_audio(&info(179, 10))),
             [ErrorCode::AudioTooShort]
@@ -314,7 +303,7 @@ mod tests {
             [ErrorCode::AudioTooLong]
         );
         assert_eq!(
-            codes(validate_audio(&info(60, MAX_UPLOAD_BYTES + 1))),
+            codes(validate_audio(&info(60, MAX_FILE_BYTES + 1))),
             [ErrorCode::FileTooLarge, ErrorCode::AudioTooShort]
         );
     }

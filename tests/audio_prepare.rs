@@ -5,9 +5,9 @@ mod common;
 
 use std::time::Duration;
 
+use speech_scorer::api::limits::MAX_FILE_BYTES_STRICT as UPLOAD_TARGET_BYTES;
 use speech_scorer::audio::prepare::for_upload;
 use speech_scorer::audio::{AudioFormat, convert, probe};
-use speech_scorer::validate::UPLOAD_TARGET_BYTES;
 
 #[test]
 fn an_accepted_file_that_fits_is_sent_unchanged() {

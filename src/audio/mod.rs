@@ -33,8 +33,6 @@ pub use recorder::{Recorder, RecorderConfig, RecorderSnapshot, RecorderState, St
 /// The sample rate everything we record or convert is written at: what speech recognisers use.
 pub const TARGET_RATE: u32 = 16_000;
 
-/// The API's shortest accepted recording.
-pub const MIN_DURATION: std::time::Duration = std::time::Duration::from_secs(3 * 60);
-
-/// The API's longest accepted recording; the recorder stops by itself here.
-pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(45 * 60);
+/// The API's duration limits, re-exported from [`crate::api::limits`] (the one place they are
+/// defined) for the capture side, which stops a take at [`MAX_DURATION`].
+pub use crate::api::limits::{MAX_DURATION, MIN_DURATION};

@@ -19,7 +19,7 @@ use super::convert::{self, to_wav_16k_mono};
 use super::encode::{VORBIS_MAX_BITRATE, wav_to_flac, wav_to_vorbis};
 use super::probe::{self, AudioFormat, ProbeError, ProbeInfo};
 use super::{AudioError, TARGET_RATE};
-use crate::validate::UPLOAD_TARGET_BYTES;
+use crate::api::limits::MAX_FILE_BYTES_STRICT as UPLOAD_TARGET_BYTES;
 
 /// Longest take for which FLAC is tried before Vorbis: at ~55 % of 1.92 MB/min, 20 minutes
 /// is ~21 MB. Longer takes go straight to Vorbis rather than encoding twice.

@@ -328,6 +328,12 @@ mod tests {
     }
 
     #[test]
+    fn the_accepted_formats_are_the_documented_ones() {
+        let labels = AudioFormat::ALL.map(AudioFormat::label);
+        assert_eq!(labels, crate::api::limits::ACCEPTED_FORMATS);
+    }
+
+    #[test]
     fn rejects_what_is_not_accepted_audio() {
         assert_eq!(sniff(b""), None);
         assert_eq!(sniff(b"hello, this is a text file"), None);
