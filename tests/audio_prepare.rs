@@ -136,7 +136,7 @@ fn the_vorbis_cap_holds_even_for_noise_so_45_minutes_always_fit() {
     }
     w.finalize().expect("finalize");
     let ogg = dir.path().join("noise.ogg");
-    let bytes = wav_to_vorbis(&wav, &ogg, VORBIS_MAX_BITRATE).expect("encode");
+    let bytes = wav_to_vorbis(&wav, &ogg, VORBIS_MAX_BITRATE, None).expect("encode");
     let cap_bytes_per_minute = f64::from(VORBIS_MAX_BITRATE) / 8.0 * 60.0;
     eprintln!("60 s of noise: {bytes} bytes (cap {cap_bytes_per_minute} per minute)");
     assert!(bytes as f64 <= cap_bytes_per_minute * 1.03, "{bytes} bytes");
