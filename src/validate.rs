@@ -16,6 +16,7 @@ use crate::api::limits::{
     MIN_EXTERNAL_ID_CHARS,
 };
 use crate::audio::probe::{self, ProbeError, ProbeInfo};
+use crate::audio::recorder::clock;
 
 /// One thing wrong with a submission, with the code the API would answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -39,9 +40,14 @@ impl std::fmt::Display for Problem {
     }
 }
 
-fn minutes(d: Duration) -> String {
-    let s = d.as_secs();
-    format!("{}:{:02}", s / 60, s % 60)
+/// `m:ss`, with milliseconds when whole seconds would hide the difference from `limit`
+/// ("45:00.024 long; the maximum is 45 minutes").
+fn length_against(d: Duration, limit: Duration) -> String {
+    if d.as_secs() == limit.as_secs() && d != limit {
+        format!("{}.{:03}", clock(d), d.subsec_millis())
+    } else {
+        clock(d)
+    }
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -59,7 +65,7 @@ pub fn validate_audio(info: &ProbeInfo) -> Result<(), Vec<Problem>> {
             ErrorCode::AudioTooShort,
             format!(
                 "The recording is {} long; at least 3 minutes are needed.",
-                minutes(info.duration)
+                length_against(info.duration, MIN_DURATION)
             ),
         ));
     } else if info.duration > MAX_DURATION {
@@ -67,7 +73,7 @@ pub fn validate_audio(info: &ProbeInfo) -> Result<(), Vec<Problem>> {
             ErrorCode::AudioTooLong,
             format!(
                 "The recording is {} long; the maximum is 45 minutes.",
-                minutes(info.duration)
+                length_against(info.duration, MAX_DURATION)
             ),
         ));
     }
@@ -243,16 +249,8 @@ pub fn validate_submission(
         Ok(_) => Vec::new(),
         Err(p) => p,
     };
-    if let Some(Err(p)) = language.map(validate_language) {
-        problems.push(p);
-    }
-    if let Some(Err(p)) = external_id.map(validate_external_id) {
-        problems.push(p);
-    }
-    if let Some(Err(p)) = metadata.map(validate_metadata) {
-        problems.push(p);
-    }
-    problems.sort_by_key(|p| catalog_index(&p.code));
+    problems.extend(validate_fields(language, external_id, metadata));
+    in_catalog_order(&mut problems);
     if problems.is_empty() {
         Ok(())
     } else {
@@ -260,11 +258,31 @@ pub fn validate_submission(
     }
 }
 
-fn catalog_index(code: &ErrorCode) -> usize {
-    ErrorCode::DOCUMENTED
-        .iter()
-        .position(|c| c == code)
-        .unwrap_or(usize::MAX)
+/// The checks on the fields beside the audio (`None`: not sent), every problem found.
+pub fn validate_fields(
+    language: Option<&str>,
+    external_id: Option<&str>,
+    metadata: Option<&str>,
+) -> Vec<Problem> {
+    [
+        language.map(validate_language),
+        external_id.map(validate_external_id),
+        metadata.map(validate_metadata),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Result::err)
+    .collect()
+}
+
+/// Sorts problems into the order of the API's error catalog (the order the service checks in).
+pub fn in_catalog_order(problems: &mut [Problem]) {
+    problems.sort_by_key(|p| {
+        ErrorCode::DOCUMENTED
+            .iter()
+            .position(|c| *c == p.code)
+            .unwrap_or(usize::MAX)
+    });
 }
 
 #[cfg(test)]

@@ -41,6 +41,10 @@ pub struct JobSpec {
     pub metadata: Option<String>,
     /// Total budget; ends in `gave_up`.
     pub max_wait: Duration,
+    /// Where a file that cannot be uploaded as it is (over 25 MB, or a format the API does not
+    /// take) is converted for upload (`audio::prepare`); `None`: such a file is refused.
+    /// The converted file is removed when the job ends.
+    pub work_dir: Option<PathBuf>,
 }
 
 impl JobSpec {
@@ -52,6 +56,7 @@ impl JobSpec {
             external_id: None,
             metadata: None,
             max_wait: DEFAULT_MAX_WAIT,
+            work_dir: None,
         }
     }
 }
@@ -226,9 +231,15 @@ async fn run_job_with_record(
     d.emit(JobEvent::Validating);
 
     let (file, language, metadata) = (spec.file.clone(), spec.language.clone(), spec.metadata);
-    let ext = external_id.clone();
+    let (ext, work_dir) = (external_id.clone(), spec.work_dir);
     let checked = tokio::task::spawn_blocking(move || {
-        check_submission(&file, &language, Some(&ext), metadata.as_deref())
+        check_submission(
+            &file,
+            &language,
+            Some(&ext),
+            metadata.as_deref(),
+            work_dir.as_deref(),
+        )
     })
     .await;
     let prepared = match checked {
@@ -257,7 +268,10 @@ async fn run_job_with_record(
     };
     d.record.metadata = prepared.fields.metadata.clone();
     d.save();
-    d.drive(Next::Submit, Some(prepared)).await
+    let converted = prepared.clone();
+    let outcome = d.drive(Next::Submit, Some(prepared)).await;
+    converted.discard_conversion();
+    outcome
 }
 
 async fn resume_with_record(

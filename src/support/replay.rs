@@ -242,6 +242,7 @@ pub async fn replay(
                 external_id: record.external_id.clone(),
                 metadata: record.metadata.as_ref().map(Value::to_string),
                 max_wait,
+                work_dir: None,
             };
             run_job(client, spec, None, tee, cancel).await
         }
