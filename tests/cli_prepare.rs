@@ -35,14 +35,26 @@ async fn a_wav_too_large_as_it_is_is_converted_scored_and_cleaned_up() {
     assert_eq!(v["result"]["audio"]["durationMs"], 190_000, "{v}");
     assert_eq!(submits(&sim.requests()), 1);
 
-    assert_eq!(std::fs::read(&big).expect("read"), before, "the original is untouched");
+    assert_eq!(
+        std::fs::read(&big).expect("read"),
+        before,
+        "the original is untouched"
+    );
     let beside: Vec<_> = std::fs::read_dir(files.path())
         .expect("ls")
         .flatten()
         .map(|e| e.file_name())
         .collect();
-    assert_eq!(beside.len(), 1, "nothing written beside the file: {beside:?}");
+    assert_eq!(
+        beside.len(),
+        1,
+        "nothing written beside the file: {beside:?}"
+    );
     let prepared = home.path().join("data").join("prepared");
     assert!(prepared.is_dir(), "the conversion went to the data folder");
-    assert_eq!(files_under(&prepared), Vec::<std::path::PathBuf>::new(), "and was removed");
+    assert_eq!(
+        files_under(&prepared),
+        Vec::<std::path::PathBuf>::new(),
+        "and was removed"
+    );
 }

@@ -22,6 +22,19 @@ pub struct Converted {
     pub source_channels: u16,
     /// Damaged packets skipped while decoding.
     pub skipped_packets: u64,
+    /// What the input's header claimed, when it claimed more than the file held and the
+    /// caller asked to convert what is there ([`ConvertOptions::accept_truncated`]).
+    pub declared_duration: Option<Duration>,
+}
+
+/// How a conversion treats a damaged input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConvertOptions {
+    /// A WAV cut short (its header claims more audio than the file holds) is refused by
+    /// default: the person should know the file is damaged before using it. With this set,
+    /// the audio that is there is converted and [`Converted::declared_duration`] says what
+    /// was missing.
+    pub accept_truncated: bool,
 }
 
 /// Checks that `input` is audio we can decode, with a message that names the problem.
@@ -62,8 +75,31 @@ fn is_matroska(path: &Path) -> bool {
 
 /// Converts `input` to a 16 kHz mono 16-bit WAV at `output`. Writes to a temporary file
 /// beside `output` and renames it at the end, so a failure never leaves a half file.
+/// Refuses a WAV cut short (see [`ConvertOptions`]).
 pub fn to_wav_16k_mono(input: &Path, output: &Path) -> Result<Converted, AudioError> {
-    check_readable(input)?;
+    to_wav_16k_mono_with(input, output, ConvertOptions::default())
+}
+
+/// The WAV's [`Truncation`](super::wav::Truncation), when it is one cut short (reads the
+/// header only).
+pub fn wav_truncation(input: &Path) -> Option<super::wav::Truncation> {
+    let mut file = std::fs::File::open(input).ok()?;
+    super::wav::truncation(&mut file).ok().flatten()
+}
+
+/// [`to_wav_16k_mono`] with options.
+pub fn to_wav_16k_mono_with(
+    input: &Path,
+    output: &Path,
+    options: ConvertOptions,
+) -> Result<Converted, AudioError> {
+    let truncated = match check_readable(input) {
+        Ok(()) => None,
+        Err(e) => match wav_truncation(input).filter(|_| options.accept_truncated) {
+            Some(cut) => Some(cut),
+            None => return Err(e),
+        },
+    };
     if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
         && a == b
     {
@@ -123,11 +159,13 @@ pub fn to_wav_16k_mono(input: &Path, output: &Path) -> Result<Converted, AudioEr
     })?;
     Ok(Converted {
         path: output.to_path_buf(),
-        duration: Duration::from_secs_f64(frames as f64 / f64::from(TARGET_RATE)),
+        duration: super::decode::frames_duration(frames, TARGET_RATE),
         size_bytes,
         source_rate: rate,
         source_channels: channels,
         skipped_packets: decoder.skipped_packets,
+        declared_duration: truncated
+            .map(|cut| super::decode::frames_duration(cut.declared_frames, cut.sample_rate)),
     })
 }
 

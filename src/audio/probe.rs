@@ -11,7 +11,7 @@ use symphonia::core::io::MediaSource;
 
 use super::decode::{self, frames_duration};
 use super::recorder::clock;
-use super::wav::{LayoutError, read_layout};
+use super::wav::{LayoutError, truncation};
 
 /// The container formats the ZenHire API accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -208,13 +208,20 @@ fn wav_duration<R: Read + Seek>(mut source: R) -> Result<Timing, ProbeError> {
         reason,
     };
     // Name an impossible format (0 Hz, 0 channels) plainly, before hound's generic
-    // "inconsistent fmt chunk".
-    let layout = match read_layout(&mut source) {
-        Ok(layout) => Some(layout),
+    // "inconsistent fmt chunk"; and measure the audio actually there: a header that claims
+    // more than the file holds is a file cut short, not a recording of that length.
+    match truncation(&mut source) {
         Err(e @ LayoutError::BadFormat { .. }) => return Err(unavailable(e.to_string())),
-        Err(_) => None,
-    };
-    let file_len = source.seek(SeekFrom::End(0))?;
+        Ok(Some(cut)) => {
+            return Err(unavailable(format!(
+                "the header says {} of audio but the file holds only {}: it was cut short",
+                clock(frames_duration(cut.declared_frames, cut.sample_rate)),
+                clock(frames_duration(cut.present_frames, cut.sample_rate)),
+            )));
+        }
+        // Anything else wrong with the header: hound names it below.
+        Ok(None) | Err(_) => {}
+    }
     source.seek(SeekFrom::Start(0))?;
     let reader = hound::WavReader::new(std::io::BufReader::new(source))
         .map_err(|e| unavailable(e.to_string()))?;
@@ -226,19 +233,6 @@ fn wav_duration<R: Read + Seek>(mut source: R) -> Result<Timing, ProbeError> {
         )));
     }
     let frames = u64::from(reader.duration());
-    // The audio actually there: a header that claims more than the file holds is a file cut
-    // short (an interrupted copy, download or recording), not a recording of that length.
-    if let Some(layout) = layout {
-        let available = file_len.saturating_sub(layout.data_offset);
-        if u64::from(layout.declared_data_bytes) > available {
-            let present = available / u64::from(layout.block_align);
-            return Err(unavailable(format!(
-                "the header says {} of audio but the file holds only {}: it was cut short",
-                clock(frames_duration(frames, spec.sample_rate)),
-                clock(frames_duration(present, spec.sample_rate)),
-            )));
-        }
-    }
     Ok((
         frames_duration(frames, spec.sample_rate),
         Some(spec.sample_rate),

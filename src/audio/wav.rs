@@ -208,6 +208,31 @@ pub fn read_layout<R: Read + Seek>(r: &mut R) -> Result<WavLayout, LayoutError> 
     }
 }
 
+/// A WAV whose header claims more audio than the file holds: a file cut short (an
+/// interrupted copy, download or recording).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Truncation {
+    /// Frames the header claims.
+    pub declared_frames: u64,
+    /// Whole frames the file actually holds.
+    pub present_frames: u64,
+    pub sample_rate: u32,
+}
+
+/// Compares the header's data size with what the file holds; `None` when all of it is there.
+pub fn truncation<R: Read + Seek>(r: &mut R) -> Result<Option<Truncation>, LayoutError> {
+    let layout = read_layout(r)?;
+    let len = r.seek(SeekFrom::End(0))?;
+    let available = len.saturating_sub(layout.data_offset);
+    let declared = u64::from(layout.declared_data_bytes);
+    let align = u64::from(layout.block_align);
+    Ok((declared > available).then_some(Truncation {
+        declared_frames: declared / align,
+        present_frames: available / align,
+        sample_rate: layout.sample_rate,
+    }))
+}
+
 /// What [`repair_in_place`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepairReport {
