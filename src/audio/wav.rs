@@ -25,13 +25,11 @@ pub struct CheckpointedWav {
 
 impl CheckpointedWav {
     /// Creates (truncates) `path` and writes a header for an empty recording.
+    /// A symlink at `path` is refused, never followed (a take is never written through one).
     pub fn create(path: &Path, sample_rate: u32, channels: u16) -> std::io::Result<Self> {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .read(true)
-            .open(path)?;
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(true).write(true).read(true);
+        let mut file = no_follow(&mut options).open(path)?;
         file.write_all(&header(sample_rate, channels, 0))?;
         file.sync_data()?;
         Ok(CheckpointedWav {
@@ -91,6 +89,30 @@ impl CheckpointedWav {
         self.checkpoint(true)?;
         Ok(self.file_len())
     }
+}
+
+/// Makes `options` refuse to open a symlink (`O_NOFOLLOW`): a file we repair or write is the
+/// file at that path, never what a link points to.
+pub(crate) fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+}
+
+/// Opens a regular file for reading (and writing, with `write`), refusing symlinks, folders
+/// and devices.
+pub(crate) fn open_regular(path: &Path, write: bool) -> std::io::Result<File> {
+    let file = no_follow(OpenOptions::new().read(true).write(write)).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
 }
 
 /// The 44-byte header of a 16-bit PCM WAV holding `data_bytes` of samples.
@@ -245,13 +267,42 @@ pub struct RepairReport {
     pub was_consistent: bool,
 }
 
+/// Why a WAV was not repaired.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// Something other than audio follows the data chunk (a LIST or other chunk another
+    /// program added): extending the data over it would turn it into noise.
+    #[error(
+        "a \"{0}\" chunk follows the audio: the file was finished and changed by another program"
+    )]
+    TrailingChunk(String),
+}
+
+impl From<std::io::Error> for RepairError {
+    fn from(e: std::io::Error) -> Self {
+        RepairError::Layout(LayoutError::Io(e))
+    }
+}
+
 /// Makes a WAV's header agree with its length: data size = everything after the data chunk
-/// header (whole frames only), RIFF size to match. Torn trailing bytes are truncated.
-pub fn repair_in_place(path: &Path) -> Result<RepairReport, LayoutError> {
-    let mut file = OpenOptions::new().read(true).write(true).open(path)?;
-    let layout = read_layout(&mut file)?;
+/// header (whole frames only), RIFF size to match. Torn trailing bytes are truncated. Only the
+/// `data` chunk is touched: a file with another chunk after its data is refused, and a
+/// symlink is never followed.
+pub fn repair_in_place(path: &Path) -> Result<RepairReport, RepairError> {
+    let mut file = open_regular(path, true)?;
+    repair_file(&mut file)
+}
+
+/// [`repair_in_place`] on an open file.
+pub fn repair_file(file: &mut File) -> Result<RepairReport, RepairError> {
+    let layout = read_layout(file)?;
     let len = file.metadata()?.len();
     let available = len.saturating_sub(layout.data_offset);
+    if let Some(id) = trailing_chunk(file, &layout, len)? {
+        return Err(RepairError::TrailingChunk(id));
+    }
     let align = u64::from(layout.block_align);
     let mut data_bytes = available - available % align;
     // A WAV cannot declare more than 4 GiB; keep whole frames under the limit.
@@ -277,6 +328,29 @@ pub fn repair_in_place(path: &Path) -> Result<RepairReport, LayoutError> {
         trimmed_bytes: trimmed,
         was_consistent,
     })
+}
+
+/// The id of a chunk that starts where the declared data (plus its pad byte) ends, when one
+/// does: four printable ASCII characters and a size that ends within the file. Audio after a
+/// crash's last checkpoint (at most about a second) looks like that by a chance of well
+/// under one in a million.
+fn trailing_chunk(
+    file: &mut File,
+    layout: &WavLayout,
+    len: u64,
+) -> std::io::Result<Option<String>> {
+    let declared = u64::from(layout.declared_data_bytes);
+    let at = layout.data_offset + declared + (declared & 1);
+    if at + 8 > len {
+        return Ok(None);
+    }
+    let mut head = [0u8; 8];
+    file.seek(SeekFrom::Start(at))?;
+    file.read_exact(&mut head)?;
+    let id_ok = head[..4].iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+    let size = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]]));
+    Ok((id_ok && at + 8 + size <= len + 1)
+        .then(|| String::from_utf8_lossy(&head[..4]).into_owned()))
 }
 
 #[cfg(test)]
