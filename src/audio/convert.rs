@@ -100,63 +100,11 @@ pub fn to_wav_16k_mono_with(
             None => return Err(e),
         },
     };
-    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
-        && a == b
-    {
-        return Err(AudioError::io(
-            "refusing to overwrite the input",
-            output,
-            std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                "input and output are the same file",
-            ),
-        ));
-    }
+    refuse_same_file(input, output)?;
     let mut decoder = Decoder::open(input)?;
     let (rate, channels) = (decoder.rate, decoder.channels);
-    let mut resampler =
-        MonoResampler::new(rate, channels, TARGET_RATE).map_err(|e| AudioError::Decode {
-            path: input.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    let tmp = temp_beside(output);
-    let result = (|| {
-        let mut wav = CheckpointedWav::create(&tmp, TARGET_RATE, 1)
-            .map_err(|e| AudioError::io("could not create", &tmp, e))?;
-        let mut mono = Vec::with_capacity(16_384);
-        let mut pcm: Vec<i16> = Vec::with_capacity(16_384);
-        let write = |mono: &mut Vec<f32>, pcm: &mut Vec<i16>, wav: &mut CheckpointedWav| {
-            pcm.clear();
-            pcm.extend(mono.iter().map(|&x| f32_to_i16(x)));
-            mono.clear();
-            wav.write_samples(pcm)
-                .map_err(|e| AudioError::io("could not write", &tmp, e))
-        };
-        while let Some(chunk) = decoder.next_chunk()? {
-            resampler.push(chunk, &mut mono);
-            if mono.len() >= 8192 {
-                write(&mut mono, &mut pcm, &mut wav)?;
-            }
-        }
-        resampler.finish(&mut mono);
-        write(&mut mono, &mut pcm, &mut wav)?;
-        let frames = wav.frames();
-        let size = wav
-            .finish()
-            .map_err(|e| AudioError::io("could not write", &tmp, e))?;
-        Ok((frames, size))
-    })();
-    let (frames, size_bytes) = match result {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
-    std::fs::rename(&tmp, output).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        AudioError::io("could not write", output, e)
-    })?;
+    let (frames, size_bytes) =
+        write_via_temp(output, |tmp| decode_to_16k_wav(&mut decoder, input, tmp))?;
     Ok(Converted {
         path: output.to_path_buf(),
         duration: super::decode::frames_duration(frames, TARGET_RATE),
@@ -167,6 +115,89 @@ pub fn to_wav_16k_mono_with(
         declared_duration: truncated
             .map(|cut| super::decode::frames_duration(cut.declared_frames, cut.sample_rate)),
     })
+}
+
+/// Refuses to write `output` when it is `input` itself.
+pub(crate) fn refuse_same_file(input: &Path, output: &Path) -> Result<(), AudioError> {
+    match (input.canonicalize(), output.canonicalize()) {
+        (Ok(a), Ok(b)) if a == b => Err(AudioError::io(
+            "refusing to overwrite the input",
+            output,
+            std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "input and output are the same file",
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `write` on a temporary file beside `output` and renames it into place when it
+/// succeeds, so a failure never leaves a half file (the temporary one is removed).
+pub(crate) fn write_via_temp<T>(
+    output: &Path,
+    write: impl FnOnce(&Path) -> Result<T, AudioError>,
+) -> Result<T, AudioError> {
+    let tmp = temp_beside(output);
+    let remove_tmp = || {
+        if let Err(e) = std::fs::remove_file(&tmp)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("could not remove {}: {e}", tmp.display());
+        }
+    };
+    let value = match write(&tmp) {
+        Ok(v) => v,
+        Err(e) => {
+            remove_tmp();
+            return Err(e);
+        }
+    };
+    std::fs::rename(&tmp, output).map_err(|e| {
+        remove_tmp();
+        AudioError::io("could not write", output, e)
+    })?;
+    Ok(value)
+}
+
+/// Writes everything `decoder` yields (downmixed, resampled) as a 16 kHz mono 16-bit WAV at
+/// `path`: ⌊decoded frames × 16 000 / rate⌋ frames. Returns (frames, file size).
+pub(crate) fn decode_to_16k_wav(
+    decoder: &mut Decoder,
+    input: &Path,
+    path: &Path,
+) -> Result<(u64, u64), AudioError> {
+    let mut resampler =
+        MonoResampler::new(decoder.rate, decoder.channels, TARGET_RATE).map_err(|e| {
+            AudioError::Decode {
+                path: input.to_path_buf(),
+                reason: e.to_string(),
+            }
+        })?;
+    let mut wav = CheckpointedWav::create(path, TARGET_RATE, 1)
+        .map_err(|e| AudioError::io("could not create", path, e))?;
+    let mut mono = Vec::with_capacity(16_384);
+    let mut pcm: Vec<i16> = Vec::with_capacity(16_384);
+    let write = |mono: &mut Vec<f32>, pcm: &mut Vec<i16>, wav: &mut CheckpointedWav| {
+        pcm.clear();
+        pcm.extend(mono.iter().map(|&x| f32_to_i16(x)));
+        mono.clear();
+        wav.write_samples(pcm)
+            .map_err(|e| AudioError::io("could not write", path, e))
+    };
+    while let Some(chunk) = decoder.next_chunk()? {
+        resampler.push(chunk, &mut mono);
+        if mono.len() >= 8192 {
+            write(&mut mono, &mut pcm, &mut wav)?;
+        }
+    }
+    resampler.finish(&mut mono);
+    write(&mut mono, &mut pcm, &mut wav)?;
+    let frames = wav.frames();
+    let size = wav
+        .finish()
+        .map_err(|e| AudioError::io("could not write", path, e))?;
+    Ok((frames, size))
 }
 
 /// `dir/.name.partial-<pid>` beside `path`.

@@ -127,6 +127,12 @@ pub fn frames_duration(frames: u64, rate: u32) -> Duration {
     Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
 }
 
+/// How far before a range's start a seek lands: a quarter second (longer than any codec's
+/// block overlap), decoded and dropped.
+fn preroll_frames(rate: u32) -> u64 {
+    u64::from(rate / 4).max(4096)
+}
+
 /// A decoder positioned at the start of the file (or of the range asked for);
 /// [`next_chunk`](Decoder::next_chunk) yields interleaved f32 until the end.
 pub struct Decoder {
@@ -243,13 +249,16 @@ impl Decoder {
         if start_frame == 0 {
             return Ok(());
         }
+        // Land a little early: a codec that overlaps blocks (Vorbis, MP3) only primes itself
+        // with the first packet after a seek, so that packet must come before the start.
+        let seek_frame = start_frame.saturating_sub(preroll_frames(self.rate));
         let ts = match self.time_base {
             Some(tb) if tb.numer > 0 => {
-                let ts = u128::from(start_frame) * u128::from(tb.denom)
+                let ts = u128::from(seek_frame) * u128::from(tb.denom)
                     / (u128::from(tb.numer) * u128::from(self.rate));
                 u64::try_from(ts).unwrap_or(u64::MAX)
             }
-            _ => start_frame,
+            _ => seek_frame,
         };
         let to = SeekTo::TimeStamp {
             ts,
@@ -471,6 +480,39 @@ mod tests {
             .is_err(),
             "longer than the budget"
         );
+    }
+
+    #[test]
+    fn a_vorbis_range_is_the_same_samples_as_that_part_of_the_whole() {
+        // Vorbis primes itself with the first packet after a seek: a range must not lose it.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let wav = dir.path().join("tone.wav");
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&wav, spec).expect("create");
+        for i in 0..16_000 * 12 {
+            let t = f64::from(i) / 16_000.0;
+            w.write_sample(((2.0 * std::f64::consts::PI * 220.0 * t).sin() * 8_000.0) as i16)
+                .expect("sample");
+        }
+        w.finalize().expect("finalize");
+        let ogg = dir.path().join("tone.ogg");
+        super::super::encode::wav_to_vorbis(&wav, &ogg, 64_000, None).expect("vorbis");
+        let whole = collect(&mut Decoder::open(&ogg).expect("open"));
+        let range = collect(
+            &mut Decoder::open_range(
+                &ogg,
+                Duration::from_secs(2),
+                Some(Duration::from_millis(7_500)),
+            )
+            .expect("open range"),
+        );
+        assert_eq!(range.len(), 88_000);
+        assert_eq!(range, whole[32_000..120_000].to_vec());
     }
 
     #[test]

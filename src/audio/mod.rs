@@ -7,6 +7,7 @@
 //! - [`Recorder`] to record a take (with [`RecorderSnapshot`] for the meter and timer);
 //! - [`recovery`] to offer back takes a crash interrupted;
 //! - [`prepare::for_upload`] to turn a take or an imported file into something the API takes;
+//! - [`trim::trim`] / [`trim::trim_to_max`] to cut a take to a range, or to 45:00;
 //! - [`playback::Player`] to listen to a take.
 
 pub mod capture;
@@ -23,6 +24,7 @@ pub mod recorder;
 pub mod recovery;
 pub mod resample;
 pub mod sample;
+pub mod trim;
 pub mod wav;
 
 pub use error::AudioError;

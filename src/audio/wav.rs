@@ -160,7 +160,27 @@ pub struct WavLayout {
     pub block_align: u16,
     pub channels: u16,
     pub sample_rate: u32,
+    /// Offset and length of the `fmt ` chunk's body (to copy it unchanged).
+    pub fmt_offset: u64,
+    pub fmt_len: u32,
+    /// `wFormatTag`: 1 PCM, 3 IEEE float, 0xFFFE extensible, others compressed.
+    pub format_tag: u16,
+    pub bits_per_sample: u16,
 }
+
+impl WavLayout {
+    /// True when frames are fixed-size samples (PCM or float, plain or extensible), so
+    /// frames can be cut and copied byte for byte.
+    pub fn is_uncompressed(&self) -> bool {
+        let bytes_per_sample = self.bits_per_sample.div_ceil(8);
+        matches!(self.format_tag, 1 | 3 | 0xFFFE)
+            && bytes_per_sample > 0
+            && u32::from(self.block_align) == u32::from(self.channels) * u32::from(bytes_per_sample)
+    }
+}
+
+/// Chunks walked before the `data` chunk at most: a recording has two or three.
+const MAX_CHUNKS: usize = 1024;
 
 /// Why a WAV header could not be understood.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +191,8 @@ pub enum LayoutError {
     MissingChunk(&'static str),
     #[error("the header says {channels} channels at {rate} Hz")]
     BadFormat { channels: u16, rate: u32 },
+    #[error("the header has more than {MAX_CHUNKS} chunks before the audio")]
+    TooManyChunks,
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -183,9 +205,9 @@ pub fn read_layout<R: Read + Seek>(r: &mut R) -> Result<WavLayout, LayoutError> 
     if &riff[0..4] != b"RIFF" || &riff[8..12] != b"WAVE" {
         return Err(LayoutError::NotWav);
     }
-    let mut fmt: Option<(u16, u32, u16)> = None;
+    let mut fmt: Option<Fmt> = None;
     let mut pos = 12u64;
-    loop {
+    for _ in 0..MAX_CHUNKS {
         let mut ch = [0u8; 8];
         r.seek(SeekFrom::Start(pos))?;
         if r.read_exact(&mut ch).is_err() {
@@ -201,26 +223,34 @@ pub fn read_layout<R: Read + Seek>(r: &mut R) -> Result<WavLayout, LayoutError> 
                 let mut f = [0u8; 16];
                 r.read_exact(&mut f)
                     .map_err(|_| LayoutError::MissingChunk("fmt"))?;
-                let channels = u16::from_le_bytes([f[2], f[3]]);
-                let rate = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
-                let align = u16::from_le_bytes([f[12], f[13]]);
-                fmt = Some((channels, rate, align));
+                fmt = Some(Fmt {
+                    offset: pos + 8,
+                    len: size,
+                    format_tag: u16::from_le_bytes([f[0], f[1]]),
+                    channels: u16::from_le_bytes([f[2], f[3]]),
+                    rate: u32::from_le_bytes([f[4], f[5], f[6], f[7]]),
+                    align: u16::from_le_bytes([f[12], f[13]]),
+                    bits: u16::from_le_bytes([f[14], f[15]]),
+                });
             }
             b"data" => {
-                let (channels, sample_rate, block_align) =
-                    fmt.ok_or(LayoutError::MissingChunk("fmt"))?;
-                if channels == 0 || sample_rate == 0 || block_align == 0 {
+                let f = fmt.ok_or(LayoutError::MissingChunk("fmt"))?;
+                if f.channels == 0 || f.rate == 0 || f.align == 0 {
                     return Err(LayoutError::BadFormat {
-                        channels,
-                        rate: sample_rate,
+                        channels: f.channels,
+                        rate: f.rate,
                     });
                 }
                 return Ok(WavLayout {
                     data_offset: pos + 8,
                     declared_data_bytes: size,
-                    block_align,
-                    channels,
-                    sample_rate,
+                    block_align: f.align,
+                    channels: f.channels,
+                    sample_rate: f.rate,
+                    fmt_offset: f.offset,
+                    fmt_len: f.len,
+                    format_tag: f.format_tag,
+                    bits_per_sample: f.bits,
                 });
             }
             _ => {}
@@ -228,6 +258,19 @@ pub fn read_layout<R: Read + Seek>(r: &mut R) -> Result<WavLayout, LayoutError> 
         // Chunks are padded to an even size.
         pos += 8 + u64::from(size) + u64::from(size & 1);
     }
+    Err(LayoutError::TooManyChunks)
+}
+
+/// The `fmt ` chunk's fields [`read_layout`] keeps.
+#[derive(Debug, Clone, Copy)]
+struct Fmt {
+    offset: u64,
+    len: u32,
+    format_tag: u16,
+    channels: u16,
+    rate: u32,
+    align: u16,
+    bits: u16,
 }
 
 /// A WAV whose header claims more audio than the file holds: a file cut short (an
