@@ -8,7 +8,8 @@
 //! - [`recovery`] to offer back takes a crash interrupted;
 //! - [`prepare::for_upload`] to turn a take or an imported file into something the API takes;
 //! - [`trim::trim`] / [`trim::trim_to_max`] to cut a take to a range, or to 45:00;
-//! - [`playback::Player`] to listen to a take.
+//! - [`waveform::Waveform`] to draw a take (peaks, silence and clipping, any zoom);
+//! - [`playback::Player`] to listen to a take, [`decode::Decoder::open_range`] for a part of it.
 
 pub mod capture;
 pub mod convert;
@@ -26,6 +27,7 @@ pub mod resample;
 pub mod sample;
 pub mod trim;
 pub mod wav;
+pub mod waveform;
 
 pub use error::AudioError;
 pub use meter::MeterReading;
