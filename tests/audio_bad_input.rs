@@ -50,26 +50,24 @@ fn cases(dir: &Path) -> Vec<Case> {
         code: ErrorCode::UnsupportedFormat,
     });
 
-    let mut zero_ch = header(16_000, 1, 3200).to_vec();
-    zero_ch[22] = 0;
-    zero_ch.extend(vec![0u8; 3200]);
-    let p = dir.join("zero-channels.wav");
-    std::fs::write(&p, &zero_ch).expect("write");
+    // A valid 0.1 s WAV with one header field broken.
+    let broken = |name: &str, field: std::ops::Range<usize>, value: &[u8]| {
+        let mut bytes = header(16_000, 1, 3200).to_vec();
+        bytes[field].copy_from_slice(value);
+        bytes.extend(vec![0u8; 3200]);
+        let p = dir.join(name);
+        std::fs::write(&p, &bytes).expect("write");
+        p
+    };
     v.push(Case {
         name: "0 channels",
-        path: p,
+        path: broken("zero-channels.wav", 22..24, &0u16.to_le_bytes()),
         says: "channel",
         code: ErrorCode::AudioDurationUnavailable,
     });
-
-    let mut zero_hz = header(16_000, 1, 3200).to_vec();
-    zero_hz[24..28].copy_from_slice(&0u32.to_le_bytes());
-    zero_hz.extend(vec![0u8; 3200]);
-    let p = dir.join("zero-hz.wav");
-    std::fs::write(&p, &zero_hz).expect("write");
     v.push(Case {
         name: "0 Hz",
-        path: p,
+        path: broken("zero-hz.wav", 24..28, &0u32.to_le_bytes()),
         says: "0 Hz",
         code: ErrorCode::AudioDurationUnavailable,
     });

@@ -3,21 +3,12 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
 use speech_scorer::api::codes::ErrorCode;
 use speech_scorer::api::limits::MAX_DURATION;
 use speech_scorer::audio::trim::{trim, trim_to_max};
 use speech_scorer::audio::{AudioError, convert, encode};
-
-fn samples_i32(path: &Path) -> Vec<i32> {
-    hound::WavReader::open(path)
-        .expect("wav")
-        .into_samples::<i32>()
-        .map(|s| s.expect("sample"))
-        .collect()
-}
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -35,9 +26,9 @@ fn a_16k_take_is_cut_to_exactly_the_frames_asked_for() {
         (t.start, t.end, t.duration),
         (ms(1_500), ms(3_250), ms(1_750))
     );
-    let original = samples_i32(&take);
+    let original = common::wav_samples(&take);
     assert_eq!(
-        samples_i32(&out),
+        common::wav_samples(&out),
         original[12_000..26_000].to_vec(),
         "sample-exact"
     );
@@ -53,18 +44,9 @@ fn a_16k_take_is_cut_to_exactly_the_frames_asked_for() {
 fn a_24_bit_stereo_wav_keeps_its_format_and_samples() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = dir.path().join("studio.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 44_100,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&src, spec).expect("create");
-    for i in 0..44_100i32 * 2 {
-        w.write_sample((i * 37) % 8_000_000).expect("l");
-        w.write_sample(-(i * 11) % 8_000_000).expect("r");
-    }
-    w.finalize().expect("finalize");
+    let spec = common::pcm_spec(44_100, 2, 24);
+    let samples = (0..44_100i32 * 2).flat_map(|i| [(i * 37) % 8_000_000, -(i * 11) % 8_000_000]);
+    common::write_wav_samples(&src, spec, samples);
     let out = dir.path().join("cut.wav");
     // 0.5 s = frame 22 050; 1.25 s = frame 55 125.
     let t = trim(&src, ms(500), ms(1_250), &out).expect("trim");
@@ -75,8 +57,11 @@ fn a_24_bit_stereo_wav_keeps_its_format_and_samples() {
         spec,
         "same format, nothing resampled or requantised"
     );
-    let original = samples_i32(&src);
-    assert_eq!(samples_i32(&out), original[22_050 * 2..55_125 * 2].to_vec());
+    let original = common::wav_samples(&src);
+    assert_eq!(
+        common::wav_samples(&out),
+        original[22_050 * 2..55_125 * 2].to_vec()
+    );
 }
 
 #[test]
@@ -120,8 +105,8 @@ fn a_flac_take_is_decoded_over_the_range_and_written_as_16k_mono() {
     assert_eq!((t.frames, t.sample_rate, t.channels), (88_000, 16_000, 1));
     // FLAC is lossless and already 16 kHz: the very samples of the WAV.
     assert_eq!(
-        samples_i32(&out),
-        samples_i32(&wav)[32_000..120_000].to_vec()
+        common::wav_samples(&out),
+        common::wav_samples(&wav)[32_000..120_000].to_vec()
     );
     // An Ogg (lossy) take: the length is exact even where the samples cannot be.
     let ogg = dir.path().join("take.ogg");

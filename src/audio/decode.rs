@@ -412,21 +412,12 @@ pub fn decode_segment_mono(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::wav::testing::{sine, write_wav};
 
     fn ramp_wav(path: &Path, rate: u32, channels: u16, frames: u32) {
-        let spec = hound::WavSpec {
-            channels,
-            sample_rate: rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(path, spec).expect("create");
-        for i in 0..frames {
-            for _ in 0..channels {
-                w.write_sample((i % 30_000) as i16).expect("sample");
-            }
-        }
-        w.finalize().expect("finalize");
+        let samples =
+            (0..frames).flat_map(|i| std::iter::repeat_n((i % 30_000) as i16, channels.into()));
+        write_wav(path, rate, channels, samples);
     }
 
     fn collect(d: &mut Decoder) -> Vec<f32> {
@@ -487,19 +478,12 @@ mod tests {
         // Vorbis primes itself with the first packet after a seek: a range must not lose it.
         let dir = tempfile::tempdir().expect("tempdir");
         let wav = dir.path().join("tone.wav");
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 16_000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(&wav, spec).expect("create");
-        for i in 0..16_000 * 12 {
-            let t = f64::from(i) / 16_000.0;
-            w.write_sample(((2.0 * std::f64::consts::PI * 220.0 * t).sin() * 8_000.0) as i16)
-                .expect("sample");
-        }
-        w.finalize().expect("finalize");
+        write_wav(
+            &wav,
+            16_000,
+            1,
+            (0..16_000 * 12).map(|i| sine(i, 16_000, 220.0, 0.25)),
+        );
         let ogg = dir.path().join("tone.ogg");
         super::super::encode::wav_to_vorbis(&wav, &ogg, 64_000, None).expect("vorbis");
         let whole = collect(&mut Decoder::open(&ogg).expect("open"));

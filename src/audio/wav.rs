@@ -396,6 +396,38 @@ fn trailing_chunk(
         .then(|| String::from_utf8_lossy(&head[..4]).into_owned()))
 }
 
+/// WAV fixtures for the crate's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    /// Writes a 16-bit PCM WAV of `samples` (interleaved when `channels` > 1).
+    pub(crate) fn write_wav(
+        path: &Path,
+        rate: u32,
+        channels: u16,
+        samples: impl IntoIterator<Item = i16>,
+    ) {
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).expect("create test wav");
+        for s in samples {
+            w.write_sample(s).expect("test sample");
+        }
+        w.finalize().expect("finalize test wav");
+    }
+
+    /// A sine of `freq` Hz at `amplitude` (of full scale), sample `i` at `rate`.
+    pub(crate) fn sine(i: u32, rate: u32, freq: f64, amplitude: f64) -> i16 {
+        let t = f64::from(i) / f64::from(rate);
+        ((2.0 * std::f64::consts::PI * freq * t).sin() * amplitude * 32_768.0) as i16
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -569,39 +569,26 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::wav::testing::{sine, write_wav};
 
     /// 16 kHz mono: 2 s of a 0.5-amplitude tone, 3 s of silence, 1 s clipped square wave,
     /// 2 s of tone.
     fn take(dir: &Path) -> PathBuf {
         let path = dir.join("take.wav");
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: 16_000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(&path, spec).expect("create");
-        let tone = |i: u32| {
-            ((2.0 * std::f64::consts::PI * 200.0 * f64::from(i) / 16_000.0).sin() * 16_384.0) as i16
-        };
-        for i in 0..32_000 {
-            w.write_sample(tone(i)).expect("s");
-        }
-        for _ in 0..48_000 {
-            w.write_sample(0i16).expect("s");
-        }
-        for i in 0..16_000 {
-            w.write_sample(if (i / 40) % 2 == 0 {
+        let tone = (0..32_000).map(|i| sine(i, 16_000, 200.0, 0.5));
+        let square = (0..16_000).map(|i| {
+            if (i / 40) % 2 == 0 {
                 i16::MAX
             } else {
                 i16::MIN
-            })
-            .expect("s");
-        }
-        for i in 0..32_000 {
-            w.write_sample(tone(i)).expect("s");
-        }
-        w.finalize().expect("finalize");
+            }
+        });
+        let samples = tone
+            .clone()
+            .chain(std::iter::repeat_n(0, 48_000))
+            .chain(square)
+            .chain(tone);
+        write_wav(&path, 16_000, 1, samples);
         path
     }
 

@@ -130,18 +130,8 @@ mod tests {
     use super::*;
 
     fn write_wav(path: &Path, rate: u32, seconds: u32) {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(path, spec).expect("create");
-        for i in 0..rate * seconds {
-            w.write_sample(((i % 50) as i16 - 25) * 100)
-                .expect("sample");
-        }
-        w.finalize().expect("finalize");
+        let samples = (0..rate * seconds).map(|i| ((i % 50) as i16 - 25) * 100);
+        crate::audio::wav::testing::write_wav(path, rate, 1, samples);
     }
 
     #[test]

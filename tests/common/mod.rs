@@ -71,3 +71,36 @@ pub fn write_tone_wav(path: &Path, rate: u32, channels: u16, frames: u64) {
     }
     w.flush().expect("flush tone wav");
 }
+
+/// Writes an integer PCM WAV of `spec` from interleaved `samples` (for odd formats: 24-bit,
+/// stereo, 48 kHz).
+pub fn write_wav_samples(
+    path: &Path,
+    spec: hound::WavSpec,
+    samples: impl IntoIterator<Item = i32>,
+) {
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    for s in samples {
+        w.write_sample(s).expect("write sample");
+    }
+    w.finalize().expect("finalize wav");
+}
+
+/// A [`hound::WavSpec`] for integer PCM.
+pub fn pcm_spec(sample_rate: u32, channels: u16, bits_per_sample: u16) -> hound::WavSpec {
+    hound::WavSpec {
+        channels,
+        sample_rate,
+        bits_per_sample,
+        sample_format: hound::SampleFormat::Int,
+    }
+}
+
+/// Every sample of an integer PCM WAV (interleaved).
+pub fn wav_samples(path: &Path) -> Vec<i32> {
+    hound::WavReader::open(path)
+        .expect("open wav")
+        .into_samples::<i32>()
+        .map(|s| s.expect("read sample"))
+        .collect()
+}
