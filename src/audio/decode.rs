@@ -49,6 +49,9 @@ pub enum TrackError {
     /// The container holds no audio track.
     #[error("the file has no audio track")]
     NoAudioTrack,
+    /// The container's header holds values no real file has (the reader gave up on it).
+    #[error("the file's header is invalid")]
+    Invalid,
 }
 
 /// Opens `source` with symphonia (gapless) and finds its audio track: the default track when
@@ -78,12 +81,12 @@ pub fn open_track_reading(
         enable_gapless: gapless,
         ..Default::default()
     };
-    let probed = symphonia::default::get_probe().format(
-        &hint,
-        stream,
-        &options,
-        &MetadataOptions::default(),
-    )?;
+    // symphonia asserts on some impossible header values (a zero time base, an oversized
+    // timestamp scale): a crafted file must be an unreadable file, not a crash.
+    let probed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        symphonia::default::get_probe().format(&hint, stream, &options, &MetadataOptions::default())
+    }))
+    .map_err(|_| TrackError::Invalid)??;
     let reader = probed.format;
     let is_audio = |t: &&symphonia::core::formats::Track| t.codec_params.sample_rate.is_some();
     let track = reader
@@ -497,6 +500,35 @@ mod tests {
         );
         assert_eq!(range.len(), 88_000);
         assert_eq!(range, whole[32_000..120_000].to_vec());
+    }
+
+    /// An EBML element with a one-byte size.
+    fn ebml(id: &[u8], body: &[u8]) -> Vec<u8> {
+        let mut v = id.to_vec();
+        v.push(0x80 | u8::try_from(body.len()).expect("short element"));
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn a_webm_header_symphonia_would_panic_on_is_an_invalid_file() {
+        // TimestampScale 0: symphonia's Matroska reader builds a zero time base and asserts.
+        let header = ebml(&[0x1A, 0x45, 0xDF, 0xA3], &ebml(&[0x42, 0x82], b"webm"));
+        let info = ebml(&[0x15, 0x49, 0xA9, 0x66], &ebml(&[0x2A, 0xD7, 0xB1], &[0]));
+        let mut audio = ebml(&[0xB5], &16_000f64.to_be_bytes());
+        audio.extend(ebml(&[0x9F], &[1]));
+        let mut entry = ebml(&[0xD7], &[1]);
+        entry.extend(ebml(&[0x73, 0xC5], &[7]));
+        entry.extend(ebml(&[0x83], &[2]));
+        entry.extend(ebml(&[0x86], b"A_VORBIS"));
+        entry.extend(ebml(&[0xE1], &audio));
+        let tracks = ebml(&[0x16, 0x54, 0xAE, 0x6B], &ebml(&[0xAE], &entry));
+        let mut segment_body = info;
+        segment_body.extend(tracks);
+        let mut file = header;
+        file.extend(ebml(&[0x18, 0x53, 0x80, 0x67], &segment_body));
+        let got = open_track(Box::new(std::io::Cursor::new(file)), Some("webm"));
+        assert!(matches!(got, Err(TrackError::Invalid)), "{got:?}");
     }
 
     #[test]

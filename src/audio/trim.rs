@@ -21,6 +21,9 @@ use super::wav::{self, WavLayout};
 use super::{AudioError, TARGET_RATE};
 use crate::api::limits::MAX_DURATION;
 
+/// The largest `fmt ` chunk copied into a trimmed WAV.
+const MAX_FMT_LEN: u32 = 1024;
+
 /// What [`trim`] wrote.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TrimmedInfo {
@@ -109,9 +112,10 @@ fn copyable_wav(input: &Path) -> Result<Option<WavLayout>, AudioError> {
     if probe::sniff(&head[..n]) != Some(AudioFormat::Wav) {
         return Ok(None);
     }
+    // A `fmt ` chunk is 16 to 40 bytes; a larger one is not copied (nor read into memory).
     Ok(wav::read_layout(&mut file)
         .ok()
-        .filter(WavLayout::is_uncompressed))
+        .filter(|l| l.is_uncompressed() && l.fmt_len <= MAX_FMT_LEN))
 }
 
 fn copy_frames(
