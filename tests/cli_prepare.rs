@@ -6,9 +6,6 @@ mod foundation_support;
 
 use foundation_support::*;
 
-#[path = "common/mod.rs"]
-mod common;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wav_too_large_as_it_is_is_converted_scored_and_cleaned_up() {
     let sim = sim("").await;
