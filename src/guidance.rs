@@ -105,6 +105,11 @@ pub fn wait_headline(reason: WaitReason, seconds_left: u64) -> Option<String> {
     Some(format!("{what} — retrying in {seconds_left} s"))
 }
 
+/// Said when a file had to be converted before it could be uploaded.
+pub fn converted_for_upload(description: &str) -> String {
+    format!("converted to {description} for upload (your file is unchanged)")
+}
+
 /// Where a run is, as a headline.
 pub fn stage_headline(stage: &Stage) -> String {
     match stage {

@@ -255,10 +255,10 @@ fn a_take_interrupted_by_a_crash_comes_back_at_start_up() {
     bytes[4..8].copy_from_slice(&0u32.to_le_bytes());
     bytes[40..44].copy_from_slice(&0u32.to_le_bytes());
     std::fs::write(&wav, &bytes).expect("write take");
-    // The marker of a recorder process that is gone.
+    // The app's own marker (naming this file) of a recorder process that is gone.
     std::fs::write(
         recordings.join("take-crashed.wav.recording"),
-        r#"{"pid": 4194300, "device": "test mic", "started": "2026-11-25T10:00:00Z"}"#,
+        r#"{"app": "speech-scorer", "file": "take-crashed.wav", "pid": 4194300, "device": "test mic", "started": "2026-11-25T10:00:00Z"}"#,
     )
     .expect("marker");
     let mut h = start_in(home.path(), Box::new(|_| {}), None);

@@ -144,7 +144,7 @@ fn deleting_a_recorded_take_deletes_its_file() {
     std::fs::copy(&file, &wav).expect("copy");
     std::fs::write(
         recordings.join("take-crashed.wav.recording"),
-        r#"{"pid": 4194300, "device": "test mic", "started": "2026-11-25T10:00:00Z"}"#,
+        r#"{"app": "speech-scorer", "file": "take-crashed.wav", "pid": 4194300, "device": "test mic", "started": "2026-11-25T10:00:00Z"}"#,
     )
     .expect("marker");
     let mut h = start_in(home.path(), Box::new(|_| {}), None);

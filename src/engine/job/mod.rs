@@ -41,6 +41,10 @@ pub struct JobSpec {
     pub external_id: Option<String>,
     /// Metadata as JSON text (checked locally; must be an object).
     pub metadata: Option<String>,
+    /// Where a file that cannot be uploaded as it is (over 25 MB, or a format the API does not
+    /// take) is converted for upload (`audio::prepare`); `None`: such a file is refused.
+    /// The converted file is removed when the job ends.
+    pub work_dir: Option<PathBuf>,
 }
 
 impl JobSpec {
@@ -51,6 +55,7 @@ impl JobSpec {
             language: "en".to_string(),
             external_id: None,
             metadata: None,
+            work_dir: None,
         }
     }
 }
