@@ -1,37 +1,16 @@
-//! Recording through cpal from the virtual microphone (PulseAudio null sink monitor, reached
-//! through ALSA's pulse plugin), fed with espeak-ng speech. Needs `SPEECH_SCORER_VMIC=1`
-//! (set by scripts/test.sh after it starts the daemon); fails instead of skipping in CI.
+//! Recording through cpal from a virtual microphone (a PulseAudio null sink's monitor, reached
+//! through ALSA's pulse plugin), fed with espeak-ng speech. Each run of this binary starts its
+//! own PulseAudio in a private runtime dir (`vmic_support`), so concurrent suites never hear
+//! each other. Ignored by a plain `cargo test`; `scripts/test.sh` runs them
+//! (`--include-ignored`).
+
+mod vmic_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use speech_scorer::audio::{Recorder, RecorderConfig, RecorderState, recovery};
-
-/// The tests share one microphone: what one plays, the others would hear. Run them one at a time.
-static MIC: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn lock_mic() -> std::sync::MutexGuard<'static, ()> {
-    MIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn vmic_available(test: &str) -> bool {
-    if std::env::var_os("SPEECH_SCORER_VMIC").is_some() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test}: CI=true but SPEECH_SCORER_VMIC is not set; the virtual microphone must run in CI (scripts/test.sh starts it)"
-    );
-    eprintln!(
-        "SKIPPED {test}: needs the virtual microphone. Run `eval \"$(scripts/vmic.sh start)\"` and set SPEECH_SCORER_VMIC=1 (scripts/test.sh does both)."
-    );
-    false
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Speech from espeak-ng: a few sentences with pauses, so the energy envelope has shape.
 fn speech_wav(dir: &Path) -> PathBuf {
@@ -44,15 +23,6 @@ fn speech_wav(dir: &Path) -> PathBuf {
         .expect("espeak-ng runs");
     assert!(status.success(), "espeak-ng failed");
     path
-}
-
-fn play(file: &Path) -> std::process::Child {
-    Command::new(root().join("scripts/vmic.sh"))
-        .arg("play")
-        .arg(file)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("vmic.sh play")
 }
 
 /// RMS per 20 ms of a mono signal.
@@ -111,11 +81,9 @@ fn best_correlation(a: &[f32], b: &[f32], max_lag: usize) -> (f32, usize) {
 }
 
 #[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
 fn records_what_the_virtual_mic_plays_with_the_right_length_and_no_overflows() {
-    if !vmic_available("records_what_the_virtual_mic_plays") {
-        return;
-    }
-    let _mic = lock_mic();
+    let mic = vmic_support::take();
     let dir = tempfile::tempdir().expect("tempdir");
     let speech = speech_wav(dir.path());
     let wanted = Duration::from_secs(8);
@@ -128,7 +96,12 @@ fn records_what_the_virtual_mic_plays_with_the_right_length_and_no_overflows() {
     })
     .expect("the virtual microphone opens");
     std::thread::sleep(Duration::from_millis(300));
-    let mut player = play(&speech);
+    let mut player = mic.play(&speech);
+    assert_eq!(
+        mic.recording_pids(),
+        vec![std::process::id()],
+        "the recorder records from this run's own PulseAudio, and nobody else does"
+    );
     while rec.snapshot().elapsed < wanted {
         assert_eq!(rec.snapshot().state, RecorderState::Recording);
         std::thread::sleep(Duration::from_millis(20));
@@ -168,11 +141,9 @@ fn records_what_the_virtual_mic_plays_with_the_right_length_and_no_overflows() {
 }
 
 #[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
 fn a_killed_recorder_leaves_a_take_that_repairs_with_at_most_a_second_missing() {
-    if !vmic_available("a_killed_recorder_leaves_a_repairable_take") {
-        return;
-    }
-    let _mic = lock_mic();
+    let mic = vmic_support::take();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("crash.wav");
     let mut child = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
@@ -189,6 +160,11 @@ fn a_killed_recorder_leaves_a_take_that_repairs_with_at_most_a_second_missing() 
     std::io::BufRead::read_line(&mut reader, &mut line).expect("first line");
     let started = Instant::now();
     assert!(line.contains("Recording from"), "{line}");
+    assert_eq!(
+        mic.recording_pids(),
+        vec![child.id()],
+        "the child inherits the private mic"
+    );
     std::thread::sleep(Duration::from_millis(4_300));
     let wall = started.elapsed();
     child.kill().expect("SIGKILL");
@@ -222,11 +198,9 @@ fn a_killed_recorder_leaves_a_take_that_repairs_with_at_most_a_second_missing() 
 }
 
 #[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
 fn lists_the_virtual_mic_as_the_default_input() {
-    if !vmic_available("lists_the_virtual_mic_as_the_default_input") {
-        return;
-    }
-    let _mic = lock_mic();
+    let _mic = vmic_support::take();
     let list = speech_scorer::audio::devices::list_input_devices().expect("devices");
     let first = list.first().expect("at least one device");
     assert!(first.is_default, "{list:?}");
@@ -236,14 +210,16 @@ fn lists_the_virtual_mic_as_the_default_input() {
 }
 
 #[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
 fn plays_a_take_through_the_default_output() {
-    if !vmic_available("plays_a_take_through_the_default_output") {
-        return;
-    }
-    let _mic = lock_mic();
+    let mic = vmic_support::take();
     let dir = tempfile::tempdir().expect("tempdir");
     let speech = speech_wav(dir.path());
     let mut player = speech_scorer::audio::playback::Player::play(&speech).expect("play");
+    assert!(
+        mic.playing_pids().contains(&std::process::id()),
+        "playback goes to this run's own PulseAudio"
+    );
     let len = player.duration();
     assert!(len > Duration::from_secs(3));
     std::thread::sleep(Duration::from_millis(1000));
@@ -258,11 +234,9 @@ fn plays_a_take_through_the_default_output() {
 }
 
 #[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
 fn the_record_command_writes_a_take_of_the_asked_length() {
-    if !vmic_available("the_record_command_writes_a_take_of_the_asked_length") {
-        return;
-    }
-    let _mic = lock_mic();
+    let _mic = vmic_support::take();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("cli.wav");
     let o = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
