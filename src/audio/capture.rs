@@ -93,6 +93,9 @@ enum Command {
 pub struct Capture {
     pub info: CaptureInfo,
     pub shared: Arc<CaptureShared>,
+    /// When opening began: no real device can have delivered more sound than has passed
+    /// since.
+    pub opened: Instant,
     commands: mpsc::Sender<Command>,
     thread: Option<JoinHandle<()>>,
     /// Closed (or sent to) when the capture thread is done.
@@ -108,6 +111,7 @@ pub const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 impl Capture {
     /// Opens the source and starts delivering into a new ring; returns the ring's consumer.
     pub fn start(source: Source) -> Result<(Capture, rtrb::Consumer<f32>), AudioError> {
+        let opened = Instant::now();
         let shared = Arc::new(CaptureShared::default());
         let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
         let (init_tx, init_rx) = mpsc::sync_channel(1);
@@ -149,6 +153,7 @@ impl Capture {
                 Capture {
                     info,
                     shared,
+                    opened,
                     commands: cmd_tx,
                     thread: Some(thread),
                     done: done_rx,
