@@ -266,12 +266,35 @@ fn open_device_stream(
         channels: config.channels,
         sample_format: format.to_string(),
     };
-    // The device's default period size: through the PulseAudio plugin, larger fixed periods
-    // were measured to cost more CPU (spurious poll wake-ups until a whole period is ready).
+    let mut config = config;
+    config.buffer_size = buffer_size_for(&device, config.sample_rate);
     let (stream, consumer) =
         build_stream(&device, config, format, shared, err_tx).map_err(dev_err)?;
     stream.play().map_err(|e| dev_err(e.to_string()))?;
     Ok((stream, info, consumer))
+}
+
+/// Audio per callback a sound server is asked for: what the meter needs to move 20 times a
+/// second, and no smaller (each delivery costs wake-ups).
+pub const SERVER_FRAGMENT: Duration = Duration::from_millis(50);
+
+/// The period to ask for. Measured with `benches/record_vmic.rs` (release build, same virtual
+/// source, side by side with `parec`):
+/// - PulseAudio host: without a size the server picks 2-second fragments (the meter would
+///   jump every 2 s on a real microphone), so ask for [`SERVER_FRAGMENT`]; the CPU cost is set
+///   by how often the source delivers, not by this size.
+/// - ALSA host (through the pulse plugin): the device's default period is cheapest; 5, 10,
+///   25 and 50 ms periods cost 16.7, 26, 9.1 and 9.7 % of a core against 7.4 % for the
+///   default, because cpal polls again at once whenever the plugin wakes it before a whole
+///   period is ready.
+fn buffer_size_for(device: &cpal::Device, rate: u32) -> cpal::BufferSize {
+    let host = device.id().map(|id| id.host()).ok();
+    if host == Some(cpal::HostId::PulseAudio) {
+        let frames = (f64::from(rate) * SERVER_FRAGMENT.as_secs_f64()).round() as u32;
+        cpal::BufferSize::Fixed(frames.max(1))
+    } else {
+        cpal::BufferSize::Default
+    }
 }
 
 fn build_stream(

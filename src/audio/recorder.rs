@@ -356,8 +356,9 @@ impl Monitor {
     /// starts with the next block (at most [`UPDATE_EVERY`] after the call). Creates the file
     /// here, so a folder that cannot be written is reported at once. Never blocks for long
     /// (creating a file); safe on a UI thread when the folder is local.
-    pub fn record(self, out_dir: &Path, file_stem: &str) -> Result<Recorder, RecordFailed> {
-        let fail = |error: AudioError, monitor: Monitor| Err(RecordFailed { error, monitor });
+    pub fn record(self, out_dir: &Path, file_stem: &str) -> Result<Recorder, Box<RecordFailed>> {
+        let fail =
+            |error: AudioError, monitor: Monitor| Err(Box::new(RecordFailed { error, monitor }));
         if let Err(e) = std::fs::create_dir_all(out_dir) {
             return fail(
                 AudioError::io("could not create the folder", out_dir, e),
