@@ -45,6 +45,9 @@ struct Processes {
 }
 
 static VMIC: OnceLock<Result<Vmic, String>> = OnceLock::new();
+/// Latency the keep-alive stream asks for (ms); the null sink then renders in blocks of a
+/// quarter of it, and the monitor delivers at that rate to every recorder.
+static KEEPALIVE_MSEC: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(20);
 static RUNNING: Mutex<Option<Processes>> = Mutex::new(None);
 static MIC: Mutex<()> = Mutex::new(());
 
@@ -82,6 +85,14 @@ pub fn take() -> MicGuard {
              (needs pulseaudio, pulseaudio-utils and libasound2-plugins: scripts/packages.sh test)"
         ),
     }
+}
+
+/// [`take`], with the keep-alive asking for `msec` of latency instead of 20 ms (benchmarks:
+/// the source then delivers less often, as a real microphone would). Only effective before
+/// the daemon's first start in this process.
+pub fn take_with_keepalive(msec: u32) -> MicGuard {
+    KEEPALIVE_MSEC.store(msec.max(1), std::sync::atomic::Ordering::Relaxed);
+    take()
 }
 
 impl Vmic {
@@ -273,10 +284,13 @@ fn spawn_all(dir: &Path, server: &str, pa_script: &Path) -> Result<Processes, St
             "--format=s16le",
             "--rate=48000",
             "--channels=2",
-            "--latency-msec=20",
             "-d",
             SINK,
         ])
+        .arg(format!(
+            "--latency-msec={}",
+            KEEPALIVE_MSEC.load(std::sync::atomic::Ordering::Relaxed)
+        ))
         .env("PULSE_SERVER", server)
         .env("PULSE_CLIENTCONFIG", dir.join("client.conf"))
         .stdin(zero)
