@@ -43,10 +43,17 @@ pub(super) struct TakeFile {
     pub max_in_frames: u64,
 }
 
+/// A take fades in over this long: it starts mid-sound (the microphone was already open), and
+/// a step into the 16 kHz filter would ring (~9 % overshoot, a click).
+pub const FADE_IN: Duration = Duration::from_millis(10);
+
 /// A take being written.
 struct TakeState {
     file: TakeFile,
     frames_in: u64,
+    fade_frames: usize,
+    faded: usize,
+    fade_buf: Vec<f32>,
     mono: Vec<f32>,
     pcm: Vec<i16>,
     loudness: LoudnessMeter,
@@ -56,10 +63,14 @@ struct TakeState {
 }
 
 impl TakeState {
-    fn new(file: TakeFile) -> TakeState {
+    fn new(file: TakeFile, rate: u32) -> TakeState {
+        let fade_frames = ((f64::from(rate) * FADE_IN.as_secs_f64()) as usize).max(1);
         TakeState {
             file,
             frames_in: 0,
+            fade_frames,
+            faded: 0,
+            fade_buf: Vec::with_capacity(fade_frames * 8),
             mono: Vec::with_capacity(16_384),
             pcm: Vec::with_capacity(16_384),
             loudness: LoudnessMeter::new(TARGET_RATE),
@@ -71,6 +82,24 @@ impl TakeState {
 
     fn at_limit(&self) -> bool {
         self.frames_in >= self.file.max_in_frames
+    }
+
+    /// Feeds interleaved input to the resampler, fading in the take's first [`FADE_IN`].
+    fn push_input(&mut self, part: &[f32], ch: usize) {
+        let mut rest = part;
+        if self.faded < self.fade_frames {
+            let k = (self.fade_frames - self.faded).min(part.len() / ch);
+            self.fade_buf.clear();
+            self.fade_buf.extend_from_slice(&part[..k * ch]);
+            for (i, frame) in self.fade_buf.chunks_exact_mut(ch).enumerate() {
+                let gain = (self.faded + i + 1) as f32 / self.fade_frames as f32;
+                frame.iter_mut().for_each(|s| *s *= gain);
+            }
+            self.file.resampler.push(&self.fade_buf, &mut self.mono);
+            self.faded += k;
+            rest = &part[k * ch..];
+        }
+        self.file.resampler.push(rest, &mut self.mono);
     }
 
     /// Writes what the resampler produced (the `mono` buffer) and empties it.
@@ -170,7 +199,7 @@ impl Writer {
                 {
                     // What was clipped while testing the microphone is not part of the take.
                     self.meter.reset_clip();
-                    self.take = Some(TakeState::new(*file));
+                    self.take = Some(TakeState::new(*file, self.info.rate));
                 }
             }
             if reason.is_none() && self.stop_flag.load(Ordering::Acquire) {
@@ -257,7 +286,7 @@ impl Writer {
         for part in [a, b] {
             self.meter.push(part);
             if let Some(t) = self.take.as_mut() {
-                t.file.resampler.push(part, &mut t.mono);
+                t.push_input(part, ch);
             }
         }
         chunk.commit_all();
