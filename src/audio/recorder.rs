@@ -353,9 +353,9 @@ impl Monitor {
     }
 
     /// Begins a take on the open device, seamlessly: the meter keeps running and the file
-    /// starts with the next block (at most [`UPDATE_EVERY`] after the call). Creates the file
-    /// here, so a folder that cannot be written is reported at once. Never blocks for long
-    /// (creating a file); safe on a UI thread when the folder is local.
+    /// starts with the next block (at once: the writer is woken). Creates the file here (with
+    /// an fsync of its header), so a folder that cannot be written is reported at once; a GUI
+    /// calls it from a worker thread, as it does [`Recorder::stop`].
     pub fn record(self, out_dir: &Path, file_stem: &str) -> Result<Recorder, Box<RecordFailed>> {
         let fail =
             |error: AudioError, monitor: Monitor| Err(Box::new(RecordFailed { error, monitor }));
