@@ -2,14 +2,29 @@
 # Measures the desktop app under Xvfb: launch → first frame, idle CPU with the window open,
 # CPU while recording (Space, from the virtual microphone), peak RSS.
 # Usage: scripts/gui-measure.sh [BIN]   (default target/debug/speech-scorer; build it first)
-# Start the virtual mic first for the recording part: eval "$(scripts/vmic.sh start)";
-# scripts/vmic.sh loop speech.wav &
+# Records from a private virtual microphone (scripts/vmic.sh) with speech looping into it,
+# started here and stopped at the end, unless PULSE_SERVER already points at one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/debug/speech-scorer}
 DISP=:${XVFB_DISPLAY_NUM:-96}
+OWN_VMIC=""
+cleanup() {
+  kill "$XPID" 2>/dev/null || true
+  [ -n "${APID:-}" ] && kill "$APID" 2>/dev/null || true
+  if [ -n "$OWN_VMIC" ]; then
+    [ -n "${LOOP_PID:-}" ] && { pkill -P "$LOOP_PID" 2>/dev/null || true; kill "$LOOP_PID" 2>/dev/null || true; }
+    scripts/vmic.sh stop >/dev/null 2>&1 || true
+  fi
+}
+if [ -z "${PULSE_SERVER:-}" ]; then
+  eval "$(scripts/vmic.sh start)"
+  OWN_VMIC=1
+  espeak-ng -w "$VMIC_DIR/speech.wav" "This is a measurement of the recording screen. It keeps talking, with pauses, like a candidate would."
+  scripts/vmic.sh loop "$VMIC_DIR/speech.wav" >/dev/null 2>&1 & LOOP_PID=$!
+fi
 Xvfb "$DISP" -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 & XPID=$!
-trap 'kill $XPID 2>/dev/null || true; [ -n "${APID:-}" ] && kill $APID 2>/dev/null || true' EXIT
+trap cleanup EXIT
 for _ in $(seq 50); do xdpyinfo -display "$DISP" >/dev/null 2>&1 && break; sleep 0.1; done
 export DISPLAY=$DISP
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}

@@ -1,5 +1,6 @@
 //! The recorder end to end with a synthetic source (no device needed): the writer thread,
-//! the meter, the limits, and a device that disappears mid-take.
+//! the meter, the limits, a device that disappears mid-take, a device faster than real time,
+//! the microphone test (monitor) and the take's loudness.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use speech_scorer::audio::capture::{Source, Synthetic};
 use speech_scorer::audio::recorder::RecorderOptions;
-use speech_scorer::audio::{Recorder, RecorderConfig, RecorderState, StopReason, probe};
+use speech_scorer::audio::{
+    AudioError, Monitor, MonitorConfig, Recorder, RecorderConfig, RecorderState, StopReason,
+    loudness, probe,
+};
 
 fn synthetic(amplitude: f32, fail_after: Option<Duration>, speed: f64) -> Source {
     Source::Synthetic(Synthetic {
@@ -57,6 +61,7 @@ fn a_lost_device_ends_the_take_cleanly_and_keeps_it() {
     }));
     let opts = RecorderOptions {
         source: Some(synthetic(0.5, Some(Duration::from_secs(3)), 4.0)),
+        allow_faster_than_real_time: true,
         ..Default::default()
     };
     let rec = Recorder::start_with(cfg, opts).expect("start");
@@ -100,6 +105,7 @@ fn stops_by_itself_at_the_maximum_length_exactly() {
     let opts = RecorderOptions {
         source: Some(synthetic(0.3, None, 8.0)),
         max_duration: Duration::from_secs(2),
+        allow_faster_than_real_time: true,
     };
     let rec = Recorder::start_with(config(dir.path(), "max"), opts).expect("start");
     wait_until(&rec, "auto-stop", |s| {
@@ -226,4 +232,169 @@ fn a_backend_stuck_in_a_dead_audio_server_cannot_hang_the_end_of_a_take() {
     assert!((take.duration.as_secs_f64() - 0.4).abs() < 0.01, "{take:?}");
     assert!(hound::WavReader::open(&take.path).is_ok());
     assert!(speech_scorer::audio::recovery::find_interrupted(dir.path()).is_empty());
+}
+
+#[test]
+fn a_source_far_faster_than_real_time_is_not_a_microphone_and_leaves_no_file() {
+    // Like ALSA's `null` device, which "recorded" 45 minutes of silence in 3 seconds.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = RecorderOptions {
+        source: Some(synthetic(0.0, None, 200.0)),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let rec = Recorder::start_with(config(dir.path(), "null"), opts).expect("start");
+    let path = rec.path().to_path_buf();
+    wait_until(&rec, "the verdict", |s| {
+        matches!(s.state, RecorderState::Finished(_))
+    });
+    // Judged at the writer's first look (the device was far ahead of the clock), not after
+    // the 2-second rate check; the bound only catches "never".
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let snap = rec.snapshot();
+    assert_eq!(snap.state, RecorderState::Finished(StopReason::NotRealTime));
+    let msg = snap.error.expect("says why");
+    assert!(msg.contains("is not a real microphone"), "{msg}");
+    match rec.stop() {
+        Err(AudioError::NotRealTime {
+            device,
+            seconds_delivered,
+            seconds_elapsed,
+        }) => {
+            assert_eq!(device, "synthetic");
+            assert!(seconds_delivered > seconds_elapsed + 3.0);
+        }
+        other => panic!("expected NotRealTime, got {other:?}"),
+    }
+    assert!(!path.exists(), "what such a device delivers is not kept");
+    assert!(
+        std::fs::read_dir(dir.path()).expect("dir").next().is_none(),
+        "no file and no recovery marker left"
+    );
+}
+
+#[test]
+fn a_source_twice_as_fast_as_real_time_is_caught_within_a_few_seconds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = RecorderOptions {
+        source: Some(synthetic(0.3, None, 2.0)),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let rec = Recorder::start_with(config(dir.path(), "fast"), opts).expect("start");
+    wait_until(&rec, "the verdict", |s| {
+        matches!(s.state, RecorderState::Finished(_))
+    });
+    let took = started.elapsed();
+    assert!(
+        // Not before the 2-second rate check can judge; the upper bound only catches "never".
+        (Duration::from_secs(2)..Duration::from_secs(6)).contains(&took),
+        "{took:?}"
+    );
+    assert!(matches!(rec.stop(), Err(AudioError::NotRealTime { .. })));
+}
+
+#[test]
+fn a_real_time_source_is_never_taken_for_a_fake_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = RecorderOptions {
+        source: Some(synthetic(0.3, None, 1.0)),
+        ..Default::default()
+    };
+    let rec = Recorder::start_with(config(dir.path(), "real"), opts).expect("start");
+    wait_until(&rec, "3 s of audio", |s| {
+        s.elapsed >= Duration::from_secs(3)
+    });
+    assert_eq!(rec.snapshot().state, RecorderState::Recording);
+    let take = rec.stop().expect("take");
+    assert!(take.path.exists());
+}
+
+#[test]
+fn the_monitor_meters_without_writing_and_then_records_without_reopening() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let updates = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&updates);
+    let opts = RecorderOptions {
+        source: Some(synthetic(0.5, None, 1.0)),
+        ..Default::default()
+    };
+    let monitor = Monitor::start_with(
+        MonitorConfig {
+            device: None,
+            on_update: Some(Arc::new(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+            })),
+        },
+        opts,
+    )
+    .expect("monitor");
+    std::thread::sleep(Duration::from_millis(1200));
+    let snap = monitor.snapshot();
+    assert_eq!(snap.state, RecorderState::Monitoring);
+    assert!(
+        (snap.meter.peak_dbfs - -6.02).abs() < 0.2,
+        "{:?}",
+        snap.meter
+    );
+    assert_eq!(snap.elapsed, Duration::ZERO, "nothing is being recorded");
+    assert_eq!(snap.take_loudness, None);
+    let n = updates.load(Ordering::Relaxed);
+    // 20 a second; a busy machine may skip a tick, never add one.
+    assert!((15..=26).contains(&n), "{n} meter updates in 1.2 s (20 Hz)");
+    assert!(
+        std::fs::read_dir(dir.path()).expect("dir").next().is_none(),
+        "monitoring writes nothing"
+    );
+
+    let asked = Instant::now();
+    let rec = monitor.record(dir.path(), "after-test").expect("record");
+    assert!(
+        asked.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(rec.snapshot().state, RecorderState::Recording);
+    std::thread::sleep(Duration::from_millis(1500));
+    let before_stop = asked.elapsed().as_secs_f64();
+    let snap = rec.snapshot();
+    let take = rec.stop().expect("take");
+    let after_stop = asked.elapsed().as_secs_f64();
+    // The take holds what came after `record` (the 1.2 s of monitoring before it would show).
+    let secs = take.duration.as_secs_f64();
+    assert!(
+        secs > before_stop - 0.15 && secs < after_stop + 0.05,
+        "take {secs:.3} s; {before_stop:.3}..{after_stop:.3} s since record"
+    );
+    let loud = snap.take_loudness.expect("the take's loudness so far");
+    assert!(!loud.is_silent(), "{loud:?}");
+    // A half-scale tone. The take starts mid-wave: without its fade-in the step into the
+    // resampler rang up to 0.54 (-5.3 dBFS), a click at the start of every take.
+    assert!((loud.peak_dbfs - -6.02).abs() < 0.15, "{loud:?}");
+    assert!((loud.rms_dbfs - -9.03).abs() < 0.1, "{loud:?}");
+}
+
+#[test]
+fn a_silent_take_says_so_in_its_loudness() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = RecorderOptions {
+        source: Some(synthetic(0.0, None, 1.0)),
+        max_duration: Duration::from_millis(1500),
+        ..Default::default()
+    };
+    let rec = Recorder::start_with(config(dir.path(), "silent"), opts).expect("start");
+    wait_until(&rec, "the limit", |s| {
+        matches!(s.state, RecorderState::Finished(_))
+    });
+    let loud = rec.snapshot().take_loudness.expect("loudness");
+    assert!(loud.is_silent(), "{loud:?}");
+    assert_eq!(loud.silent_fraction, 1.0);
+    let take = rec.stop().expect("take");
+    let from_file = loudness::summarize_file(&take.path).expect("file summary");
+    assert!(from_file.is_silent());
+    assert_eq!(from_file.duration, take.duration);
 }

@@ -1,37 +1,22 @@
-//! Recording through cpal from the virtual microphone (PulseAudio null sink monitor, reached
-//! through ALSA's pulse plugin), fed with espeak-ng speech. Needs `SPEECH_SCORER_VMIC=1`
-//! (set by scripts/test.sh after it starts the daemon); fails instead of skipping in CI.
+//! Recording through cpal from a virtual microphone (a PulseAudio null sink's monitor, reached
+//! through ALSA's pulse plugin), fed with espeak-ng speech. Each run of this binary starts its
+//! own PulseAudio in a private runtime dir (`vmic_support`), so concurrent suites never hear
+//! each other. Ignored by a plain `cargo test`; `scripts/test.sh` runs them
+//! (`--include-ignored`).
+
+mod vmic_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use speech_scorer::audio::{Recorder, RecorderConfig, RecorderState, recovery};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The tests share one microphone: what one plays, the others would hear. Run them one at a time.
-static MIC: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn lock_mic() -> std::sync::MutexGuard<'static, ()> {
-    MIC.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn vmic_available(test: &str) -> bool {
-    if std::env::var_os("SPEECH_SCORER_VMIC").is_some() {
-        return true;
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{test}: CI=true but SPEECH_SCORER_VMIC is not set; the virtual microphone must run in CI (scripts/test.sh starts it)"
-    );
-    eprintln!(
-        "SKIPPED {test}: needs the virtual microphone. Run `eval \"$(scripts/vmic.sh start)\"` and set SPEECH_SCORER_VMIC=1 (scripts/test.sh does both)."
-    );
-    false
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use speech_scorer::audio::devices::{self, DeviceKind};
+use speech_scorer::audio::{
+    Monitor, MonitorConfig, Recorder, RecorderConfig, RecorderState, recovery,
+};
 
 /// Speech from espeak-ng: a few sentences with pauses, so the energy envelope has shape.
 fn speech_wav(dir: &Path) -> PathBuf {
@@ -44,15 +29,6 @@ fn speech_wav(dir: &Path) -> PathBuf {
         .expect("espeak-ng runs");
     assert!(status.success(), "espeak-ng failed");
     path
-}
-
-fn play(file: &Path) -> std::process::Child {
-    Command::new(root().join("scripts/vmic.sh"))
-        .arg("play")
-        .arg(file)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("vmic.sh play")
 }
 
 /// RMS per 20 ms of a mono signal.
@@ -111,11 +87,9 @@ fn best_correlation(a: &[f32], b: &[f32], max_lag: usize) -> (f32, usize) {
 }
 
 #[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
 fn records_what_the_virtual_mic_plays_with_the_right_length_and_no_overflows() {
-    if !vmic_available("records_what_the_virtual_mic_plays") {
-        return;
-    }
-    let _mic = lock_mic();
+    let mic = vmic_support::take();
     let dir = tempfile::tempdir().expect("tempdir");
     let speech = speech_wav(dir.path());
     let wanted = Duration::from_secs(8);
@@ -128,7 +102,12 @@ fn records_what_the_virtual_mic_plays_with_the_right_length_and_no_overflows() {
     })
     .expect("the virtual microphone opens");
     std::thread::sleep(Duration::from_millis(300));
-    let mut player = play(&speech);
+    let mut player = mic.play(&speech);
+    assert_eq!(
+        mic.recording_pids(),
+        vec![std::process::id()],
+        "the recorder records from this run's own PulseAudio, and nobody else does"
+    );
     while rec.snapshot().elapsed < wanted {
         assert_eq!(rec.snapshot().state, RecorderState::Recording);
         std::thread::sleep(Duration::from_millis(20));
@@ -168,11 +147,9 @@ fn records_what_the_virtual_mic_plays_with_the_right_length_and_no_overflows() {
 }
 
 #[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
 fn a_killed_recorder_leaves_a_take_that_repairs_with_at_most_a_second_missing() {
-    if !vmic_available("a_killed_recorder_leaves_a_repairable_take") {
-        return;
-    }
-    let _mic = lock_mic();
+    let mic = vmic_support::take();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("crash.wav");
     let mut child = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
@@ -189,6 +166,11 @@ fn a_killed_recorder_leaves_a_take_that_repairs_with_at_most_a_second_missing() 
     std::io::BufRead::read_line(&mut reader, &mut line).expect("first line");
     let started = Instant::now();
     assert!(line.contains("Recording from"), "{line}");
+    assert_eq!(
+        mic.recording_pids(),
+        vec![child.id()],
+        "the child inherits the private mic"
+    );
     std::thread::sleep(Duration::from_millis(4_300));
     let wall = started.elapsed();
     child.kill().expect("SIGKILL");
@@ -222,28 +204,126 @@ fn a_killed_recorder_leaves_a_take_that_repairs_with_at_most_a_second_missing() 
 }
 
 #[test]
-fn lists_the_virtual_mic_as_the_default_input() {
-    if !vmic_available("lists_the_virtual_mic_as_the_default_input") {
-        return;
-    }
-    let _mic = lock_mic();
-    let list = speech_scorer::audio::devices::list_input_devices().expect("devices");
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
+fn lists_the_sound_servers_sources_by_name_and_leaves_out_what_is_not_a_microphone() {
+    let _mic = vmic_support::take();
+    let list = devices::list_input_devices().expect("devices");
     let first = list.first().expect("at least one device");
-    assert!(first.is_default, "{list:?}");
+    // The description PulseAudio gives, marked as a monitor, the default, with a stable id.
+    assert_eq!(first.name, "Monitor of VirtualMicSink", "{list:#?}");
+    assert_eq!(
+        first.kind,
+        DeviceKind::Monitor {
+            of: "VirtualMicSink".into()
+        }
+    );
+    assert!(first.is_default);
+    assert_eq!(first.id, format!("pulseaudio:{}", vmic_support::SOURCE));
     assert!(first.default_rate.is_some_and(|r| r > 0), "{first:?}");
     assert!(first.channels.is_some_and(|c| c > 0));
-    assert!(list.iter().filter(|d| d.is_default).count() == 1);
+    assert_eq!(list.iter().filter(|d| d.is_default).count(), 1, "{list:#?}");
+    // ALSA's null device ("Discard all samples…") and plugins are not offered.
+    assert!(list.iter().all(|d| !d.id.starts_with("alsa:")), "{list:#?}");
+    let all = devices::list_all_input_devices().expect("all devices");
+    let null = all
+        .iter()
+        .find(|d| d.id == "alsa:null")
+        .expect("the full list still shows the null device");
+    assert!(
+        matches!(&null.kind, DeviceKind::NotAMicrophone { why } if why.contains("silence")),
+        "{null:?}"
+    );
+    assert!(!null.is_default);
 }
 
 #[test]
-fn plays_a_take_through_the_default_output() {
-    if !vmic_available("plays_a_take_through_the_default_output") {
-        return;
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
+fn a_remembered_device_is_found_again_and_a_gone_one_falls_back_to_the_default_visibly() {
+    let _mic = vmic_support::take();
+    let id = format!("pulseaudio:{}", vmic_support::SOURCE);
+    let found = devices::find_device(Some(&id)).expect("found");
+    assert_eq!(found.device.id, id);
+    assert_eq!(found.fell_back_from, None);
+    let gone = devices::find_device(Some("pulseaudio:usb-mic-unplugged")).expect("fallback");
+    assert_eq!(gone.device.id, id, "the default");
+    assert_eq!(
+        gone.fell_back_from.as_deref(),
+        Some("pulseaudio:usb-mic-unplugged")
+    );
+    let none = devices::find_device(None).expect("default");
+    assert_eq!((none.device.id, none.fell_back_from), (id, None));
+}
+
+#[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
+fn the_microphone_test_shows_the_level_writes_nothing_and_then_records() {
+    let mic = vmic_support::take();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let speech = speech_wav(dir.path());
+    let updates = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&updates);
+    let monitor = Monitor::start(MonitorConfig {
+        device: None,
+        on_update: Some(Arc::new(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+        })),
+    })
+    .expect("the microphone opens for a test");
+    assert_eq!(mic.recording_pids(), vec![std::process::id()]);
+    let mut player = mic.play(&speech);
+    let started = Instant::now();
+    let mut loudest = -100f32;
+    while started.elapsed() < Duration::from_secs(3) {
+        loudest = loudest.max(monitor.snapshot().meter.peak_dbfs);
+        std::thread::sleep(Duration::from_millis(50));
     }
-    let _mic = lock_mic();
+    let n = updates.load(Ordering::Relaxed);
+    assert!(n >= 50, "{n} meter updates in 3 s (20 a second)");
+    assert!(
+        loudest > -30.0,
+        "the meter heard the speech: {loudest} dBFS"
+    );
+    let snap = monitor.snapshot();
+    assert_eq!(snap.state, RecorderState::Monitoring);
+    assert_eq!(snap.elapsed, Duration::ZERO);
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        files,
+        vec![std::ffi::OsString::from("speech.wav")],
+        "nothing written"
+    );
+
+    // Pressing Record: the same open stream becomes the take.
+    let takes = dir.path().join("takes");
+    let rec = monitor.record(&takes, "take").expect("record");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        mic.recording_pids(),
+        vec![std::process::id()],
+        "not reopened"
+    );
+    let take = rec.stop().expect("take");
+    let _ = player.wait();
+    let secs = take.duration.as_secs_f64();
+    assert!((secs - 2.0).abs() < 0.2, "{secs} s");
+    assert!(take.path.starts_with(&takes));
+}
+
+#[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
+fn plays_a_take_through_the_default_output() {
+    let mic = vmic_support::take();
     let dir = tempfile::tempdir().expect("tempdir");
     let speech = speech_wav(dir.path());
     let mut player = speech_scorer::audio::playback::Player::play(&speech).expect("play");
+    assert!(
+        mic.playing_pids().contains(&std::process::id()),
+        "playback goes to this run's own PulseAudio"
+    );
     let len = player.duration();
     assert!(len > Duration::from_secs(3));
     std::thread::sleep(Duration::from_millis(1000));
@@ -258,11 +338,9 @@ fn plays_a_take_through_the_default_output() {
 }
 
 #[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
 fn the_record_command_writes_a_take_of_the_asked_length() {
-    if !vmic_available("the_record_command_writes_a_take_of_the_asked_length") {
-        return;
-    }
-    let _mic = lock_mic();
+    let _mic = vmic_support::take();
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("cli.wav");
     let o = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
@@ -289,7 +367,31 @@ fn the_record_command_writes_a_take_of_the_asked_length() {
     assert_eq!(o.status.code(), Some(0));
     let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON list");
     assert_eq!(list[0]["is_default"], true, "{list}");
+    assert_eq!(list[0]["name"], "Monitor of VirtualMicSink", "{list}");
+    assert_eq!(list[0]["kind"]["type"], "monitor", "{list}");
     assert!(list[0]["id"].as_str().is_some_and(|s| s.contains(':')));
+
+    let o = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
+        .arg("devices")
+        .output()
+        .expect("run devices");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.starts_with(
+            "* Monitor of VirtualMicSink [monitor: records what VirtualMicSink plays]"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Discard all samples"), "{stdout}");
+    let o = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
+        .args(["devices", "--all"])
+        .output()
+        .expect("run devices --all");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("[not a microphone: discards what is played and records only silence"),
+        "{stdout}"
+    );
 
     let o = Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
         .args(["record", "--device", "no-such-microphone", "--seconds", "1"])

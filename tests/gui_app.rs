@@ -330,56 +330,6 @@ fn a_run_completes_while_the_window_is_hidden() {
     assert!(shows(h, "Overall level "));
 }
 
-/// Needs a microphone that produces sound: the virtual one `scripts/test.sh` starts. Run by
-/// hand outside it, this fails (it never passes without recording anything).
-fn require_virtual_microphone() {
-    assert!(
-        std::env::var_os("SPEECH_SCORER_VMIC").is_some(),
-        "needs the virtual microphone: run scripts/test.sh --include-ignored, or \
-         eval \"$(scripts/vmic.sh start)\" and set SPEECH_SCORER_VMIC=1"
-    );
-}
-
-#[test]
-#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
-fn space_records_a_take_that_grows_and_space_stops_it() {
-    require_virtual_microphone();
-    let mut gui = start(SimConfig::fast());
-    let h = &mut gui.harness;
-    step_until(h, "the record screen", |h| shows(h, "Import a file"));
-    assert!(!h.state().is_recording());
-    h.key_press(egui::Key::Space);
-    step_until(h, "audio to come in", |h| {
-        h.state()
-            .recorder_snapshot()
-            .is_some_and(|s| s.elapsed > Duration::from_millis(300))
-    });
-    let first = h.state().recorder_snapshot().expect("recording").elapsed;
-    let t = std::time::Instant::now();
-    while t.elapsed() < Duration::from_millis(1500) {
-        h.step();
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let later = h
-        .state()
-        .recorder_snapshot()
-        .expect("still recording")
-        .elapsed;
-    assert!(
-        later >= first + Duration::from_millis(1000),
-        "the take grows with the clock: {first:?} then {later:?}"
-    );
-    assert!(!shows(h, "Could not start recording"));
-    h.key_press(egui::Key::Space);
-    step_until(h, "the take", |h| h.state().take.is_some());
-    let take = h.state().take.clone().expect("take");
-    assert!(
-        take.duration >= later,
-        "the take holds what was recorded: {:?} < {later:?}",
-        take.duration
-    );
-}
-
 #[test]
 fn every_screen_names_its_controls() {
     // `run()` checks that every input widget has an accessible name, and fails otherwise.

@@ -1,8 +1,10 @@
-//! Recording through the app from the virtual microphone (`scripts/vmic.sh`, started by
-//! `scripts/test.sh`, which sets SPEECH_SCORER_VMIC=1): Space starts, the meter moves, Space
-//! stops, and the take is on the record screen with its length.
+//! Recording through the app from a virtual microphone that this test binary starts for
+//! itself (its own PulseAudio in a private runtime dir, `vmic_support`): Space starts, the
+//! meter moves, Space stops, and the take is on the record screen with its length. Ignored by
+//! a plain `cargo test`; `scripts/test.sh` runs it (`--include-ignored`).
 
 mod gui_support;
+mod vmic_support;
 
 use std::time::{Duration, Instant};
 
@@ -11,26 +13,10 @@ use egui_kittest::kittest::Queryable as _;
 use gui_support::{shows, start, step_until};
 use speech_scorer::simulator::SimConfig;
 
-/// The virtual microphone is needed; without it the test says why it skips (never in CI).
-fn vmic_available() -> bool {
-    if std::env::var_os("SPEECH_SCORER_VMIC").is_some() {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but SPEECH_SCORER_VMIC is not set: run through scripts/test.sh");
-    }
-    eprintln!(
-        "skipping: no virtual microphone (SPEECH_SCORER_VMIC unset); run scripts/test.sh or \
-         eval \"$(scripts/vmic.sh start)\" and set SPEECH_SCORER_VMIC=1"
-    );
-    false
-}
-
 #[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
 fn space_records_from_the_microphone_and_keeps_the_take() {
-    if !vmic_available() {
-        return;
-    }
+    let mic = vmic_support::take();
     let mut gui = start(SimConfig::fast());
     let h = &mut gui.harness;
     step_until(h, "the record screen", |h| shows(h, "Import a file"));
@@ -47,6 +33,11 @@ fn space_records_from_the_microphone_and_keeps_the_take() {
     }
     // The meter is on screen with a label a screen reader can read out.
     assert!(shows(h, "Input level"));
+    assert_eq!(
+        mic.recording_pids(),
+        vec![std::process::id()],
+        "the app records from this run's own PulseAudio"
+    );
     h.key_press(egui::Key::Space);
     step_until(h, "the take", |h| h.state().take.is_some());
     let take = h.state().take.clone().expect("take");
@@ -57,4 +48,44 @@ fn space_records_from_the_microphone_and_keeps_the_take() {
             .starts_with(h.state().paths().recordings_dir())
     );
     assert!(shows(h, "more to reach the 3-minute minimum"));
+}
+
+#[test]
+#[ignore = "needs the virtual microphone (PulseAudio); scripts/test.sh runs it"]
+fn space_records_a_take_that_grows_and_space_stops_it() {
+    let _mic = vmic_support::take();
+    let mut gui = start(SimConfig::fast());
+    let h = &mut gui.harness;
+    step_until(h, "the record screen", |h| shows(h, "Import a file"));
+    assert!(!h.state().is_recording());
+    h.key_press(egui::Key::Space);
+    step_until(h, "audio to come in", |h| {
+        h.state()
+            .recorder_snapshot()
+            .is_some_and(|s| s.elapsed > Duration::from_millis(300))
+    });
+    let first = h.state().recorder_snapshot().expect("recording").elapsed;
+    let t = std::time::Instant::now();
+    while t.elapsed() < Duration::from_millis(1500) {
+        h.step();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let later = h
+        .state()
+        .recorder_snapshot()
+        .expect("still recording")
+        .elapsed;
+    assert!(
+        later >= first + Duration::from_millis(1000),
+        "the take grows with the clock: {first:?} then {later:?}"
+    );
+    assert!(!shows(h, "Could not start recording"));
+    h.key_press(egui::Key::Space);
+    step_until(h, "the take", |h| h.state().take.is_some());
+    let take = h.state().take.clone().expect("take");
+    assert!(
+        take.duration >= later,
+        "the take holds what was recorded: {:?} < {later:?}",
+        take.duration
+    );
 }

@@ -18,6 +18,17 @@ pub enum AudioError {
     /// The audio system refused to open or run the device.
     #[error("the microphone \"{device}\" could not be used: {reason}")]
     Device { device: String, reason: String },
+    /// The device delivers sound clearly faster than real time (the ALSA `null` device, a
+    /// file-backed plugin): what it gives is not a recording of anything. The recorder stops
+    /// and removes what it wrote.
+    #[error(
+        "\"{device}\" is not a real microphone: it delivered {seconds_delivered:.0} s of sound in {seconds_elapsed:.1} s; pick another input"
+    )]
+    NotRealTime {
+        device: String,
+        seconds_delivered: f64,
+        seconds_elapsed: f64,
+    },
     /// No output device for playback.
     #[error("no speaker or headphones were found to play the recording")]
     NoOutputDevice,

@@ -1,33 +1,40 @@
-//! Recording a take: the capture thread feeds a ring; the writer thread here meters,
-//! downmixes, resamples to 16 kHz and writes a crash-safe 16-bit mono WAV.
+//! Recording a take, and testing the microphone before one.
+//!
+//! The capture thread feeds a lock-free ring; the writer thread ([`super::writer`]) meters
+//! what arrives and, once a take has begun, downmixes, resamples to 16 kHz and writes a
+//! crash-safe 16-bit mono WAV.
+//!
+//! Two handles share that machinery:
+//! - [`Monitor`]: the device open and the meter live, nothing written (the Record screen shows
+//!   levels before the person presses Record). [`Monitor::record`] turns it into a
+//!   [`Recorder`] without reopening the device: the take starts with the next block.
+//! - [`Recorder`]: a take being written; [`Recorder::start`] opens the device and begins at
+//!   once.
 //!
 //! ```no_run
-//! # use speech_scorer::audio::{Recorder, RecorderConfig};
-//! let rec = Recorder::start(RecorderConfig {
-//!     device: None,
-//!     out_dir: "/tmp".into(),
-//!     file_stem: "take-1".into(),
-//!     on_update: None,
-//! })?;
-//! let snap = rec.snapshot(); // ~30 Hz fresh: elapsed, meter, history, state
-//! let take = rec.stop()?;    // the finished WAV
+//! # use speech_scorer::audio::{Monitor, MonitorConfig};
+//! let monitor = Monitor::start(MonitorConfig::default())?; // meter only, no file
+//! let level = monitor.snapshot().meter.hint;               // LevelHint for the person
+//! let rec = monitor.record("/tmp".as_ref(), "take-1").map_err(|f| f.error)?;
+//! let take = rec.stop()?;                                   // the finished WAV
 //! # Ok::<(), speech_scorer::audio::AudioError>(())
 //! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::capture::{Capture, CaptureInfo, Source};
-use super::meter::{Meter, MeterReading};
+use super::capture::{Capture, Source};
+use super::loudness::LoudnessSummary;
+use super::meter::MeterReading;
 use super::probe::AudioFormat;
 use super::recovery;
 use super::resample::MonoResampler;
-use super::sample::f32_to_i16;
 use super::wav::CheckpointedWav;
-use super::{AudioError, MAX_DURATION, TARGET_RATE};
+use super::writer::{TakeFile, Writer, WriterCommand};
+use super::{AUTO_STOP, AudioError, TARGET_RATE};
 
 /// How often the WAV header is rewritten (the most a crash can lose).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
@@ -35,24 +42,33 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 pub const SYNC_EVERY: Duration = Duration::from_secs(5);
 /// No samples for this long means the device is gone even if the backend said nothing.
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(3);
-/// How often the snapshot is refreshed and `on_update` called (~30 Hz).
-pub const UPDATE_EVERY: Duration = Duration::from_millis(33);
+/// How often the writer wakes to drain the ring, refreshes the snapshot and calls
+/// `on_update` (20 Hz). A timer, not a poll: the writer sleeps in between.
+pub const UPDATE_EVERY: Duration = Duration::from_millis(50);
+/// A device is judged "faster than real time" once it has run this long…
+pub const REAL_TIME_CHECK_AFTER: Duration = Duration::from_secs(2);
+/// …and delivered more than this many seconds of sound per second of wall clock.
+pub const MAX_SPEED: f64 = 1.5;
+/// A device that is ever this far ahead of the wall clock is not real either (no real
+/// microphone delivers sound before it was made); catches the `null` device on its first
+/// block, before it has filled a file.
+pub const MAX_AHEAD: Duration = Duration::from_secs(3);
 
-/// A callback run on the writer thread whenever the snapshot changed (~30 Hz); the GUI passes
+/// A callback run on the writer thread whenever the snapshot changed (20 Hz); the GUI passes
 /// `move || ctx.request_repaint()`. Must return quickly.
 pub type OnUpdate = Arc<dyn Fn() + Send + Sync>;
 
 /// What to record and where.
 #[derive(Clone, Default)]
 pub struct RecorderConfig {
-    /// Device id or name from [`list_input_devices`](super::devices::list_input_devices);
-    /// `None` for the system default.
+    /// Device id from [`list_input_devices`](super::devices::list_input_devices) (a name works
+    /// too); `None` for the system default.
     pub device: Option<String>,
     /// Folder the WAV goes into (created if missing).
     pub out_dir: PathBuf,
     /// File name without extension; `-2`, `-3`… is appended rather than overwrite a take.
     pub file_stem: String,
-    /// Called ~30 Hz while recording so a GUI can repaint.
+    /// Called 20 times a second while recording so a GUI can repaint.
     pub on_update: Option<OnUpdate>,
 }
 
@@ -67,54 +83,84 @@ impl std::fmt::Debug for RecorderConfig {
     }
 }
 
+/// Which microphone to test, for [`Monitor::start`].
+#[derive(Clone, Default)]
+pub struct MonitorConfig {
+    /// Device id (or name); `None` for the system default.
+    pub device: Option<String>,
+    /// Called 20 times a second while the meter runs.
+    pub on_update: Option<OnUpdate>,
+}
+
+impl std::fmt::Debug for MonitorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MonitorConfig")
+            .field("device", &self.device)
+            .field("on_update", &self.on_update.is_some())
+            .finish()
+    }
+}
+
 /// Knobs tests and tools need beyond [`RecorderConfig`].
 #[derive(Debug, Clone)]
 pub struct RecorderOptions {
     /// Where samples come from (default: the device named in the config).
     pub source: Option<Source>,
-    /// Stop by itself after this long (default: the API's 45-minute maximum).
+    /// Stop by itself after this long (default: [`AUTO_STOP`], a margin under the API's
+    /// maximum).
     pub max_duration: Duration,
+    /// Accept a source that delivers faster than real time (tests that run a synthetic source
+    /// fast on purpose). Off by default: such a device is not a microphone.
+    pub allow_faster_than_real_time: bool,
 }
 
 impl Default for RecorderOptions {
     fn default() -> Self {
         RecorderOptions {
             source: None,
-            max_duration: MAX_DURATION,
+            max_duration: AUTO_STOP,
+            allow_faster_than_real_time: false,
         }
     }
 }
 
-/// Why a recording ended.
+/// Why a recording (or a microphone test) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum StopReason {
-    /// [`Recorder::stop`] was called.
+    /// [`Recorder::stop`] or [`Recorder::request_stop`] was called.
     Requested,
-    /// The take reached the maximum length (45 min) and stopped by itself.
+    /// The take reached [`RecorderOptions::max_duration`] and stopped by itself.
     MaxDurationReached,
     /// The device disappeared or failed; what was captured until then is kept.
     DeviceLost,
+    /// The device delivered sound faster than real time: not a microphone. Nothing is kept
+    /// ([`AudioError::NotRealTime`]).
+    NotRealTime,
 }
 
 /// Where the recorder is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum RecorderState {
-    /// Capturing.
+    /// The meter runs; nothing is being written ([`Monitor`]).
+    Monitoring,
+    /// Capturing into the take.
     Recording,
     /// Finishing the file after a stop.
     Stopping,
-    /// The file is complete; call [`Recorder::stop`] to collect the [`Take`].
+    /// Ended; for a [`Recorder`], call [`Recorder::stop`] to collect the [`Take`].
     Finished(StopReason),
     /// Writing failed (e.g. disk full); the file holds everything up to the last checkpoint
     /// and [`recovery`](super::recovery) can repair it.
     Failed,
 }
 
-/// What the GUI draws, refreshed ~30 Hz.
+/// What the GUI draws, refreshed 20 times a second.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecorderSnapshot {
-    /// Audio recorded so far (sample-accurate, not wall clock).
+    /// Audio recorded into the take so far (sample-accurate, not wall clock); zero while
+    /// monitoring.
     pub elapsed: Duration,
+    /// The live meter, with its [`LevelHint`](super::meter::LevelHint).
     pub meter: MeterReading,
     /// Times the capture ring was full and samples were lost (should stay 0).
     pub overflows: u64,
@@ -125,6 +171,9 @@ pub struct RecorderSnapshot {
     pub error: Option<String>,
     /// The device being recorded.
     pub device: String,
+    /// Loudness of the take so far (silent share, peak, RMS); `None` while monitoring. At
+    /// `Finished` it is the whole take's: warn before submitting a silent one.
+    pub take_loudness: Option<LoudnessSummary>,
 }
 
 /// A finished recording.
@@ -139,12 +188,254 @@ pub struct Take {
     pub overflows: u64,
 }
 
+/// The writer thread and what the handles share with it.
+struct Session {
+    shared: Arc<Mutex<RecorderSnapshot>>,
+    stop_flag: Arc<AtomicBool>,
+    commands: mpsc::Sender<WriterCommand>,
+    writer: Option<JoinHandle<Result<Option<Take>, AudioError>>>,
+    rate: u32,
+    channels: u16,
+    device: String,
+    max_duration: Duration,
+}
+
+impl Session {
+    fn open(
+        device: Option<String>,
+        on_update: Option<OnUpdate>,
+        opts: RecorderOptions,
+    ) -> Result<Session, AudioError> {
+        let source = opts.source.clone().unwrap_or(Source::Device(device));
+        let (capture, consumer) = Capture::start(source)?;
+        let info = capture.info.clone();
+        let shared = Arc::new(Mutex::new(RecorderSnapshot {
+            elapsed: Duration::ZERO,
+            meter: MeterReading::SILENT,
+            overflows: 0,
+            level_history: Vec::new(),
+            state: RecorderState::Monitoring,
+            error: None,
+            device: info.device.clone(),
+            take_loudness: None,
+        }));
+        let stop_flag = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let writer = Writer::new(
+            capture,
+            consumer,
+            Arc::clone(&shared),
+            Arc::clone(&stop_flag),
+            rx,
+            on_update,
+            &opts,
+        );
+        let handle = std::thread::Builder::new()
+            .name("audio-writer".into())
+            .spawn(move || writer.run())
+            .map_err(|e| AudioError::Device {
+                device: "writer".into(),
+                reason: format!("could not start the writer thread: {e}"),
+            })?;
+        Ok(Session {
+            shared,
+            stop_flag,
+            commands: tx,
+            writer: Some(handle),
+            rate: info.rate,
+            channels: info.channels,
+            device: info.device,
+            max_duration: opts.max_duration,
+        })
+    }
+
+    fn snapshot(&self) -> RecorderSnapshot {
+        match self.shared.lock() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        matches!(
+            self.snapshot().state,
+            RecorderState::Finished(_) | RecorderState::Failed
+        )
+    }
+
+    /// Monitoring → Recording, unless the writer has ended meanwhile (its final state stays).
+    fn mark_recording(&self) {
+        let mut s = match self.shared.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if s.state == RecorderState::Monitoring {
+            s.state = RecorderState::Recording;
+        }
+    }
+
+    fn request_stop(&self) {
+        self.stop_flag.store(true, Ordering::Release);
+        // Wakes the writer now rather than at its next tick; if it already ended, fine.
+        let _ = self.commands.send(WriterCommand::Wake);
+    }
+
+    fn finish(&mut self) -> Result<Option<Take>, AudioError> {
+        self.request_stop();
+        match self.writer.take() {
+            Some(h) => h.join().map_err(|_| AudioError::ThreadPanicked("writer"))?,
+            None => Err(AudioError::ThreadPanicked("writer")),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.writer.is_some()
+            && let Err(e @ AudioError::Io { .. }) = self.finish()
+        {
+            // Nobody asked for the result (the snapshot already said why the device ended);
+            // a take that could not be finished is still on disk for recovery.
+            eprintln!("speech-scorer: the recording could not be finished: {e}");
+        }
+    }
+}
+
+/// The microphone open with the meter live and nothing written: "test the microphone".
+/// Dropping it closes the device.
+pub struct Monitor {
+    session: Session,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor")
+            .field("device", &self.session.device)
+            .finish()
+    }
+}
+
+/// [`Monitor::record`] could not begin the take; the monitor is handed back, still running.
+#[derive(Debug)]
+pub struct RecordFailed {
+    pub error: AudioError,
+    pub monitor: Monitor,
+}
+
+impl Monitor {
+    /// Opens the device and runs the meter. Opening usually takes tens of milliseconds but
+    /// some backends take seconds (bounded): a GUI calls this from a worker thread.
+    pub fn start(config: MonitorConfig) -> Result<Monitor, AudioError> {
+        Monitor::start_with(config, RecorderOptions::default())
+    }
+
+    /// [`start`](Monitor::start) with extra options (a synthetic source, a shorter limit for
+    /// the take it may become).
+    pub fn start_with(config: MonitorConfig, opts: RecorderOptions) -> Result<Monitor, AudioError> {
+        Ok(Monitor {
+            session: Session::open(config.device, config.on_update, opts)?,
+        })
+    }
+
+    /// The latest meter and state (cheap: a short lock and a copy).
+    pub fn snapshot(&self) -> RecorderSnapshot {
+        self.session.snapshot()
+    }
+
+    /// The device being listened to.
+    pub fn device(&self) -> &str {
+        &self.session.device
+    }
+
+    /// True once the device was lost or judged not real (the snapshot's `error` says why).
+    pub fn is_finished(&self) -> bool {
+        self.session.is_finished()
+    }
+
+    /// Begins a take on the open device, seamlessly: the meter keeps running and the file
+    /// starts with the next block (at once: the writer is woken). Creates the file here (with
+    /// an fsync of its header), so a folder that cannot be written is reported at once; a GUI
+    /// calls it from a worker thread, as it does [`Recorder::stop`].
+    pub fn record(self, out_dir: &Path, file_stem: &str) -> Result<Recorder, Box<RecordFailed>> {
+        let fail =
+            |error: AudioError, monitor: Monitor| Err(Box::new(RecordFailed { error, monitor }));
+        if let Err(e) = std::fs::create_dir_all(out_dir) {
+            return fail(
+                AudioError::io("could not create the folder", out_dir, e),
+                self,
+            );
+        }
+        if self.session.is_finished() {
+            let why = self
+                .session
+                .snapshot()
+                .error
+                .unwrap_or_else(|| "the microphone stopped".into());
+            return fail(
+                AudioError::Device {
+                    device: self.session.device.clone(),
+                    reason: why,
+                },
+                self,
+            );
+        }
+        let resampler =
+            match MonoResampler::new(self.session.rate, self.session.channels, TARGET_RATE) {
+                Ok(r) => r,
+                Err(e) => {
+                    let error = AudioError::Device {
+                        device: self.session.device.clone(),
+                        reason: e.to_string(),
+                    };
+                    return fail(error, self);
+                }
+            };
+        let path = unique_path(out_dir, file_stem);
+        let wav = match CheckpointedWav::create(&path, TARGET_RATE, 1) {
+            Ok(w) => w,
+            Err(e) => return fail(AudioError::io("could not create", &path, e), self),
+        };
+        recovery::mark_recording(&path, &self.session.device);
+        let take = TakeFile {
+            wav,
+            path: path.clone(),
+            resampler,
+            max_in_frames: (self.session.max_duration.as_secs_f64() * f64::from(self.session.rate))
+                .round() as u64,
+        };
+        if self
+            .session
+            .commands
+            .send(WriterCommand::Begin(Box::new(take)))
+            .is_err()
+        {
+            // The writer ended between the check and now (device lost).
+            let _ = std::fs::remove_file(&path);
+            recovery::unmark_recording(&path);
+            let error = AudioError::Device {
+                device: self.session.device.clone(),
+                reason: "the microphone stopped".into(),
+            };
+            return fail(error, self);
+        }
+        self.session.mark_recording();
+        Ok(Recorder {
+            session: self.session,
+            path,
+        })
+    }
+
+    /// Closes the device. Reports [`AudioError::NotRealTime`] when the device turned out not
+    /// to be a microphone, so the picker can say so.
+    pub fn stop(mut self) -> Result<(), AudioError> {
+        self.session.finish().map(|_| ())
+    }
+}
+
 /// A recording in progress. Dropping it without [`stop`](Recorder::stop) still finishes the
 /// file cleanly.
 pub struct Recorder {
-    shared: Arc<Mutex<RecorderSnapshot>>,
-    stop_flag: Arc<AtomicBool>,
-    writer: Option<JoinHandle<Result<Take, AudioError>>>,
+    session: Session,
     path: PathBuf,
 }
 
@@ -160,7 +451,8 @@ impl Recorder {
     /// Opens the device and starts recording to `out_dir/file_stem.wav`.
     ///
     /// Opening a device usually takes tens of milliseconds but some backends take seconds
-    /// (bounded at 5 s); a GUI that must never stall calls this from a worker thread.
+    /// (bounded); a GUI that must never stall calls this from a worker thread, or opens a
+    /// [`Monitor`] first and calls [`Monitor::record`].
     pub fn start(config: RecorderConfig) -> Result<Recorder, AudioError> {
         Recorder::start_with(config, RecorderOptions::default())
     }
@@ -170,69 +462,21 @@ impl Recorder {
         config: RecorderConfig,
         opts: RecorderOptions,
     ) -> Result<Recorder, AudioError> {
-        std::fs::create_dir_all(&config.out_dir)
-            .map_err(|e| AudioError::io("could not create the folder", &config.out_dir, e))?;
-        let path = unique_path(&config.out_dir, &config.file_stem);
-        let source = opts
-            .source
-            .clone()
-            .unwrap_or_else(|| Source::Device(config.device.clone()));
-        let (capture, consumer) = Capture::start(source)?;
-        let resampler = MonoResampler::new(capture.info.rate, capture.info.channels, TARGET_RATE)
-            .map_err(|e| AudioError::Device {
-            device: capture.info.device.clone(),
-            reason: e.to_string(),
-        })?;
-        let wav = CheckpointedWav::create(&path, TARGET_RATE, 1)
-            .map_err(|e| AudioError::io("could not create", &path, e))?;
-        recovery::mark_recording(&path, &capture.info.device);
-        let shared = Arc::new(Mutex::new(RecorderSnapshot {
-            elapsed: Duration::ZERO,
-            meter: MeterReading::SILENT,
-            overflows: 0,
-            level_history: Vec::new(),
-            state: RecorderState::Recording,
-            error: None,
-            device: capture.info.device.clone(),
-        }));
-        let stop_flag = Arc::new(AtomicBool::new(false));
-        let max_in_frames =
-            (opts.max_duration.as_secs_f64() * f64::from(capture.info.rate)).round() as u64;
-        let writer = Writer {
-            meter: Meter::new(capture.info.rate, capture.info.channels),
-            info: capture.info.clone(),
-            capture,
-            consumer,
-            resampler,
-            wav: Some(wav),
-            path: path.clone(),
-            shared: Arc::clone(&shared),
-            stop_flag: Arc::clone(&stop_flag),
-            on_update: config.on_update.clone(),
-            max_in_frames,
-            max_duration: opts.max_duration,
-        };
-        let handle = std::thread::Builder::new()
-            .name("audio-writer".into())
-            .spawn(move || writer.run())
-            .map_err(|e| AudioError::Device {
-                device: "writer".into(),
-                reason: format!("could not start the writer thread: {e}"),
-            })?;
-        Ok(Recorder {
-            shared,
-            stop_flag,
-            writer: Some(handle),
-            path,
-        })
+        let monitor = Monitor::start_with(
+            MonitorConfig {
+                device: config.device,
+                on_update: config.on_update,
+            },
+            opts,
+        )?;
+        monitor
+            .record(&config.out_dir, &config.file_stem)
+            .map_err(|f| f.error)
     }
 
     /// The latest state for drawing (cheap: a short lock and a copy).
     pub fn snapshot(&self) -> RecorderSnapshot {
-        match self.shared.lock() {
-            Ok(s) => s.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.session.snapshot()
     }
 
     /// The file being written.
@@ -240,44 +484,30 @@ impl Recorder {
         &self.path
     }
 
-    /// True once the recording ended by itself (limit reached, device lost, write failure).
+    /// True once the recording ended by itself (limit reached, device lost, not a real
+    /// microphone, write failure).
     pub fn is_finished(&self) -> bool {
-        matches!(
-            self.snapshot().state,
-            RecorderState::Finished(_) | RecorderState::Failed
-        )
+        self.session.is_finished()
     }
 
     /// Asks the recording to stop and returns at once (never blocks: safe on a UI thread).
     /// The writer drains the ring, finishes the file and sets the state to
     /// `Finished(Requested)`; then [`stop`](Recorder::stop) returns the take immediately.
     pub fn request_stop(&self) {
-        self.stop_flag.store(true, Ordering::Release);
+        self.session.request_stop();
     }
 
     /// Stops (if still recording), finishes the file and returns the take. A take that ended
     /// because the device disappeared is returned as `Ok`: the snapshot's `error` says why.
+    /// A device that was not a real microphone gives [`AudioError::NotRealTime`] and no file.
     ///
     /// Blocks until the file is complete (usually well under 100 ms, including an fsync).
     /// A GUI calls [`request_stop`](Recorder::request_stop) first and this once the snapshot
     /// says `Finished`, or calls this on a worker thread.
     pub fn stop(mut self) -> Result<Take, AudioError> {
-        self.finish()
-    }
-
-    fn finish(&mut self) -> Result<Take, AudioError> {
-        self.stop_flag.store(true, Ordering::Release);
-        match self.writer.take() {
-            Some(h) => h.join().map_err(|_| AudioError::ThreadPanicked("writer"))?,
+        match self.session.finish()? {
+            Some(take) => Ok(take),
             None => Err(AudioError::ThreadPanicked("writer")),
-        }
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        if self.writer.is_some() {
-            let _ = self.finish();
         }
     }
 }
@@ -293,227 +523,6 @@ fn unique_path(dir: &Path, stem: &str) -> PathBuf {
         .map(|n| dir.join(format!("{stem}-{n}.wav")))
         .find(|p| !p.exists())
         .unwrap_or(first)
-}
-
-struct Writer {
-    capture: Capture,
-    info: CaptureInfo,
-    consumer: rtrb::Consumer<f32>,
-    meter: Meter,
-    resampler: MonoResampler,
-    wav: Option<CheckpointedWav>,
-    path: PathBuf,
-    shared: Arc<Mutex<RecorderSnapshot>>,
-    stop_flag: Arc<AtomicBool>,
-    on_update: Option<OnUpdate>,
-    max_in_frames: u64,
-    max_duration: Duration,
-}
-
-impl Writer {
-    fn run(mut self) -> Result<Take, AudioError> {
-        let ch = usize::from(self.info.channels.max(1));
-        let mut mono: Vec<f32> = Vec::with_capacity(16_384);
-        let mut pcm: Vec<i16> = Vec::with_capacity(16_384);
-        let mut history: Vec<f32> = Vec::with_capacity(super::meter::HISTORY_LEN);
-        let mut frames_in: u64 = 0;
-        let mut last_checkpoint = Instant::now();
-        let mut last_sync = Instant::now();
-        let mut last_update = Instant::now();
-        let mut reason: Option<StopReason> = None;
-        let mut write_error: Option<std::io::Error> = None;
-        let mut last_data = Instant::now();
-
-        loop {
-            if reason.is_none() && self.stop_flag.load(Ordering::Acquire) {
-                reason = Some(StopReason::Requested);
-                self.capture.stop();
-                self.set_state(RecorderState::Stopping);
-            }
-            if reason.is_none() && self.capture.shared.ended.load(Ordering::Acquire) {
-                reason = Some(StopReason::DeviceLost);
-            }
-            // Read whole frames from the ring, up to the length limit.
-            let avail = self.consumer.slots();
-            let mut take = avail - avail % ch;
-            let room = self.max_in_frames.saturating_sub(frames_in) as usize * ch;
-            take = take.min(room);
-            if take > 0
-                && let Ok(chunk) = self.consumer.read_chunk(take)
-            {
-                let (a, b) = chunk.as_slices();
-                for part in [a, b] {
-                    self.meter.push(part);
-                    self.resampler.push(part, &mut mono);
-                }
-                chunk.commit_all();
-                frames_in += (take / ch) as u64;
-                last_data = Instant::now();
-            }
-            if reason.is_none() && last_data.elapsed() >= STALL_TIMEOUT {
-                // Some backends lose a device without reporting an error: the data just stops.
-                if let Ok(mut f) = self.capture.shared.failure.lock() {
-                    *f = Some(format!(
-                        "the microphone \"{}\" stopped sending sound",
-                        self.info.device
-                    ));
-                }
-                reason = Some(StopReason::DeviceLost);
-                self.capture.stop();
-            }
-            if reason.is_none() && frames_in >= self.max_in_frames {
-                reason = Some(StopReason::MaxDurationReached);
-                self.capture.stop();
-            }
-            if write_error.is_none() && !mono.is_empty() {
-                pcm.clear();
-                pcm.extend(mono.iter().map(|&x| f32_to_i16(x)));
-                mono.clear();
-                if let Some(w) = self.wav.as_mut()
-                    && let Err(e) = w.write_samples(&pcm)
-                {
-                    write_error = Some(e);
-                }
-            }
-            if write_error.is_none() && last_checkpoint.elapsed() >= CHECKPOINT_EVERY {
-                let sync = last_sync.elapsed() >= SYNC_EVERY;
-                if let Some(w) = self.wav.as_mut()
-                    && let Err(e) = w.checkpoint(sync)
-                {
-                    write_error = Some(e);
-                }
-                last_checkpoint = Instant::now();
-                if sync {
-                    last_sync = Instant::now();
-                }
-            }
-            if let Some(e) = write_error.as_ref() {
-                self.capture.stop();
-                let msg = format!(
-                    "writing the recording failed ({e}); everything up to the last second is in {}",
-                    self.path.display()
-                );
-                self.publish(frames_in, &mut history, RecorderState::Failed, Some(msg));
-                let err = AudioError::io(
-                    "could not write",
-                    &self.path,
-                    std::io::Error::new(e.kind(), e.to_string()),
-                );
-                // Keep the recovery marker: the file is repairable and will be offered back.
-                recovery::release(&self.path);
-                return Err(err);
-            }
-            let drained = self.consumer.slots() < ch;
-            let capture_done = self.capture.shared.ended.load(Ordering::Acquire);
-            if reason.is_some() && (drained && capture_done || frames_in >= self.max_in_frames) {
-                break;
-            }
-            if last_update.elapsed() >= UPDATE_EVERY {
-                self.publish(frames_in, &mut history, self.current_state(), None);
-                last_update = Instant::now();
-            }
-            if take == 0 {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        }
-
-        // Finish: flush the resampler's tail, close the file.
-        self.resampler.finish(&mut mono);
-        pcm.clear();
-        pcm.extend(mono.iter().map(|&x| f32_to_i16(x)));
-        let reason = reason.unwrap_or(StopReason::Requested);
-        let failure = self.capture.shared.failure();
-        let overflows = self.capture.shared.overflows.load(Ordering::Relaxed);
-        let result = match self.wav.take() {
-            Some(mut w) => w
-                .write_samples(&pcm)
-                .and_then(|_| w.finish())
-                .map_err(|e| AudioError::io("could not finish", &self.path, e)),
-            None => Err(AudioError::ThreadPanicked("writer")),
-        };
-        let size_bytes = match result {
-            Ok(n) => n,
-            Err(e) => {
-                self.publish(
-                    frames_in,
-                    &mut history,
-                    RecorderState::Failed,
-                    Some(e.to_string()),
-                );
-                recovery::release(&self.path);
-                return Err(e);
-            }
-        };
-        recovery::unmark_recording(&self.path);
-        let duration = Duration::from_secs_f64(frames_in as f64 / f64::from(self.info.rate));
-        let message = match reason {
-            StopReason::DeviceLost => Some(format!(
-                "At {}, {}. The recording up to that point is kept.",
-                clock(duration),
-                failure
-                    .as_deref()
-                    .unwrap_or("the microphone stopped working")
-                    .trim_end_matches('.')
-            )),
-            StopReason::MaxDurationReached => Some(format!(
-                "The recording stopped by itself at its {} maximum.",
-                clock(self.max_duration)
-            )),
-            StopReason::Requested => None,
-        };
-        self.publish(
-            frames_in,
-            &mut history,
-            RecorderState::Finished(reason),
-            message,
-        );
-        Ok(Take {
-            path: self.path.clone(),
-            duration: Duration::from_secs_f64(
-                self.resampler.frames_out() as f64 / f64::from(TARGET_RATE),
-            ),
-            format: AudioFormat::Wav,
-            size_bytes,
-            device: self.info.device.clone(),
-            overflows,
-        })
-    }
-
-    fn current_state(&self) -> RecorderState {
-        match self.shared.lock() {
-            Ok(s) => s.state,
-            Err(_) => RecorderState::Recording,
-        }
-    }
-
-    fn set_state(&self, state: RecorderState) {
-        if let Ok(mut s) = self.shared.lock() {
-            s.state = state;
-        }
-    }
-
-    fn publish(
-        &self,
-        frames_in: u64,
-        history: &mut Vec<f32>,
-        state: RecorderState,
-        error: Option<String>,
-    ) {
-        self.meter.history_into(history);
-        if let Ok(mut s) = self.shared.lock() {
-            s.elapsed = Duration::from_secs_f64(frames_in as f64 / f64::from(self.info.rate));
-            s.meter = self.meter.reading();
-            s.overflows = self.capture.shared.overflows.load(Ordering::Relaxed);
-            s.level_history.clone_from(history);
-            s.state = state;
-            if error.is_some() {
-                s.error = error;
-            }
-        }
-        if let Some(cb) = &self.on_update {
-            cb();
-        }
-    }
 }
 
 /// `m:ss` for messages.

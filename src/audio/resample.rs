@@ -2,10 +2,30 @@
 //! band-limited resampler: no sample dropping, no aliasing from the 24 kHz band of a 48 kHz mic).
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Indexing, Resampler};
+use rubato::{Fft, FixedSync, Indexing, Resampler, WindowFunction};
 
-/// Frames of mono input per resampler call.
-const CHUNK: usize = 1024;
+/// FFT sub-chunks per resampler call.
+const SUB_CHUNKS: usize = 4;
+/// The largest sub-chunk (input frames) a whole power of two of minimum blocks may reach.
+const SUB_CHUNK_MAX: usize = 384;
+
+/// Input frames per resampler call for `in_rate → out_rate`. Each sub-chunk is a power of two
+/// of the smallest block the rate pair allows (`in_rate / gcd`), so the FFT sizes factor into
+/// 2s and that block: 48 kHz → 16 kHz gets 384 = 3·128 frames, where rubato's default (~256,
+/// rounded up to a multiple of 3) is 258 = 2·3·43 and needs a Rader FFT for the 43, about
+/// twice as slow per sample (perf of the recorder's writer thread).
+fn chunk_frames(in_rate: u32, out_rate: u32) -> usize {
+    let (mut a, mut b) = (in_rate as usize, out_rate as usize);
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    let min_in = in_rate as usize / a.max(1);
+    let mut blocks = 1;
+    while blocks * 2 * min_in <= SUB_CHUNK_MAX {
+        blocks *= 2;
+    }
+    blocks * min_in * SUB_CHUNKS
+}
 
 /// Why a resampler could not be built (only for impossible rates such as 0 Hz).
 #[derive(Debug, thiserror::Error)]
@@ -51,15 +71,18 @@ impl MonoResampler {
         if in_rate == 0 || out_rate == 0 || channels == 0 {
             return Err(err(format!("{channels} channels is not a valid input")));
         }
+        let chunk = chunk_frames(in_rate, out_rate);
         let inner = if in_rate == out_rate {
             None
         } else {
             Some(
-                Fft::<f32>::new(
+                Fft::<f32>::new_custom(
                     in_rate as usize,
                     out_rate as usize,
-                    CHUNK,
+                    chunk,
+                    SUB_CHUNKS,
                     1,
+                    WindowFunction::BlackmanHarris2,
                     FixedSync::Input,
                 )
                 .map_err(|e| err(e.to_string()))?,
@@ -74,7 +97,7 @@ impl MonoResampler {
             in_rate,
             out_rate,
             inner,
-            pending: Vec::with_capacity(CHUNK * 2),
+            pending: Vec::with_capacity(chunk * 2),
             scratch_out: vec![0.0; out_max.max(1)],
             delay_left: delay,
             frames_in: 0,
@@ -279,6 +302,14 @@ mod tests {
         let out = resample_all(&input, 16_000, 2, 100);
         assert_eq!(out.len(), 1600);
         assert!(out.iter().all(|&s| (s - 0.2).abs() < 1e-6));
+    }
+
+    #[test]
+    fn chunks_are_whole_powers_of_two_of_the_rate_pairs_smallest_block() {
+        assert_eq!(chunk_frames(48_000, 16_000), 384 * SUB_CHUNKS);
+        assert_eq!(chunk_frames(44_100, 16_000), 441 * SUB_CHUNKS);
+        assert_eq!(chunk_frames(8_000, 16_000), 256 * SUB_CHUNKS);
+        assert_eq!(chunk_frames(96_000, 16_000), 384 * SUB_CHUNKS);
     }
 
     #[test]

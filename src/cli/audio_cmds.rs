@@ -16,6 +16,9 @@ pub struct DevicesArgs {
     /// Print the list as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also list what is not a microphone (ALSA's null device, plugins), with the reason.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// `speech-scorer record OUT.wav`
@@ -23,7 +26,7 @@ pub struct DevicesArgs {
 pub struct RecordArgs {
     /// Where to write the 16 kHz mono WAV (never overwritten: `-2`, `-3`… is appended).
     pub out: PathBuf,
-    /// Stop after this many seconds (default: Ctrl-C or the 45-minute maximum).
+    /// Stop after this many seconds (default: Ctrl-C, or 44:50, just under the API's 45:00).
     #[arg(long)]
     pub seconds: Option<f64>,
     /// Input device id or name (see `speech-scorer devices`); default: the system default.
@@ -56,9 +59,14 @@ fn fail(e: &AudioError) -> ExitCode {
     }
 }
 
-/// Lists input devices, the default first.
+/// Lists input devices, the default first: the same list as the app's microphone picker.
 pub fn devices(args: DevicesArgs) -> ExitCode {
-    let list = match audio::devices::list_input_devices() {
+    let listed = if args.all {
+        audio::devices::list_all_input_devices()
+    } else {
+        audio::devices::list_input_devices()
+    };
+    let list = match listed {
         Ok(l) => l,
         Err(e) => return fail(&e),
     };
@@ -77,18 +85,35 @@ pub fn devices(args: DevicesArgs) -> ExitCode {
         return Exit::Other.into();
     }
     for d in &list {
-        let star = if d.is_default { "*" } else { " " };
-        let cfg = match (d.default_rate, d.channels, &d.sample_format) {
-            (Some(r), Some(c), Some(f)) => format!("{r} Hz, {c} ch, {f}"),
-            _ => format!(
-                "not usable: {}",
-                d.problem.as_deref().unwrap_or("unknown configuration")
-            ),
-        };
-        println!("{star} {:<28} {:<36} {cfg}", d.id, d.name);
+        println!("{}", device_line(d));
     }
-    println!("(* = default; pass the id or the name to `record --device`)");
+    println!(
+        "(* = default; pass the id to `record --device`{})",
+        if args.all {
+            ""
+        } else {
+            "; --all also lists what is not a microphone"
+        }
+    );
     Exit::Success.into()
+}
+
+/// One line of `devices`: default mark, the name people know, what it is, its format, its id.
+fn device_line(d: &audio::devices::DeviceInfo) -> String {
+    use audio::devices::DeviceKind;
+    let star = if d.is_default { "*" } else { " " };
+    let what = match &d.kind {
+        DeviceKind::Microphone => String::new(),
+        DeviceKind::Monitor { of } => format!(" [monitor: records what {of} plays]"),
+        DeviceKind::SystemDefault => " [system default input]".to_string(),
+        DeviceKind::NotAMicrophone { why } => format!(" [not a microphone: {why}]"),
+    };
+    let cfg = match (d.default_rate, d.channels, &d.sample_format, &d.problem) {
+        (Some(r), Some(c), Some(f), _) => format!("  {r} Hz, {c} ch, {f}"),
+        (_, _, _, Some(p)) => format!("  not usable: {p}"),
+        _ => String::new(),
+    };
+    format!("{star} {}{what}{cfg}\n    id: {}", d.name, d.id)
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -130,10 +155,10 @@ pub fn record(args: RecordArgs) -> ExitCode {
     let limit = args
         .seconds
         .map(Duration::from_secs_f64)
-        .map(|l| l.min(audio::MAX_DURATION));
+        .map(|l| l.min(audio::AUTO_STOP));
     // The writer stops at exactly `--seconds` of audio (sample-accurate), not when we poll.
     let opts = RecorderOptions {
-        max_duration: limit.unwrap_or(audio::MAX_DURATION),
+        max_duration: limit.unwrap_or(audio::AUTO_STOP),
         ..Default::default()
     };
     let config = RecorderConfig {
