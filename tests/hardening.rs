@@ -1379,11 +1379,16 @@ async fn issue9_low_explain_reads_at_most_a_megabyte_of_stdin() {
     )
     .await;
     eprintln!(
-        "explain - with 1 GiB offered: exit {:?} in {:.2} s, {} MB taken, peak RSS {:.0} MiB",
+        "explain - with 1 GiB offered: exit {:?} in {:.2} s, {} MB taken, peak RSS {:.0} MiB{}",
         explained.code,
         explained.elapsed.as_secs_f64(),
         explained.stdin_fed / 1_000_000,
-        explained.peak_rss_mib
+        explained.peak_rss_mib,
+        if explained.peak_at_exit {
+            " (read at its exit)"
+        } else {
+            " (sampled)"
+        }
     );
     assert!(!explained.fused, "{explained:?}");
     assert!(

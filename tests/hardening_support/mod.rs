@@ -279,22 +279,66 @@ struct Watch {
     at_exit: bool,
 }
 
-/// Waits for `pid` to end and reaps it; returns its wait status.
+/// `cmd` made afresh (a `Command` cannot be cloned), its output captured.
+fn rebuild(cmd: &Command, stdin_piped: bool) -> Command {
+    let mut fresh = Command::new(cmd.get_program());
+    fresh.args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => fresh.env(k, v),
+            None => fresh.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        fresh.current_dir(dir);
+    }
+    fresh
+        .stdin(if stdin_piped {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    fresh
+}
+
+/// Spawns `cmd` traced (`true`): the child asks to be traced (`PTRACE_TRACEME`) just before
+/// its exec, so it stops at its first instruction and nothing it does can pass unseen. Where
+/// tracing is not allowed, `cmd` is spawned plainly (`false`).
+fn spawn_traced(cmd: &Command, stdin_piped: bool) -> std::io::Result<(std::process::Child, bool)> {
+    use std::os::unix::process::CommandExt as _;
+    let mut traced = rebuild(cmd, stdin_piped);
+    unsafe {
+        traced.pre_exec(|| {
+            let null = std::ptr::null_mut::<libc::c_void>();
+            if libc::ptrace(libc::PTRACE_TRACEME, 0, null, null) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    match traced.spawn() {
+        Ok(child) => Ok((child, true)),
+        Err(_) => rebuild(cmd, stdin_piped).spawn().map(|c| (c, false)),
+    }
+}
+
+/// Waits for `pid` to end and reaps it; returns its wait status. Must run on the thread that
+/// spawned it (its tracer).
 ///
-/// The child is traced (`PTRACE_SEIZE` with `PTRACE_O_TRACEEXIT`), so it stops once more as
-/// it exits, with its address space still there: its final VmHWM is read then, so a peak just
-/// before the exit is not missed by the sampling. Signals it gets are passed on unchanged.
-/// Where tracing is not allowed, the samples are all there is. Once the child is exiting (or
-/// reaped) `reaped` is set, so no signal can reach a reused pid.
-fn wait_for_exit(pid: libc::pid_t, reaped: &Mutex<bool>, watch: &Mutex<Watch>) -> libc::c_int {
-    let traced = unsafe {
-        libc::ptrace(
-            libc::PTRACE_SEIZE,
-            pid,
-            std::ptr::null_mut::<libc::c_void>(),
-            libc::PTRACE_O_TRACEEXIT as usize as *mut libc::c_void,
-        )
-    } == 0;
+/// A traced child stops once more as it exits (`PTRACE_O_TRACEEXIT`), its address space still
+/// there: its final VmHWM is read then, so a peak just before the exit is never missed.
+/// Signals it gets are passed on unchanged. Untraced, the samples are all there is. Once the
+/// child is exiting (or reaped) `reaped` is set, so no signal can reach a reused pid.
+fn wait_for_exit(
+    pid: libc::pid_t,
+    traced: bool,
+    reaped: &Mutex<bool>,
+    watch: &Mutex<Watch>,
+) -> libc::c_int {
+    let null = std::ptr::null_mut::<libc::c_void>();
     if !traced {
         // Wait for the exit without reaping, so nothing can signal a reused pid.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
@@ -314,6 +358,7 @@ fn wait_for_exit(pid: libc::pid_t, reaped: &Mutex<bool>, watch: &Mutex<Watch>) -
         *guard = true;
         return status;
     }
+    let mut started = false;
     loop {
         let mut status = 0;
         let rc = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
@@ -330,7 +375,13 @@ fn wait_for_exit(pid: libc::pid_t, reaped: &Mutex<bool>, watch: &Mutex<Watch>) -
         }
         let event = (status >> 16) & 0xff;
         let signal = libc::WSTOPSIG(status);
-        let pass_on = if event == libc::PTRACE_EVENT_EXIT {
+        let pass_on = if !started && signal == libc::SIGTRAP {
+            // The stop after exec: from here on, stop it at its exit too.
+            started = true;
+            let options = libc::PTRACE_O_TRACEEXIT as usize as *mut libc::c_void;
+            unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, null, options) };
+            0
+        } else if event == libc::PTRACE_EVENT_EXIT {
             *reaped.lock().unwrap_or_else(|p| p.into_inner()) = true;
             if let (Some((_, hwm)), Ok(mut w)) = (memory_kib(pid), watch.lock()) {
                 w.hwm_kib = w.hwm_kib.max(hwm);
@@ -339,7 +390,6 @@ fn wait_for_exit(pid: libc::pid_t, reaped: &Mutex<bool>, watch: &Mutex<Watch>) -
             }
             0
         } else if event != 0 {
-            // A group stop (PTRACE_EVENT_STOP): let it go on.
             0
         } else {
             signal
@@ -348,7 +398,7 @@ fn wait_for_exit(pid: libc::pid_t, reaped: &Mutex<bool>, watch: &Mutex<Watch>) -
             libc::ptrace(
                 libc::PTRACE_CONT,
                 pid,
-                std::ptr::null_mut::<libc::c_void>(),
+                null,
                 pass_on as usize as *mut libc::c_void,
             )
         };
@@ -356,20 +406,36 @@ fn wait_for_exit(pid: libc::pid_t, reaped: &Mutex<bool>, watch: &Mutex<Watch>) -
 }
 
 /// Starts `cmd` (stdout and stderr captured) under `limits`.
-pub fn start(mut cmd: Command, limits: Limits) -> Running {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.stdin(match limits.stdin {
-        Stdin::Null => Stdio::null(),
-        Stdin::Flood(_) => Stdio::piped(),
+pub fn start(cmd: Command, limits: Limits) -> Running {
+    let reaped = Arc::new(Mutex::new(false));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reaped_by_tracer = reaped.clone();
+    // One thread spawns, traces and reaps the child: a tracer must be the thread that spawned.
+    let done = std::thread::spawn(move || {
+        let started = Instant::now();
+        let flood = matches!(limits.stdin, Stdin::Flood(_));
+        let (child, traced) = spawn_traced(&cmd, flood).expect("the binary starts");
+        let pid = child.id() as libc::pid_t;
+        let _ = tx.send(pid);
+        supervise(child, pid, traced, limits, started, reaped_by_tracer)
     });
-    let started = Instant::now();
-    let mut child = cmd.spawn().expect("the binary starts");
-    let pid = child.id() as libc::pid_t;
+    let pid = rx.recv().expect("the child's pid");
+    Running { pid, reaped, done }
+}
+
+fn supervise(
+    mut child: std::process::Child,
+    pid: libc::pid_t,
+    traced: bool,
+    limits: Limits,
+    started: Instant,
+    reaped: Arc<Mutex<bool>>,
+) -> Run {
     let out = read_all(child.stdout.take().expect("stdout"));
     let err = read_all(child.stderr.take().expect("stderr"));
     let fed = child.stdin.take().map(|mut stdin| {
         let Stdin::Flood(total) = limits.stdin else {
-            unreachable!("stdin is piped only for a flood")
+            unreachable!("stdin is kept only for a flood")
         };
         std::thread::spawn(move || {
             let chunk = vec![b'a'; 64 * 1024];
@@ -384,7 +450,6 @@ pub fn start(mut cmd: Command, limits: Limits) -> Running {
             sent
         })
     });
-    let reaped = Arc::new(Mutex::new(false));
     let exited = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watch = Arc::new(Mutex::new(Watch::default()));
     {
@@ -416,31 +481,25 @@ pub fn start(mut cmd: Command, limits: Limits) -> Running {
             }
         });
     }
-    let reaped2 = reaped.clone();
-    let done = std::thread::spawn(move || {
-        let status = wait_for_exit(pid, &reaped2, &watch);
-        let elapsed = started.elapsed();
-        exited.store(true, std::sync::atomic::Ordering::SeqCst);
-        drop(child);
-        let stdin_fed = fed.map_or(0, |f| f.join().unwrap_or(0));
-        let w = *watch.lock().unwrap_or_else(|p| p.into_inner());
-        let (fused, timed_out, hwm_kib, samples) = (w.fused, w.timed_out, w.hwm_kib, w.samples);
-        let peak_at_exit = w.at_exit;
-        Run {
-            code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
-            signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
-            stdout: out.join().unwrap_or_default(),
-            stderr: err.join().unwrap_or_default(),
-            peak_rss_mib: hwm_kib as f64 / 1024.0,
-            memory_samples: samples,
-            peak_at_exit,
-            elapsed,
-            fused,
-            timed_out,
-            stdin_fed,
-        }
-    });
-    Running { pid, reaped, done }
+    let status = wait_for_exit(pid, traced, &reaped, &watch);
+    let elapsed = started.elapsed();
+    exited.store(true, std::sync::atomic::Ordering::SeqCst);
+    drop(child);
+    let stdin_fed = fed.map_or(0, |f| f.join().unwrap_or(0));
+    let w = *watch.lock().unwrap_or_else(|p| p.into_inner());
+    Run {
+        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+        signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        peak_rss_mib: w.hwm_kib as f64 / 1024.0,
+        memory_samples: w.samples,
+        peak_at_exit: w.at_exit,
+        elapsed,
+        fused: w.fused,
+        timed_out: w.timed_out,
+        stdin_fed,
+    }
 }
 
 impl Running {
