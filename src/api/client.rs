@@ -257,9 +257,9 @@ fn classify(err: &reqwest::Error) -> (NetworkKind, bool) {
     }
 }
 
-fn network_error(err: &reqwest::Error) -> ApiError {
-    let (kind, may_have_reached_server) = classify(err);
-    // reqwest's Display includes the URL, which holds no secret (the key is a header).
+/// An error with its chain of causes, in words. reqwest's Display includes the URL, which
+/// holds no secret (the key is a header).
+fn error_message(err: &reqwest::Error) -> String {
     let mut message = err.to_string();
     let mut source = std::error::Error::source(err);
     while let Some(s) = source {
@@ -267,10 +267,15 @@ fn network_error(err: &reqwest::Error) -> ApiError {
         message.push_str(&s.to_string());
         source = s.source();
     }
+    message
+}
+
+fn network_error(err: &reqwest::Error) -> ApiError {
+    let (kind, may_have_reached_server) = classify(err);
     ApiError::Network {
         kind,
         may_have_reached_server,
-        message,
+        message: error_message(err),
     }
 }
 
@@ -494,9 +499,16 @@ impl ApiClient {
         let (bytes, cut) = match read_capped(response, MAX_RESPONSE_BYTES).await {
             Ok(read) => read,
             Err(e) => {
+                // The status line arrived, so this is an answer of that status whose body
+                // broke off: unreadable, not unanswered. (A 2xx submit answered this way
+                // created its run: it must be looked up, never sent again.)
                 facts.latency = clock.elapsed();
                 return Reply {
-                    result: Err(network_error(&e)),
+                    result: Err(ApiError::BadBody {
+                        status,
+                        snippet: format!("the body broke off: {}", error_message(&e)),
+                        retry_after: facts.retry_after,
+                    }),
                     facts,
                 };
             }
