@@ -1335,7 +1335,6 @@ fn cut_short_wav(path: &Path) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs audio3's validation of the audio actually present (34d2420), not on main yet"]
 async fn issue9_low_a_wav_shorter_than_its_header_is_refused_locally() {
     let dir = tempfile::tempdir().expect("dir");
     let wav = dir.path().join("cut.wav");

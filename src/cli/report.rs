@@ -109,6 +109,19 @@ pub(crate) fn report_outcome_marked(outcome: &Outcome, json: bool, simulated: bo
     super::exit::for_outcome(outcome).into()
 }
 
+/// After a job that ended without a run id: when its record says the upload may have
+/// created a run (the app stopped waiting before the service confirmed it), how to finish it.
+pub(crate) fn print_lost_upload_hint(outcome: &Outcome, unfinished: bool) {
+    if outcome.run_id.is_some() || !unfinished || outcome.kind == OutcomeKind::Cancelled {
+        return;
+    }
+    if let Some(local) = &outcome.local_id {
+        eprintln!(
+            "The upload may have created a run; finish it later with: speech-scorer resume {local}"
+        );
+    }
+}
+
 pub(crate) fn local_failure(
     json: bool,
     code: ErrorCode,

@@ -13,7 +13,7 @@ use crate::store::History;
 
 use super::config::{ConnArgs, Env, KEY_ENV, runtime};
 use super::progress::Progress;
-use super::report::{local_failure, report_outcome_marked};
+use super::report::{local_failure, print_lost_upload_hint, report_outcome_marked};
 
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
@@ -133,7 +133,9 @@ pub fn score(args: ScoreArgs) -> ExitCode {
     let (outcome, simulated) = run_to_end(&rt, |h, sink| {
         spawn(h, client, Start::Submit(spec), options, history, sink)
     });
-    report_outcome_marked(&outcome, args.json, simulated)
+    let code = report_outcome_marked(&outcome, args.json, simulated);
+    print_lost_upload_hint(&outcome, lost_upload_open(&env, &outcome));
+    code
 }
 
 /// `speech-scorer resume RUN_ID`.
@@ -175,5 +177,17 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
             sink,
         ),
     });
-    report_outcome_marked(&outcome, args.json, simulated)
+    let code = report_outcome_marked(&outcome, args.json, simulated);
+    print_lost_upload_hint(&outcome, lost_upload_open(&env, &outcome));
+    code
+}
+
+/// True when the outcome's history record still has an upload that may have created a run.
+fn lost_upload_open(env: &Env, outcome: &Outcome) -> bool {
+    let (Some(paths), Some(local)) = (&env.paths, &outcome.local_id) else {
+        return false;
+    };
+    History::new(paths)
+        .load(local)
+        .is_ok_and(|r| r.is_unfinished() && r.upload_may_have_arrived())
 }
