@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 pub mod audio_cmds;
 pub mod exit;
 pub mod scoring;
+pub mod shell;
 pub mod simulate;
 pub mod support_cmds;
 
@@ -52,6 +53,10 @@ pub enum Command {
     Bundle(support_cmds::BundleArgs),
     /// Replay a support bundle through the local simulator.
     Replay(support_cmds::ReplayArgs),
+    /// Print shell completions (bash, zsh, fish, …) for speech-scorer.
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff), or write every page into a directory with --dir.
+    Man(shell::ManArgs),
 }
 
 /// Runs one subcommand; the process exit code follows DESIGN's contract.
@@ -70,5 +75,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Log(a) => support_cmds::log(a),
         Command::Bundle(a) => support_cmds::bundle(a),
         Command::Replay(a) => support_cmds::replay(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }
