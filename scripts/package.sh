@@ -83,7 +83,8 @@ appstreamcli validate --no-net --pedantic packaging/ai.zenhire.SpeechScorer.meta
 step "cargo deb"
 # The binary is the one built above (no rebuild); cargo-deb strips it and compresses the
 # man pages and changelog. It warns that a dev profile is for checking only: it is.
-cargo deb --no-build --profile "$profile" --output "$deb" 2>&1 |
+fast=(); [ "$profile" = dev ] && fast=(--fast) # a check, not a download: lighter compression
+cargo deb --no-build --profile "$profile" "${fast[@]}" --output "$deb" 2>&1 |
   sed '/dev profile is not supported/,/custom profiles/d'
 [ -f "$deb" ] || { echo "package.sh: cargo deb made no $deb" >&2; exit 1; }
 ls -l "$deb"
