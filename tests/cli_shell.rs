@@ -139,7 +139,7 @@ fn man_dir_writes_a_page_per_subcommand() {
         String::from_utf8_lossy(&out.stderr)
     );
     let main = std::fs::read_to_string(dir.path().join("speech-scorer.1")).expect("main page");
-    assert!(main.contains(".SH SUBCOMMANDS"));
+    assert!(main.contains(".SH SUBCOMMANDS") && main.contains(".SH ENVIRONMENT"));
     for sub in subcommands() {
         let page = std::fs::read_to_string(dir.path().join(format!("speech-scorer-{sub}.1")))
             .unwrap_or_else(|e| panic!("page for {sub}: {e}"));

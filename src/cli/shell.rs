@@ -49,19 +49,107 @@ fn fix_bash_state_names(script: &[u8]) -> Vec<u8> {
         .into_bytes()
 }
 
-/// The main manual page (roff), which lists every subcommand.
+/// The command as the manual describes it: the long description says what no subcommand does.
+fn documented_command() -> clap::Command {
+    Cli::command().name(BIN_NAME).long_about(
+        "Record speech, score it with the ZenHire Speech Analysis API, and explain every error. \
+         With no subcommand, speech-scorer opens the desktop app; with one, it works headless \
+         over the same engine: the same retry rules, the same error texts, the same run history.",
+    )
+}
+
+/// The main manual page (roff): every subcommand, then the environment, files and exit
+/// status, which clap does not know about.
 pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let man = clap_mangen::Man::new(documented_command());
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command().name(BIN_NAME)).render(&mut out)?;
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    man.render_subcommands_section(&mut out)?;
+    out.extend_from_slice(extra_sections().as_bytes());
+    man.render_version_section(&mut out)?;
     Ok(out)
+}
+
+/// ENVIRONMENT, FILES and EXIT STATUS in roff.
+fn extra_sections() -> String {
+    use crate::store::{KEY_ENV, KEYCHAIN_ENV, paths::HOME_ENV};
+    let env = [
+        (
+            KEY_ENV,
+            "The API key. When set, it is used instead of the saved key, which stays where it is.",
+        ),
+        (
+            "ZENHIRE_BASE_URL",
+            "The service address, unless \\fB\\-\\-base\\-url\\fR is given.",
+        ),
+        (
+            HOME_ENV,
+            "Keep the settings, the key file and the history under this directory instead of \
+             the platform directories.",
+        ),
+        (
+            KEYCHAIN_ENV,
+            "Set to \\fBoff\\fR to keep the API key in the owner\\-only file even where a system \
+             keychain is reachable.",
+        ),
+    ];
+    let files = [
+        ("~/.config/speech\\-scorer/settings.toml", "The settings."),
+        (
+            "~/.config/speech\\-scorer/api\\-key",
+            "The API key, readable only by its owner, when it is not in the system keychain \
+             (the Secret Service).",
+        ),
+        (
+            "~/.local/share/speech\\-scorer/history/",
+            "One file per run: what was sent, every response, the outcome.",
+        ),
+    ];
+    let exits = [
+        (Exit::Success, "Success, or a partial result."),
+        (
+            Exit::Other,
+            "Anything else, for example interrupted with Ctrl\\-C: the run stays resumable.",
+        ),
+        (
+            Exit::InvalidInput,
+            "Invalid input found locally; nothing was sent.",
+        ),
+        (Exit::Refused, "The API refused the request (4xx)."),
+        (Exit::RunFailed, "The run failed."),
+        (
+            Exit::GaveUp,
+            "Gave up: the time budget or the retries ran out, or the service was unreachable.",
+        ),
+    ];
+    let mut roff = String::from(".SH ENVIRONMENT\n");
+    for (name, text) in env {
+        roff.push_str(&format!(".TP\n\\fB{name}\\fR\n{text}\n"));
+    }
+    roff.push_str(".SH FILES\n");
+    for (path, text) in files {
+        roff.push_str(&format!(".TP\n\\fI{path}\\fR\n{text}\n"));
+    }
+    roff.push_str(".SH \"EXIT STATUS\"\n");
+    for (code, text) in exits {
+        roff.push_str(&format!(".TP\n{}\n{text}\n", code as u8));
+    }
+    roff
 }
 
 /// Writes the main page and one page per subcommand into `dir`; returns the files written.
 pub fn write_man_pages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
-    let command = Cli::command().name(BIN_NAME);
+    let command = documented_command();
     clap_mangen::generate_to(command.clone(), dir)?;
-    let mut files = vec![dir.join(format!("{BIN_NAME}.1"))];
+    // The main page again, with the sections clap does not know about.
+    let main = dir.join(format!("{BIN_NAME}.1"));
+    std::fs::write(&main, man_page()?)?;
+    let mut files = vec![main];
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         files.push(dir.join(format!("{BIN_NAME}-{}.1", sub.get_name())));
     }
