@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages speech-scorer needs, if any are missing.
-# Usage: scripts/packages.sh build|app|test   (as root, or with sudo available)
+# Usage: scripts/packages.sh build|app|test|package   (as root, or with sudo available)
 set -euo pipefail
 BUILD=(pkg-config libasound2-dev)
 APP=(libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1)
 # Tests: a virtual microphone (PulseAudio null sink reached through ALSA's pulse plugin),
 # speech to feed it (espeak-ng) and a reference converter (sox), a display for screenshots.
 TEST=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox xvfb xauth x11-utils imagemagick xdotool)
+# The keychain tests: a private D-Bus session (dbus-run-session) and a real Secret Service.
+TEST+=(dbus gnome-keyring)
+# The .deb: validators for the desktop entry, AppStream metainfo and the package itself,
+# and rsvg-convert to draw the icon sizes from the SVG (scripts/package.sh).
+PACKAGE=(dpkg-dev desktop-file-utils appstream lintian librsvg2-bin)
 case "${1:-test}" in
   build) want=("${BUILD[@]}") ;;
   app) want=("${BUILD[@]}" "${APP[@]}") ;;
   test) want=("${BUILD[@]}" "${APP[@]}" "${TEST[@]}") ;;
-  *) echo "usage: $0 build|app|test" >&2; exit 2 ;;
+  package) want=("${BUILD[@]}" "${PACKAGE[@]}") ;;
+  *) echo "usage: $0 build|app|test|package" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

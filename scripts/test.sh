@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite, including the tests that are ignored by a plain `cargo test`
-# because they need a real component (each such test starts its own, privately: the audio
-# tests their own PulseAudio virtual microphone, see tests/vmic_support). Installs missing
-# system packages first.
+# because they need a real component, each of which the test starts for itself, privately:
+# the audio tests their own PulseAudio virtual microphone (tests/vmic_support), the keychain
+# tests a Secret Service (gnome-keyring on its own D-Bus session, scripts/with-keyring.sh).
+# Installs missing system packages first.
 # Usage: scripts/test.sh [CARGO TEST ARGS] [-- TEST BINARY ARGS]
 #   e.g. scripts/test.sh --test audio_vmic -- --nocapture
 set -euo pipefail
@@ -15,4 +16,8 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
   shift
 done
 [ "${1:-}" = "--" ] && shift
-cargo test --locked "${cargo_args[@]}" -- --include-ignored "$@"
+# The keychain tests are left to the run below, which gives them a Secret Service.
+cargo test --locked "${cargo_args[@]}" -- --include-ignored --skip secret_service_ "$@"
+if [ ${#cargo_args[@]} -eq 0 ] && [ $# -eq 0 ]; then
+  scripts/with-keyring.sh cargo test --locked --test keychain -- --include-ignored
+fi

@@ -5,12 +5,12 @@
 use std::process::ExitCode;
 
 use crate::api::client::{ApiClient, ApiKey, DEFAULT_BASE_URL};
-use crate::store::{FileSecretStore, History, Paths, SecretStore as _, Settings};
+use crate::store::{History, KeychainOrFileStore, Paths, SecretStore as _, Settings};
 
 use super::Exit;
 
 /// The key's environment variable.
-pub const KEY_ENV: &str = "ZENHIRE_API_KEY";
+pub use crate::store::KEY_ENV;
 
 /// The base URL's environment variable.
 pub const BASE_URL_ENV: &str = "ZENHIRE_BASE_URL";
@@ -71,12 +71,19 @@ impl Env {
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string())
     }
 
+    /// The key: `$ZENHIRE_API_KEY`, else the saved one (system keychain or owner-only file).
+    /// A keychain that does not answer is said on stderr, never skipped in silence.
     pub(crate) fn key(&self) -> Option<ApiKey> {
         if let Some(k) = std::env::var(KEY_ENV).ok().and_then(ApiKey::new) {
             return Some(k);
         }
-        let store = FileSecretStore::new(self.paths.as_ref()?);
-        store.get().ok().flatten()
+        match KeychainOrFileStore::from_env(self.paths.as_ref()?).get() {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!("speech-scorer: warning: the saved API key could not be read: {e}");
+                None
+            }
+        }
     }
 
     pub(crate) fn history(&self) -> Option<crate::engine::Records> {

@@ -13,6 +13,7 @@ pub mod progress;
 pub mod report;
 pub mod scoring;
 pub mod service;
+pub mod shell;
 pub mod simulate;
 pub mod support_cmds;
 
@@ -56,6 +57,10 @@ pub enum Command {
     Bundle(support_cmds::BundleArgs),
     /// Replay a support bundle through the local simulator.
     Replay(support_cmds::ReplayArgs),
+    /// Print shell completions (bash, zsh, fish, …) for speech-scorer.
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff), or write every page into a directory with --dir.
+    Man(shell::ManArgs),
 }
 
 /// Runs one subcommand; the process exit code follows DESIGN's contract.
@@ -74,5 +79,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Log(a) => support_cmds::log(a),
         Command::Bundle(a) => support_cmds::bundle(a),
         Command::Replay(a) => support_cmds::replay(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
     }
 }

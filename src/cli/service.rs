@@ -158,6 +158,10 @@ pub fn credits(args: CreditsArgs) -> ExitCode {
             serde_json::to_string_pretty(&info.raw).unwrap_or_default()
         ),
     }
+    // Where the key came from: never a silent fallback (issue 14).
+    if let Ok(paths) = crate::store::Paths::from_env() {
+        println!("{}", crate::store::describe_key_location(&paths));
+    }
     Exit::Success.into()
 }
 

@@ -9,7 +9,7 @@ use super::Exit;
 use super::config::KEY_ENV;
 use crate::engine::events::{EventSink, JobEvent};
 use crate::engine::reqlog::Exchange;
-use crate::store::{FileSecretStore, History, Paths, SecretStore as _, Settings};
+use crate::store::{History, KeychainOrFileStore, Paths, SecretStore as _, Settings};
 use crate::support::bundle::{BundleOptions, read_bundle, write_bundle};
 use crate::support::replay::{replay as replay_bundle, scenario_for_record};
 use crate::support::{curl, lookup};
@@ -191,7 +191,7 @@ pub fn bundle(args: BundleArgs) -> ExitCode {
     let secret = std::env::var(KEY_ENV)
         .ok()
         .and_then(crate::api::ApiKey::new)
-        .or_else(|| FileSecretStore::new(&paths).get().ok().flatten())
+        .or_else(|| KeychainOrFileStore::from_env(&paths).get().ok().flatten())
         .map(|k| k.expose().to_string());
     let opts = BundleOptions {
         include_recording: args.include_recording,

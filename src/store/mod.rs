@@ -1,18 +1,24 @@
-//! What the app keeps on disk: settings, the API key (apart, owner-only) and the run history.
+//! What the app keeps on disk: settings, the API key (apart: in the system keychain, or an
+//! owner-only file) and the run history.
 //!
 //! Everything lives under the platform directories from `directories`
 //! (`ProjectDirs::from("ai", "ZenHire", "speech-scorer")`), or under `$SPEECH_SCORER_HOME`
 //! when set (tests always set it to a temp dir).
 
 pub mod history;
+pub mod keychain;
 pub mod paths;
 pub mod secrets;
 pub mod settings;
 pub mod takes;
 
 pub use history::{History, LoggedEvent, RunRecord};
+pub use keychain::{KEYCHAIN_NAME, KEYCHAIN_TIMEOUT, KeychainError, KeychainSecretStore};
 pub use paths::Paths;
-pub use secrets::{FileSecretStore, MemorySecretStore, SecretStore};
+pub use secrets::{
+    FileSecretStore, KEY_ENV, KEYCHAIN_ENV, KeyLocation, KeyReport, KeychainOrFileStore,
+    KeychainState, MemorySecretStore, SecretStore, describe_key_location,
+};
 pub use settings::{Settings, Theme};
 
 /// Why something could not be read or written.
@@ -33,6 +39,19 @@ pub enum StoreError {
     },
     #[error("no run {0} in the history")]
     NotFound(String),
+    /// The system keychain could not do what was asked.
+    #[error("{0}")]
+    Keychain(#[from] crate::store::keychain::KeychainError),
+    /// The keychain is there but would not take the key; the file is not used instead
+    /// without being asked.
+    #[error(
+        "{0}; unlock it and try again, or set SPEECH_SCORER_KEYCHAIN=off to keep the key in \
+         an owner-only file"
+    )]
+    KeychainBlocked(crate::store::keychain::KeychainError),
+    /// The key could not be moved between the keychain and the file.
+    #[error("the API key was not moved: {0}")]
+    Move(String),
 }
 
 impl StoreError {

@@ -53,6 +53,8 @@ pub fn run_app_sized(
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()
             .with_title("speech-scorer")
+            // The same id as the desktop entry and the AppStream metainfo (packaging/).
+            .with_app_id("ai.zenhire.SpeechScorer")
             .with_inner_size(size)
             .with_min_inner_size([560.0, 400.0])
             .with_drag_and_drop(true),
