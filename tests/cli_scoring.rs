@@ -53,27 +53,29 @@ async fn human_output_shows_scores_and_says_they_are_simulated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refusal_code_is_one_request_exit_3_and_explained() {
+    // Each refusal with its HTTP status, written out from the contract's error catalog (not
+    // taken from the client's or the simulator's table).
     let codes = [
-        "MISSING_AUDIO_FILE",
-        "UNSUPPORTED_FORMAT",
-        "FILE_TOO_LARGE",
-        "INVALID_LANGUAGE_CODE",
-        "INVALID_EXTERNAL_ID",
-        "INVALID_METADATA",
-        "AUDIO_TOO_SHORT",
-        "AUDIO_TOO_LONG",
-        "AUDIO_DURATION_UNAVAILABLE",
-        "INVALID_PARAMETERS",
-        "MISSING_API_KEY",
-        "INVALID_API_KEY",
-        "API_KEY_EXPIRED",
-        "CLIENT_INACTIVE",
-        "INSUFFICIENT_CREDITS",
-        "MULTILINGUAL_NOT_ENABLED",
-        "IP_NOT_ALLOWED",
-        "MISSING_PERMISSION",
+        ("MISSING_AUDIO_FILE", 400),
+        ("UNSUPPORTED_FORMAT", 400),
+        ("FILE_TOO_LARGE", 400),
+        ("INVALID_LANGUAGE_CODE", 400),
+        ("INVALID_EXTERNAL_ID", 400),
+        ("INVALID_METADATA", 400),
+        ("AUDIO_TOO_SHORT", 400),
+        ("AUDIO_TOO_LONG", 400),
+        ("AUDIO_DURATION_UNAVAILABLE", 400),
+        ("INVALID_PARAMETERS", 400),
+        ("MISSING_API_KEY", 401),
+        ("INVALID_API_KEY", 401),
+        ("API_KEY_EXPIRED", 401),
+        ("CLIENT_INACTIVE", 401),
+        ("INSUFFICIENT_CREDITS", 402),
+        ("MULTILINGUAL_NOT_ENABLED", 403),
+        ("IP_NOT_ALLOWED", 403),
+        ("MISSING_PERMISSION", 403),
     ];
-    let runs = codes.iter().map(|code| async move {
+    let runs = codes.iter().map(|(code, status)| async move {
         let sim = sim(&format!(
             "[[step]]\non = \"submit\"\nrespond = \"error\"\ncode = \"{code}\"\n"
         ))
@@ -86,18 +88,17 @@ async fn every_refusal_code_is_one_request_exit_3_and_explained() {
             &["score", &file(), "--json"],
         )
         .await;
-        (code, run, sim.requests())
+        (code, *status, run, sim.requests())
     });
-    for (code, run, reqs) in futures_util::future::join_all(runs).await {
+    for (code, status, run, reqs) in futures_util::future::join_all(runs).await {
         assert_eq!(run.code, 3, "{code}: {run:?}");
         assert_eq!(reqs.len(), 1, "{code}: exactly one request");
         let v = run.json();
         assert_eq!(v["outcome"], "rejected", "{code}");
         assert_eq!(v["error"]["code"], *code, "{code} verbatim");
-        assert!(
-            v["error"]["httpStatus"]
-                .as_u64()
-                .is_some_and(|s| (400..500).contains(&s))
+        assert_eq!(
+            v["error"]["httpStatus"], status,
+            "{code}: the contract's status"
         );
         let guidance =
             speech_scorer::guidance::for_code(&speech_scorer::api::ErrorCode::parse(code));

@@ -313,8 +313,17 @@ impl Driver {
         };
         self.record.set_outcome(&outcome);
         self.record.final_body = self.last_body.clone();
-        self.emit(JobEvent::Finished(outcome.clone()));
+        self.record.events.push(LoggedEvent {
+            at: Utc::now(),
+            event: JobEvent::Finished(Outcome {
+                result: None,
+                ..outcome.clone()
+            }),
+        });
+        // Saved before anyone hears of the end: a front end that reads the history when the
+        // job finishes must find the outcome there.
         self.save();
+        (self.sink)(JobEvent::Finished(outcome.clone()));
         outcome
     }
 
@@ -396,6 +405,8 @@ impl Driver {
         self.accepted_at = Some(self.clock.elapsed());
         self.record.accepted_at = Some(Utc::now());
         self.lost = None;
+        // Saved first: a front end that reads the history on this event finds the run id.
+        self.save();
         let external_id = self.record.external_id.clone().unwrap_or_default();
         self.emit(JobEvent::Accepted {
             run_id,
