@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::api::client::ApiClient;
 use crate::api::codes::{ErrorCode, LocalCode};
+use crate::engine::account::{Account, AccountLimits};
 use crate::engine::job::{DEFAULT_MAX_WAIT, JobHandle, JobOptions, JobSpec, Start, spawn};
 use crate::engine::outcome::Outcome;
 use crate::store::History;
@@ -99,6 +100,13 @@ fn run_to_end(
     (outcome, simulated)
 }
 
+/// The account budget of a single run. One run never comes near the account's limits, but it
+/// goes through the same path as a batch (rate token and shared not-before before each
+/// request), so that path is exercised by every `score` and `resume`.
+fn one_run_account() -> std::sync::Arc<Account> {
+    Account::new(AccountLimits::default().with_max_active(1))
+}
+
 /// `speech-scorer score FILE`.
 pub fn score(args: ScoreArgs) -> ExitCode {
     let env = Env::load();
@@ -117,9 +125,11 @@ pub fn score(args: ScoreArgs) -> ExitCode {
         metadata: args
             .metadata
             .or_else(|| env.settings.default_metadata.clone()),
+        local_id: None,
     };
     let options =
-        JobOptions::with_max_wait(args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs));
+        JobOptions::with_max_wait(args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs))
+            .with_account(one_run_account());
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -143,6 +153,7 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
         Err(code) => return code,
     };
     let max_wait = args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs);
+    let options = JobOptions::with_max_wait(max_wait).with_account(one_run_account());
     let history = env.history();
     // A local id names a history record (e.g. an upload interrupted before its answer).
     let local = env
@@ -155,7 +166,7 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
             h,
             client,
             Start::Record(Box::new(record)),
-            JobOptions::with_max_wait(max_wait),
+            options,
             history,
             sink,
         ),
@@ -165,7 +176,7 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
             Start::Resume {
                 run_id: args.run_id,
             },
-            JobOptions::with_max_wait(max_wait),
+            options,
             history,
             sink,
         ),

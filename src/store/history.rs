@@ -164,6 +164,14 @@ impl RecordStore for History {
         History::find_by_run_id(self, run_id).map_err(|e| RecordStoreError(e.to_string()))
     }
 
+    fn load(&self, local_id: &str) -> Result<Option<RunRecord>, RecordStoreError> {
+        match History::load(self, local_id) {
+            Ok(r) => Ok(Some(r)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(RecordStoreError(e.to_string())),
+        }
+    }
+
     fn claim(&self, local_id: &str) -> Result<Option<RecordClaim>, RecordStoreError> {
         History::lock(self, local_id)
             .map(|l| l.map(|l| Box::new(l) as RecordClaim))

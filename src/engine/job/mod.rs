@@ -15,11 +15,13 @@ mod driver;
 mod requests;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
+use super::account::Account;
 use super::events::EventSink;
 use super::outcome::{Outcome, OutcomeError, OutcomeKind};
 use super::record::{Records, RunRecord};
@@ -41,6 +43,9 @@ pub struct JobSpec {
     pub external_id: Option<String>,
     /// Metadata as JSON text (checked locally; must be an object).
     pub metadata: Option<String>,
+    /// The history record's id; a fresh UUID when `None`. A batch picks it before the job
+    /// starts, so after a crash it knows which record (and which upload) was its row's.
+    pub local_id: Option<String>,
 }
 
 impl JobSpec {
@@ -51,6 +56,7 @@ impl JobSpec {
             language: "en".to_string(),
             external_id: None,
             metadata: None,
+            local_id: None,
         }
     }
 }
@@ -76,7 +82,7 @@ pub enum Start {
 }
 
 /// How a job paces itself.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct JobOptions {
     /// Total budget (`--max-wait`); ends in `gave_up`. Counted on the job's own clock.
     pub max_wait: Duration,
@@ -84,6 +90,11 @@ pub struct JobOptions {
     /// sets more (`f64::INFINITY`: no waits at all). The decisions — and what the request log
     /// records — are the same at any speed; only the sleeping is shortened.
     pub speed: f64,
+    /// The account budget this job shares with every other job of the process (see
+    /// [`super::account`]): before each request the job waits for a rate token and for the
+    /// shared not-before; after a 429 `RATE_LIMIT_EXCEEDED` or a 503 `SERVICE_WARMING_UP` it
+    /// pushes the not-before by the wait it chose. `None`: the job paces itself alone.
+    pub account: Option<Arc<Account>>,
 }
 
 impl Default for JobOptions {
@@ -91,6 +102,7 @@ impl Default for JobOptions {
         JobOptions {
             max_wait: DEFAULT_MAX_WAIT,
             speed: 1.0,
+            account: None,
         }
     }
 }
@@ -101,6 +113,14 @@ impl JobOptions {
         JobOptions {
             max_wait,
             ..JobOptions::default()
+        }
+    }
+
+    /// These options sharing `account`'s budget.
+    pub fn with_account(self, account: Arc<Account>) -> JobOptions {
+        JobOptions {
+            account: Some(account),
+            ..self
         }
     }
 }
@@ -194,7 +214,10 @@ pub async fn run(
 ) -> Outcome {
     match start {
         Start::Submit(spec) => {
-            let record = RunRecord::new(Utc::now());
+            let mut record = RunRecord::new(Utc::now());
+            if let Some(id) = &spec.local_id {
+                record.local_id = id.clone();
+            }
             driver::submit(client, spec, options, records, sink, cancel, record).await
         }
         Start::Resume { run_id } => {
