@@ -9,6 +9,8 @@
 //! - [`checks`]: the local checks before an upload.
 //! - [`account`]: the budget every run of one account in the process shares (active runs,
 //!   requests per minute, the shared not-before after a 429 / 503).
+//! - [`batch`]: many recordings as one resumable batch within that budget, its state saved
+//!   through the [`batch::BatchStore`] trait (the app's `store::Batches` implements it).
 //!
 //! A front end starts a job on its runtime and receives events through a sink; the outcome
 //! arrives last as [`JobEvent::Finished`] (and from [`JobHandle::finished`]):
@@ -34,6 +36,7 @@
 //! ```
 
 pub mod account;
+pub mod batch;
 pub mod checks;
 pub mod events;
 pub mod job;
