@@ -57,7 +57,7 @@ pub struct ResumeArgs {
 
 /// The client a job needs (key required); a missing key or a refused base URL ends the
 /// command as invalid input, nothing sent.
-fn job_client(
+pub(crate) fn job_client(
     env: &Env,
     conn: &ConnArgs,
     json: bool,
