@@ -449,3 +449,74 @@ async fn a_batch_killed_mid_way_resumes_with_no_duplicate_run_and_no_credits_hel
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_batch_cleanly_and_the_same_command_finishes_it() {
+    let sim = start(SimConfig::default().time_scaled(10.0)).await;
+    let f = Fixture::new();
+    let speech = speech();
+    for i in 1..=12 {
+        f.write(&format!("in/rec-{i:02}.wav"), &speech);
+    }
+    let input = f.path("in");
+    let out = f.path("out");
+    let args = [
+        input.to_str().expect("utf-8"),
+        "--concurrency",
+        "4",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    let child = f
+        .command(&sim, &args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while results(&out.join("results.jsonl")).len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "no rows ended");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id().expect("pid") as libc::pid_t;
+    // SAFETY: a signal to the child this test spawned.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let o = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("Ctrl-C ends the batch promptly")
+        .expect("wait");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "not finished: {err}");
+    assert!(
+        err.contains("Run the same command again to resume"),
+        "{err}"
+    );
+    let stopped = results(&out.join("results.jsonl")).len();
+    assert!(stopped < 12, "stopped mid-way: {stopped}");
+    let mut status = f.command(&sim, &["--status", input.to_str().expect("utf-8")]);
+    let s = status.output().await.expect("status");
+    let text = String::from_utf8_lossy(&s.stdout);
+    assert!(text.contains("not finished"), "{text}");
+    let summary = std::fs::read_to_string(out.join("summary.csv")).expect("summary.csv");
+    assert_eq!(
+        summary.lines().count(),
+        13,
+        "every row, ended or not: {summary}"
+    );
+
+    let o = f.run(&sim, &args).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = results(&out.join("results.jsonl"));
+    assert_eq!(rows.len(), 12);
+    assert!(rows.values().all(|r| r["outcome"] == "success"), "{rows:?}");
+    let stats = sim.stats();
+    assert!(
+        stats.duplicate_external_ids.is_empty(),
+        "{:?}",
+        stats.runs_per_external_id
+    );
+    assert_eq!(stats.runs_created, 12);
+    assert_eq!(stats.credits.held, 0);
+    assert_eq!(stats.self_inflicted_429s, 0, "{:?}", stats.throttled);
+    sim.shutdown().await;
+}

@@ -315,7 +315,10 @@ mod tests {
         let scaled = AccountLimits::default().time_scaled(10.0);
         assert_eq!(scaled.window, Duration::from_secs(6));
         assert_eq!(scaled.requests_per_window, DEFAULT_REQUESTS_PER_MINUTE);
-        assert_eq!(AccountLimits::default().time_scaled(0.0), AccountLimits::default());
+        assert_eq!(
+            AccountLimits::default().time_scaled(0.0),
+            AccountLimits::default()
+        );
         assert_eq!(
             AccountLimits::default().time_scaled(f64::NAN),
             AccountLimits::default()
@@ -345,7 +348,10 @@ mod tests {
         });
         for w in waiters {
             let at = w.await.expect("waiter");
-            assert!(at >= t0 + Duration::from_secs(30), "went out during the pause");
+            assert!(
+                at >= t0 + Duration::from_secs(30),
+                "went out during the pause"
+            );
         }
         assert!(account.paused().is_none(), "over");
         // A later push moves it on.

@@ -923,17 +923,27 @@ impl Scheduler {
 }
 
 /// What is left of the wait an earlier attempt chose after its last poll (the service gates
-/// polls of one run; a rerun right after a crash must not poll sooner).
+/// polls of one run; a rerun right after a crash must not poll sooner). A poll the earlier
+/// attempt cut short may still have reached the service: the wait then counts from it.
 fn pending_wait(record: &RunRecord, now: DateTime<Utc>) -> Option<Duration> {
+    use super::policy::Step;
     let last = record.exchanges.last()?;
-    let wait = last.wait.as_ref()?;
-    if last.step != super::policy::Step::Poll || last.interrupted {
+    if last.step != Step::Poll {
         return None;
     }
-    let wait = Duration::from_secs_f64(wait.seconds.clamp(0.0, 3600.0));
-    let due = last.at
-        + chrono::TimeDelta::milliseconds(last.latency_ms.min(3_600_000) as i64)
-        + chrono::TimeDelta::from_std(wait).ok()?;
+    let (from, chosen) = if last.interrupted {
+        let before = record
+            .exchanges
+            .iter()
+            .rev()
+            .find(|x| !x.interrupted && x.step == Step::Poll)?;
+        (last.at, before.wait.as_ref()?)
+    } else {
+        let latency = chrono::TimeDelta::milliseconds(last.latency_ms.min(3_600_000) as i64);
+        (last.at + latency, last.wait.as_ref()?)
+    };
+    let wait = Duration::from_secs_f64(chosen.seconds.clamp(0.0, 3600.0));
+    let due = from + chrono::TimeDelta::from_std(wait).ok()?;
     let left = (due - now).to_std().ok()?;
     (left > Duration::ZERO).then_some(left.min(wait))
 }
@@ -1084,11 +1094,20 @@ mod tests {
         r.exchanges[0] = x.clone();
         assert_eq!(pending_wait(&r, now), None, "long over");
         x.at = now + chrono::TimeDelta::seconds(3600);
-        r.exchanges[0] = x;
+        r.exchanges[0] = x.clone();
         assert_eq!(
             pending_wait(&r, now),
             Some(Duration::from_secs(10)),
             "a clock that went back waits at most the wait itself"
         );
+        // A poll cut short 2 s ago may have reached the service: the last wait counts from it.
+        x.at = now - chrono::TimeDelta::seconds(30);
+        r.exchanges[0] = x.clone();
+        let mut cut = x;
+        cut.at = now - chrono::TimeDelta::seconds(2);
+        cut.wait = None;
+        cut.interrupted = true;
+        r.exchanges.push(cut);
+        assert_eq!(pending_wait(&r, now), Some(Duration::from_secs(8)));
     }
 }
