@@ -117,9 +117,11 @@ fn main() {
     let out_len = hound::WavReader::open(&ours_out)
         .map(|r| r.duration())
         .unwrap_or(0);
+    let in_frames = (minutes * 60.0 * 48_000.0) as u64;
     println!(
-        "output: {:.3} min at 16 kHz mono; goal peak RSS <= 50 MB: {}",
+        "output: {out_len} frames ({:.3} min) at 16 kHz mono, expected {} (never longer than the input); goal peak RSS <= 50 MB: {}",
         f64::from(out_len) / 16_000.0 / 60.0,
+        in_frames * 16_000 / 48_000,
         if ours.peak_rss_mb <= 50.0 {
             "met"
         } else {

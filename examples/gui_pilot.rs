@@ -1,15 +1,27 @@
 //! Opens the desktop app on the built-in simulator and walks it to a state worth a
 //! screenshot (scripts/gui-screenshots.sh runs it under Xvfb). Not a test: it only clicks.
 //!
-//! Usage: gui_pilot [--fixture WAV] [--scenario TOML] [--credits N] [--fast] [--record]
-//!        [--submit] [--settings]
+//! Usage: gui_pilot [--size WxH] [--fixture WAV] [--scenario TOML] [--credits N] [--fast]
+//!        [--record] [--submit] [--then record|history|settings|support|result]
+//!        [--settings] [--history] [--explain TEXT] [--confirm-remove]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use speech_scorer::simulator::{Scenario, SimConfig};
-use speech_scorer::ui::app::AppConfig;
+use speech_scorer::ui::app::{AppConfig, SupportCommand};
 use speech_scorer::ui::{App, Command, Screen};
+
+fn screen_named(name: &str) -> Option<Screen> {
+    Some(match name {
+        "record" => Screen::Record,
+        "history" => Screen::History,
+        "settings" => Screen::Settings,
+        "support" => Screen::Support,
+        "result" => Screen::Result,
+        _ => return None,
+    })
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,19 +49,31 @@ fn main() -> ExitCode {
     if let Some(c) = value("--credits").and_then(|c| c.parse().ok()) {
         sim.credits = c;
     }
+    let size = value("--size")
+        .and_then(|s| {
+            let (w, h) = s.split_once('x')?;
+            Some(egui::vec2(w.parse().ok()?, h.parse().ok()?))
+        })
+        .unwrap_or(speech_scorer::ui::DEFAULT_WINDOW);
     let fixture = value("--fixture").map(PathBuf::from);
     let record = flag("--record");
     let submit = flag("--submit");
     let settings = flag("--settings");
-    let history = flag("--history");
+    let explain = value("--explain");
+    let confirm_remove = flag("--confirm-remove");
+    let then = if flag("--history") {
+        Some(Screen::History)
+    } else {
+        value("--then").and_then(|s| screen_named(&s))
+    };
     let config = AppConfig {
         demo_config: sim,
         ..AppConfig::default()
     };
     let mut step = 0;
-    speech_scorer::ui::run_app(
-        config,
-        move |app: &mut App, ctx: &egui::Context| match step {
+    let mut frames_there = 0;
+    speech_scorer::ui::run_app_sized(config, size, move |app: &mut App, ctx: &egui::Context| {
+        match step {
             0 => {
                 if settings {
                     app.run_command(ctx, Command::Navigate(Screen::Settings));
@@ -64,15 +88,37 @@ fn main() -> ExitCode {
                 }
                 step = 1;
             }
-            1 if submit && app.take.is_some() => {
+            1 if submit && app.take.is_some() && app.connection.is_ready() => {
                 app.run_command(ctx, Command::Submit);
                 step = 2;
             }
-            2 if history && app.result.is_some() => {
-                app.run_command(ctx, Command::Navigate(Screen::History));
+            2 if !app.is_submitting() => {
+                if let Some(screen) = then {
+                    // A run that failed left its dialog up; the screen is the subject here.
+                    app.dialog = None;
+                    app.run_command(ctx, Command::Navigate(screen));
+                }
+                if let Some(text) = &explain {
+                    app.support.explain_input = text.clone();
+                    app.run_command(ctx, Command::Support(SupportCommand::Explain));
+                }
                 step = 3;
             }
+            3 if confirm_remove => {
+                // Wait for the history rows, then ask to remove the newest run.
+                frames_there += 1;
+                ctx.request_repaint_after(std::time::Duration::from_millis(100));
+                if let Some(row) = app.history_view.rows.first()
+                    && frames_there > 5
+                {
+                    let id = row.record.local_id.clone();
+                    let confirmation =
+                        speech_scorer::ui::history::remove_run_confirmation(&id, "today");
+                    app.run_command(ctx, Command::Confirm(confirmation));
+                    step = 4;
+                }
+            }
             _ => {}
-        },
-    )
+        }
+    })
 }

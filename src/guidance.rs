@@ -105,6 +105,11 @@ pub fn wait_headline(reason: WaitReason, seconds_left: u64) -> Option<String> {
     Some(format!("{what} — retrying in {seconds_left} s"))
 }
 
+/// Said when a file had to be converted before it could be uploaded.
+pub fn converted_for_upload(description: &str) -> String {
+    format!("converted to {description} for upload (your file is unchanged)")
+}
+
 /// Where a run is, as a headline.
 pub fn stage_headline(stage: &Stage) -> String {
     match stage {
@@ -519,6 +524,12 @@ fn number(v: Option<f64>) -> String {
 }
 
 fn fill(template: &str, ctx: &Context) -> String {
+    if template.contains("{cost}")
+        && let (Some(cost), Some(available)) = (ctx.cost, ctx.available)
+    {
+        // Numbers in their right grammatical number ("1 credit", "only 1 is available").
+        return insufficient_credits_body(cost, available);
+    }
     let mut s = template
         .replace("{cost}", &number(ctx.cost))
         .replace(
@@ -625,11 +636,12 @@ pub fn for_network() -> Guidance {
 }
 
 /// Pasted text that is not a code, an envelope, a poll body or an outcome.
-pub fn for_unrecognised_input() -> Guidance {
+pub fn for_unrecognised_input(text: &str) -> Guidance {
+    let (title, body) = not_recognised(text);
     Guidance {
         code: None,
-        title: "Not an error code or response this app knows".to_string(),
-        body: "Paste an error code (such as INSUFFICIENT_CREDITS), an error response {\"error\": {…}}, a poll body with \"status\": \"failed\", or a --json outcome.".to_string(),
+        title,
+        body,
         action: Action::None,
         retries_automatically: false,
         http_status: None,
@@ -924,6 +936,163 @@ mod tests {
         assert_eq!(
             for_code(&ErrorCode::AudioTooShort).action,
             Action::RecordAgain
+        );
+    }
+}
+
+// ---- Words the desktop app needs beyond the table (appended by the UI work, issue 11). ----
+
+/// Where the message under an error dialog came from, and so how it is introduced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageOrigin {
+    /// The service answered with it.
+    Service,
+    /// A check made on this computer before anything was sent (or a local stop).
+    ThisComputer,
+    /// No answer arrived: the network layer's words.
+    Connection,
+}
+
+impl MessageOrigin {
+    /// The words before the message ("Service said:").
+    pub fn heading(self) -> &'static str {
+        match self {
+            MessageOrigin::Service => "Service said:",
+            MessageOrigin::ThisComputer => "Checked on this computer:",
+            MessageOrigin::Connection => "No answer from the service:",
+        }
+    }
+}
+
+/// Where an error's message came from. `nothing_sent` is true when the job ended on a local
+/// check (`invalid_input`): nothing reached the service.
+pub fn message_origin(err: &OutcomeError, nothing_sent: bool) -> MessageOrigin {
+    if nothing_sent {
+        return MessageOrigin::ThisComputer;
+    }
+    match err.code.local() {
+        Some(LocalCode::NetworkError) => MessageOrigin::Connection,
+        // Our own codes are decided on this computer, whatever the service sent before.
+        Some(_) => MessageOrigin::ThisComputer,
+        None => MessageOrigin::Service,
+    }
+}
+
+/// A number as a person writes it: `4`, `2.5`.
+pub fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 {
+        format!("{n:.0}")
+    } else {
+        format!("{n}")
+    }
+}
+
+/// "1 credit", "4 credits", "2.5 credits".
+pub fn credits_text(n: f64) -> String {
+    let noun = if n == 1.0 { "credit" } else { "credits" };
+    format!("{} {noun}", number_text(n))
+}
+
+/// The INSUFFICIENT_CREDITS body with its numbers in the right grammatical number ("needs 1
+/// credit but only 1 is available"). `fill` should use this for the table's template.
+pub fn insufficient_credits_body(cost: f64, available: f64) -> String {
+    let verb = if available == 1.0 { "is" } else { "are" };
+    format!(
+        "This recording needs {} but only {} {verb} available. Top up your balance, then submit again.",
+        credits_text(cost),
+        number_text(available)
+    )
+}
+
+/// True for text that could be an error code (`INSUFFICIENT_CREDITS`, `insufficient_credits`).
+pub fn is_code_shaped(text: &str) -> bool {
+    let t = text.trim().trim_matches('"');
+    !t.is_empty() && t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// What `explain` says about text that is neither a code nor any envelope it knows.
+pub fn not_recognised(text: &str) -> (String, String) {
+    let shown: String = text.trim().chars().take(80).collect();
+    (
+        "Not an error this app knows".to_string(),
+        format!(
+            "\"{shown}\" is not an error code or an error envelope this app knows. Paste an error \
+             envelope ({{\"error\": {{…}}}}), a poll body with status failed, a --json outcome, or \
+             a code such as INSUFFICIENT_CREDITS."
+        ),
+    )
+}
+
+/// What cancelling a run means (the toast after Cancel; Progress's hint under the button).
+/// The service has no cancel endpoint: the run goes on, and so does its credit hold.
+pub fn cancelled_text(run_id: Option<&str>) -> String {
+    match run_id {
+        Some(id) => format!(
+            "Stopped waiting for run {id}. The service has no cancel: the run goes on, and its \
+             credits stay held until it ends (charged if it is scored, released if it fails). \
+             Resume it from History to get the result."
+        ),
+        None => "Cancelled before anything was sent; no credits are held.".to_string(),
+    }
+}
+
+/// The line under *Cancel* on the progress screen.
+pub const CANCEL_HINT: &str = "Cancel only stops this app waiting: the service has no cancel, \
+     so an accepted run still finishes there, and its credits stay held until it does.";
+
+#[cfg(test)]
+mod ui_words_tests {
+    use super::*;
+
+    #[test]
+    fn plurals_follow_the_numbers() {
+        assert_eq!(credits_text(1.0), "1 credit");
+        assert_eq!(credits_text(4.0), "4 credits");
+        assert_eq!(credits_text(2.5), "2.5 credits");
+        assert_eq!(
+            insufficient_credits_body(1.0, 1.0),
+            "This recording needs 1 credit but only 1 is available. Top up your balance, then submit again."
+        );
+        assert!(insufficient_credits_body(11.0, 4.0).contains("needs 11 credits but only 4 are"));
+    }
+
+    #[test]
+    fn local_checks_are_not_the_service_speaking() {
+        let err = |code: &str| OutcomeError {
+            code: ErrorCode::parse_ours(code),
+            message: "m".into(),
+            http_status: None,
+            request_id: None,
+            details: None,
+        };
+        assert_eq!(
+            message_origin(&err("AUDIO_TOO_SHORT"), true),
+            MessageOrigin::ThisComputer
+        );
+        assert_eq!(
+            message_origin(&err("AUDIO_TOO_SHORT"), false),
+            MessageOrigin::Service
+        );
+        assert_eq!(
+            message_origin(&err("NETWORK_ERROR"), false),
+            MessageOrigin::Connection
+        );
+        assert_eq!(
+            MessageOrigin::ThisComputer.heading(),
+            "Checked on this computer:"
+        );
+    }
+
+    #[test]
+    fn free_text_is_not_a_code() {
+        assert!(is_code_shaped("INSUFFICIENT_CREDITS"));
+        assert!(is_code_shaped("\"insufficient_credits\""));
+        assert!(!is_code_shaped("HELLO IT BROKE"));
+        assert!(
+            not_recognised("HELLO IT BROKE")
+                .1
+                .contains("is not an error code")
         );
     }
 }

@@ -1,36 +1,22 @@
 //! Local checks that mirror the API limits, run before any upload, so the person sees the
 //! problem (with the very code the API would return) before anything is sent.
 //!
-//! The limits are the documented ones: an accepted container (MP3, WAV, M4A, WebM, OGG, FLAC),
-//! 3 to 45 minutes, at most 25 MB, `language` an ISO 639-1 code, `externalId` 1–255
-//! characters, `metadata` valid JSON. Problems come back in the API's catalog order.
+//! The limits are the documented ones, all from [`crate::api::limits`]: an accepted container
+//! (MP3, WAV, M4A, WebM, OGG, FLAC), 3 to 45 minutes, at most 25 MB, `language` an ISO 639-1
+//! code, `externalId` 1–255 characters, `metadata` valid JSON. Problems come back in the API's
+//! catalog order.
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::api::codes::ErrorCode;
+use crate::api::limits::{
+    MAX_DURATION, MAX_EXTERNAL_ID_CHARS, MAX_FILE_BYTES, MAX_METADATA_BYTES,
+    MAX_METADATA_KEY_CHARS, MAX_METADATA_KEYS, MAX_METADATA_VALUE_CHARS, MIN_DURATION,
+    MIN_EXTERNAL_ID_CHARS,
+};
 use crate::audio::probe::{self, ProbeError, ProbeInfo};
-
-/// Shortest accepted audio (`AUDIO_TOO_SHORT` below it).
-pub const MIN_DURATION: Duration = crate::audio::MIN_DURATION;
-/// Longest accepted audio (`AUDIO_TOO_LONG` above it).
-pub const MAX_DURATION: Duration = crate::audio::MAX_DURATION;
-/// Largest accepted upload (`FILE_TOO_LARGE` above it). The docs say "25 MB" without saying
-/// which MB; we check the binary reading (26 214 400 bytes), the common server setting, and
-/// everything we encode ourselves aims under 25 000 000 bytes so it passes either reading.
-pub const MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
-/// What our own encoder aims under: fits both readings of "25 MB".
-pub const UPLOAD_TARGET_BYTES: u64 = 25_000_000;
-/// Metadata limits (stated on the Interview pages as "the same as Speech").
-pub const MAX_METADATA_KEYS: usize = 50;
-/// Longest metadata key, in characters.
-pub const MAX_METADATA_KEY_CHARS: usize = 40;
-/// Longest metadata value, in characters.
-pub const MAX_METADATA_VALUE_CHARS: usize = 500;
-/// Largest metadata text, in bytes.
-pub const MAX_METADATA_BYTES: usize = 8 * 1024;
-/// Longest `externalId`, in characters.
-pub const MAX_EXTERNAL_ID_CHARS: usize = 255;
+use crate::audio::recorder::clock;
 
 /// One thing wrong with a submission, with the code the API would answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -54,9 +40,14 @@ impl std::fmt::Display for Problem {
     }
 }
 
-fn minutes(d: Duration) -> String {
-    let s = d.as_secs();
-    format!("{}:{:02}", s / 60, s % 60)
+/// `m:ss`, with milliseconds when whole seconds would hide the difference from `limit`
+/// ("45:00.024 long; the maximum is 45 minutes").
+fn length_against(d: Duration, limit: Duration) -> String {
+    if d.as_secs() == limit.as_secs() && d != limit {
+        format!("{}.{:03}", clock(d), d.subsec_millis())
+    } else {
+        clock(d)
+    }
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -74,7 +65,7 @@ pub fn validate_audio(info: &ProbeInfo) -> Result<(), Vec<Problem>> {
             ErrorCode::AudioTooShort,
             format!(
                 "The recording is {} long; at least 3 minutes are needed.",
-                minutes(info.duration)
+                length_against(info.duration, MIN_DURATION)
             ),
         ));
     } else if info.duration > MAX_DURATION {
@@ -82,7 +73,7 @@ pub fn validate_audio(info: &ProbeInfo) -> Result<(), Vec<Problem>> {
             ErrorCode::AudioTooLong,
             format!(
                 "The recording is {} long; the maximum is 45 minutes.",
-                minutes(info.duration)
+                length_against(info.duration, MAX_DURATION)
             ),
         ));
     }
@@ -94,7 +85,7 @@ pub fn validate_audio(info: &ProbeInfo) -> Result<(), Vec<Problem>> {
 }
 
 fn check_size(size: u64) -> Option<Problem> {
-    (size > MAX_UPLOAD_BYTES).then(|| {
+    (size > MAX_FILE_BYTES).then(|| {
         Problem::new(
             ErrorCode::FileTooLarge,
             format!(
@@ -175,17 +166,21 @@ pub fn validate_language(language: &str) -> Result<(), Problem> {
 /// `externalId`, when sent, must be 1 to 255 characters.
 pub fn validate_external_id(external_id: &str) -> Result<(), Problem> {
     let n = external_id.chars().count();
-    if (1..=MAX_EXTERNAL_ID_CHARS).contains(&n) {
+    if (MIN_EXTERNAL_ID_CHARS..=MAX_EXTERNAL_ID_CHARS).contains(&n) {
         Ok(())
     } else if n == 0 {
         Err(Problem::new(
             ErrorCode::InvalidExternalId,
-            "The external id is empty; leave it out or give 1 to 255 characters.",
+            format!(
+                "The external id is empty; leave it out or give {MIN_EXTERNAL_ID_CHARS} to {MAX_EXTERNAL_ID_CHARS} characters."
+            ),
         ))
     } else {
         Err(Problem::new(
             ErrorCode::InvalidExternalId,
-            format!("The external id is {n} characters long; the maximum is 255."),
+            format!(
+                "The external id is {n} characters long; the maximum is {MAX_EXTERNAL_ID_CHARS}."
+            ),
         ))
     }
 }
@@ -254,16 +249,8 @@ pub fn validate_submission(
         Ok(_) => Vec::new(),
         Err(p) => p,
     };
-    if let Some(Err(p)) = language.map(validate_language) {
-        problems.push(p);
-    }
-    if let Some(Err(p)) = external_id.map(validate_external_id) {
-        problems.push(p);
-    }
-    if let Some(Err(p)) = metadata.map(validate_metadata) {
-        problems.push(p);
-    }
-    problems.sort_by_key(|p| catalog_index(&p.code));
+    problems.extend(validate_fields(language, external_id, metadata));
+    in_catalog_order(&mut problems);
     if problems.is_empty() {
         Ok(())
     } else {
@@ -271,11 +258,31 @@ pub fn validate_submission(
     }
 }
 
-fn catalog_index(code: &ErrorCode) -> usize {
-    ErrorCode::DOCUMENTED
-        .iter()
-        .position(|c| c == code)
-        .unwrap_or(usize::MAX)
+/// The checks on the fields beside the audio (`None`: not sent), every problem found.
+pub fn validate_fields(
+    language: Option<&str>,
+    external_id: Option<&str>,
+    metadata: Option<&str>,
+) -> Vec<Problem> {
+    [
+        language.map(validate_language),
+        external_id.map(validate_external_id),
+        metadata.map(validate_metadata),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Result::err)
+    .collect()
+}
+
+/// Sorts problems into the order of the API's error catalog (the order the service checks in).
+pub fn in_catalog_order(problems: &mut [Problem]) {
+    problems.sort_by_key(|p| {
+        ErrorCode::DOCUMENTED
+            .iter()
+            .position(|c| *c == p.code)
+            .unwrap_or(usize::MAX)
+    });
 }
 
 #[cfg(test)]
@@ -304,7 +311,7 @@ mod tests {
     #[test]
     fn duration_and_size_limits_are_inclusive() {
         assert!(validate_audio(&info(180, 1000)).is_ok());
-        assert!(validate_audio(&info(2700, MAX_UPLOAD_BYTES)).is_ok());
+        assert!(validate_audio(&info(2700, MAX_FILE_BYTES)).is_ok());
         assert_eq!(
             codes(validate_audio(&info(179, 10))),
             [ErrorCode::AudioTooShort]
@@ -314,7 +321,7 @@ mod tests {
             [ErrorCode::AudioTooLong]
         );
         assert_eq!(
-            codes(validate_audio(&info(60, MAX_UPLOAD_BYTES + 1))),
+            codes(validate_audio(&info(60, MAX_FILE_BYTES + 1))),
             [ErrorCode::FileTooLarge, ErrorCode::AudioTooShort]
         );
     }

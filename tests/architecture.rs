@@ -28,10 +28,7 @@ const BANNED: &[(&str, &str)] = &[
 ];
 
 /// Known breaks being removed right now (file, module it uses). Empty once done.
-const PENDING: &[(&str, &str)] = &[
-    // UPLOAD_TARGET_BYTES moves to api::limits.
-    ("audio/prepare.rs", "validate"),
-];
+const PENDING: &[(&str, &str)] = &[];
 
 fn layer_of(module: &str) -> usize {
     LAYERS

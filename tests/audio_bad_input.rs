@@ -50,26 +50,24 @@ fn cases(dir: &Path) -> Vec<Case> {
         code: ErrorCode::UnsupportedFormat,
     });
 
-    let mut zero_ch = header(16_000, 1, 3200).to_vec();
-    zero_ch[22] = 0;
-    zero_ch.extend(vec![0u8; 3200]);
-    let p = dir.join("zero-channels.wav");
-    std::fs::write(&p, &zero_ch).expect("write");
+    // A valid 0.1 s WAV with one header field broken.
+    let broken = |name: &str, field: std::ops::Range<usize>, value: &[u8]| {
+        let mut bytes = header(16_000, 1, 3200).to_vec();
+        bytes[field].copy_from_slice(value);
+        bytes.extend(vec![0u8; 3200]);
+        let p = dir.join(name);
+        std::fs::write(&p, &bytes).expect("write");
+        p
+    };
     v.push(Case {
         name: "0 channels",
-        path: p,
+        path: broken("zero-channels.wav", 22..24, &0u16.to_le_bytes()),
         says: "channel",
         code: ErrorCode::AudioDurationUnavailable,
     });
-
-    let mut zero_hz = header(16_000, 1, 3200).to_vec();
-    zero_hz[24..28].copy_from_slice(&0u32.to_le_bytes());
-    zero_hz.extend(vec![0u8; 3200]);
-    let p = dir.join("zero-hz.wav");
-    std::fs::write(&p, &zero_hz).expect("write");
     v.push(Case {
         name: "0 Hz",
-        path: p,
+        path: broken("zero-hz.wav", 24..28, &0u32.to_le_bytes()),
         says: "0 Hz",
         code: ErrorCode::AudioDurationUnavailable,
     });
@@ -165,4 +163,80 @@ fn a_2_gb_wav_is_too_large_and_too_long_without_being_read() {
     let prepared = speech_scorer::audio::prepare::for_upload(&p, dir.path()).expect("prepare");
     assert!(!prepared.converted);
     assert!(started.elapsed().as_secs() < 3);
+}
+
+/// A 16 kHz mono WAV whose header claims `declared_secs` but which holds `present_secs`.
+fn cut_short(dir: &Path, declared_secs: u32, present_secs: u32) -> PathBuf {
+    let p = dir.join(format!("cut-{declared_secs}-{present_secs}.wav"));
+    let mut bytes = header(16_000, 1, u64::from(declared_secs) * 32_000).to_vec();
+    bytes.extend(
+        (0..present_secs * 16_000).flat_map(|i| (((i % 80) as i16 - 40) * 200).to_le_bytes()),
+    );
+    std::fs::write(&p, bytes).expect("write");
+    p
+}
+
+#[test]
+fn a_wav_cut_short_is_measured_by_what_it_holds_and_never_uploaded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Passed before: the header says 5:00, within 3–45 minutes.
+    for (declared, present) in [(300, 10), (300, 200)] {
+        let p = cut_short(dir.path(), declared, present);
+        let problems = check_audio_file(&p).expect_err("cut short");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code, ErrorCode::AudioDurationUnavailable);
+        let m = &problems[0].message;
+        let held = format!("{}:{:02}", present / 60, present % 60);
+        assert!(
+            m.contains("5:00") && m.contains(&held) && m.contains("cut short"),
+            "{m}"
+        );
+        // The engine's checks refuse it too, even allowed to convert: a fragment is not
+        // uploaded (and paid for) as the recording without the person deciding.
+        let work = dir.path().join("work");
+        let refused =
+            speech_scorer::engine::checks::check_submission(&p, "en", None, None, Some(&work))
+                .expect_err("refused");
+        assert_eq!(refused[0].code, ErrorCode::AudioDurationUnavailable);
+    }
+}
+
+#[test]
+fn convert_refuses_a_wav_cut_short_and_converts_what_is_there_with_partial() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = cut_short(dir.path(), 300, 10);
+    let out = dir.path().join("out.wav");
+    let convert = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_speech-scorer"))
+            .arg("convert")
+            .args(extra)
+            .arg(&p)
+            .arg(&out)
+            .output()
+            .expect("run convert")
+    };
+    let o = convert(&[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the header says 5:00 of audio but the file holds only 0:10"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--partial"),
+        "says how to convert what is there: {stderr}"
+    );
+    assert!(!out.exists());
+
+    let o = convert(&["--partial", "--json"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("shorter than its header says (0:10 of 5:00)"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["declared_duration"]["secs"], 300, "{v}");
+    let r = hound::WavReader::open(&out).expect("a valid WAV");
+    assert_eq!(r.duration(), 160_000, "exactly the 10 s that were there");
 }

@@ -5,9 +5,9 @@ mod common;
 
 use std::time::Duration;
 
+use speech_scorer::api::limits::MAX_FILE_BYTES_STRICT as UPLOAD_TARGET_BYTES;
 use speech_scorer::audio::prepare::for_upload;
 use speech_scorer::audio::{AudioFormat, convert, probe};
-use speech_scorer::validate::UPLOAD_TARGET_BYTES;
 
 #[test]
 fn an_accepted_file_that_fits_is_sent_unchanged() {
@@ -63,20 +63,9 @@ fn a_15_minute_take_goes_lossless_as_flac() {
         p.duration
     );
     // Lossless: decoding the FLAC gives back the original samples.
-    let original: Vec<i16> = hound::WavReader::open(&take)
-        .expect("wav")
-        .into_samples::<i16>()
-        .take(48_000)
-        .map(|s| s.expect("sample"))
-        .collect();
     let back = dir.path().join("back.wav");
     convert::to_wav_16k_mono(&p.path, &back).expect("decode flac");
-    let decoded: Vec<i16> = hound::WavReader::open(&back)
-        .expect("wav")
-        .into_samples::<i16>()
-        .take(48_000)
-        .map(|s| s.expect("sample"))
-        .collect();
+    let (original, decoded) = (common::wav_samples(&take), common::wav_samples(&back));
     assert_eq!(decoded, original);
 }
 
@@ -84,21 +73,13 @@ fn a_15_minute_take_goes_lossless_as_flac() {
 fn a_48k_stereo_file_converts_to_16k_mono_with_the_same_duration() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = dir.path().join("stereo.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 48_000,
-        bits_per_sample: 24,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&src, spec).expect("create");
-    for i in 0..48_000 * 3 {
+    let tone = (0..48_000 * 3).flat_map(|i| {
         let s = (0.5
             * (2.0 * std::f64::consts::PI * 300.0 * f64::from(i) / 48_000.0).sin()
             * 8_388_607.0) as i32;
-        w.write_sample(s).expect("l");
-        w.write_sample(s).expect("r");
-    }
-    w.finalize().expect("finalize");
+        [s, s]
+    });
+    common::write_wav_samples(&src, common::pcm_spec(48_000, 2, 24), tone);
     let out = dir.path().join("out.wav");
     let c = convert::to_wav_16k_mono(&src, &out).expect("convert");
     assert_eq!(c.source_rate, 48_000);
@@ -122,21 +103,18 @@ fn the_vorbis_cap_holds_even_for_noise_so_45_minutes_always_fit() {
     // White noise is the hardest content to compress: if the cap holds here, it holds for speech.
     let dir = tempfile::tempdir().expect("tempdir");
     let wav = dir.path().join("noise.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&wav, spec).expect("create");
     let mut x: u32 = 12345;
-    for _ in 0..16_000 * 60 {
+    let noise = std::iter::repeat_with(move || {
         x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        w.write_sample(((x >> 16) as i16) / 2).expect("sample");
-    }
-    w.finalize().expect("finalize");
+        i32::from(((x >> 16) as i16) / 2)
+    });
+    common::write_wav_samples(
+        &wav,
+        common::pcm_spec(16_000, 1, 16),
+        noise.take(16_000 * 60),
+    );
     let ogg = dir.path().join("noise.ogg");
-    let bytes = wav_to_vorbis(&wav, &ogg, VORBIS_MAX_BITRATE).expect("encode");
+    let bytes = wav_to_vorbis(&wav, &ogg, VORBIS_MAX_BITRATE, None).expect("encode");
     let cap_bytes_per_minute = f64::from(VORBIS_MAX_BITRATE) / 8.0 * 60.0;
     eprintln!("60 s of noise: {bytes} bytes (cap {cap_bytes_per_minute} per minute)");
     assert!(bytes as f64 <= cap_bytes_per_minute * 1.03, "{bytes} bytes");

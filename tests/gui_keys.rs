@@ -6,7 +6,7 @@ mod gui_support;
 
 use egui_kittest::kittest::Queryable as _;
 use gui_support::{
-    Setup, click, import_and_submit, own_sim, shows, start_with, step_until, with_key,
+    Setup, click, import_and_submit, own_sim, shows, start_with, step_until, type_into, with_key,
 };
 use speech_scorer::simulator::{KeyConfig, SimConfig};
 use speech_scorer::ui::Screen;
@@ -115,4 +115,78 @@ fn bad_settings_are_flagged_inline() {
         None,
         "invalid settings are not saved"
     );
+}
+
+#[test]
+fn test_key_offline_says_network_not_bad_key_and_clears_when_the_key_changes() {
+    let mut gui = start_with(Setup::default());
+    let h = &mut gui.harness;
+    click(h, "Settings");
+    h.step();
+    type_into(h, KEY_FIELD_LABEL, "zh_live_offline_test_9999");
+    // Nothing listens on port 9 of this machine: the connection is refused.
+    type_into(h, "Service address", "http://127.0.0.1:9");
+    click(h, "Test key");
+    step_until(h, "the key test", |h| !h.state().form.key_testing);
+    h.step();
+    assert!(
+        shows(
+            h,
+            "The key was not checked: the service could not be reached"
+        ),
+        "{:?}",
+        gui_support::labels(h)
+    );
+    assert!(shows(
+        h,
+        "This is a network problem, not a problem with the key."
+    ));
+    assert!(!shows(h, "The key did not work"));
+    // Editing the key: what was said about the old one goes.
+    type_into(h, KEY_FIELD_LABEL, "0");
+    h.step();
+    assert!(
+        !shows(h, "The key was not checked"),
+        "stale message cleared"
+    );
+}
+
+#[test]
+fn a_key_the_service_refused_is_saved_only_after_a_warning() {
+    let own = own_sim(SimConfig::fast());
+    let mut gui = start_with(Setup::default());
+    let h = &mut gui.harness;
+    click(h, "Settings");
+    h.step();
+    type_into(h, KEY_FIELD_LABEL, "zh_not_a_real_key_0000");
+    type_into(h, "Service address", &own.sim.base_url());
+    click(h, "Test key");
+    step_until(h, "the key test", |h| !h.state().form.key_testing);
+    h.step();
+    assert!(
+        shows(
+            h,
+            "The service refused the key: The API key isn't recognised (INVALID_API_KEY)."
+        ),
+        "{:?}",
+        gui_support::labels(h)
+    );
+    click(h, "Save settings");
+    click(h, "Save key");
+    step_until(h, "the warning", |h| {
+        shows(h, "Save a key that did not work?")
+    });
+    assert!(h.state().connection.demo, "not saved before the answer");
+    // Cancel keeps the old state ...
+    click(h, "Cancel");
+    h.step();
+    assert!(h.state().connection.demo);
+    // ... and "Save anyway" saves it.
+    click(h, "Save key");
+    step_until(h, "the warning again", |h| {
+        shows(h, "Save a key that did not work?")
+    });
+    click(h, "Save anyway");
+    h.step();
+    assert!(!h.state().connection.demo, "saved after the warning");
 }

@@ -48,7 +48,7 @@ fn harness(poll: PollResponse) -> Harness<'static, Vec<Command>> {
     Harness::builder()
         .with_size(egui::vec2(800.0, 900.0))
         .build_ui_state(
-            move |ui, cmds: &mut Vec<Command>| result_ui(ui, &poll, cmds),
+            move |ui, cmds: &mut Vec<Command>| result_ui(ui, &poll, false, cmds),
             Vec::new(),
         )
 }

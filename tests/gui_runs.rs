@@ -6,6 +6,8 @@ mod gui_support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use egui::Role;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use gui_support::{
     Dropped, click, fixture, import_and_submit, import_fixture, own_sim, shows, start, start_in,
     step_until, with_key,
@@ -123,11 +125,10 @@ fn an_unfinished_run_resumes_when_the_app_starts_again() {
     drop(first);
 
     let mut second = start_in(home.path(), with_key(own.sim.base_url(), key), None);
-    assert_eq!(
-        second.state().resuming.len(),
-        1,
-        "the unfinished run resumes"
-    );
+    // The history is read off the UI thread; the run resumes once it is in.
+    step_until(&mut second, "the unfinished run to resume", |h| {
+        h.state().resuming.len() == 1
+    });
     step_until(&mut second, "the resumed run to finish", |h| {
         h.state().resuming.is_empty()
     });
@@ -167,7 +168,20 @@ fn dropping_a_file_on_the_window_imports_it() {
 
 #[test]
 fn a_recording_can_be_deleted_from_history() {
-    let mut gui = start(SimConfig::fast());
+    delete_then_remove_at(gui_support::WINDOW);
+}
+
+#[test]
+fn a_recording_can_be_deleted_from_history_in_a_small_window() {
+    // Below 760 px History is a list of cards; the buttons keep their places there too.
+    delete_then_remove_at(egui::vec2(640.0, 480.0));
+}
+
+fn delete_then_remove_at(size: egui::Vec2) {
+    let mut gui = gui_support::start_with(gui_support::Setup {
+        size,
+        ..Default::default()
+    });
     // A take in the app's recordings folder, as the recorder would leave it.
     let recordings = gui.harness.state().paths().recordings_dir();
     std::fs::create_dir_all(&recordings).expect("recordings dir");
@@ -183,12 +197,50 @@ fn a_recording_can_be_deleted_from_history() {
     step_until(h, "the result", |h| shows(h, "Overall level "));
     click(h, "History");
     step_until(h, "the delete button", |h| shows(h, "Delete recording"));
+    let delete_at = h
+        .get_by_role_and_label(Role::Button, "Delete recording")
+        .rect();
+    let remove_at = h.get_by_role_and_label(Role::Button, "Remove").rect();
     click(h, "Delete recording");
-    assert!(!take.exists(), "the recording is gone");
+    // It asks first; nothing is deleted yet.
+    step_until(h, "the question", |h| shows(h, "Delete the recording?"));
+    assert!(take.exists(), "nothing deleted before the answer");
+    click(h, "Yes, delete the recording");
+    step_until(h, "the recording to go", |_| !take.exists());
+    step_until(h, "the row to change", |h| !shows(h, "Delete recording"));
     h.step();
-    assert!(!shows(h, "Delete recording"));
+    // Nothing destructive moved under the pointer: Remove kept its place, and nothing
+    // clickable is where "Delete recording" was.
+    assert_eq!(
+        h.get_by_role_and_label(Role::Button, "Remove").rect(),
+        remove_at,
+        "Remove did not move"
+    );
+    let pointer = delete_at.center();
+    for button in h.query_all_by_role(Role::Button) {
+        assert!(
+            !button.rect().contains(pointer),
+            "a button ({:?}) slid under the pointer",
+            button.accesskit_node().label()
+        );
+    }
     // The run itself (and its scores) stays in history.
     assert!(shows(h, "success"));
+
+    // Removing the run asks too; Cancel keeps it.
+    click(h, "Remove");
+    step_until(h, "the question", |h| {
+        shows(h, "Remove this run from History?")
+    });
+    click(h, "Cancel");
+    h.step();
+    assert!(shows(h, "success"), "still there after Cancel");
+    click(h, "Remove");
+    step_until(h, "the question", |h| {
+        shows(h, "Remove this run from History?")
+    });
+    click(h, "Yes, remove the run");
+    step_until(h, "the run to go", |h| shows(h, "No runs yet."));
 }
 
 #[test]
@@ -203,10 +255,10 @@ fn a_take_interrupted_by_a_crash_comes_back_at_start_up() {
     bytes[4..8].copy_from_slice(&0u32.to_le_bytes());
     bytes[40..44].copy_from_slice(&0u32.to_le_bytes());
     std::fs::write(&wav, &bytes).expect("write take");
-    // The marker of a recorder process that is gone.
+    // The app's own marker (naming this file) of a recorder process that is gone.
     std::fs::write(
         recordings.join("take-crashed.wav.recording"),
-        r#"{"pid": 4194300, "device": "test mic", "started": "2026-11-25T10:00:00Z"}"#,
+        r#"{"app": "speech-scorer", "file": "take-crashed.wav", "pid": 4194300, "device": "test mic", "started": "2026-11-25T10:00:00Z"}"#,
     )
     .expect("marker");
     let mut h = start_in(home.path(), Box::new(|_| {}), None);
@@ -218,7 +270,10 @@ fn a_take_interrupted_by_a_crash_comes_back_at_start_up() {
         "the whole take is back: {:?}",
         take.duration
     );
-    assert!(shows(&h, "Recovered 1 recording(s)"));
+    assert!(shows(
+        &h,
+        "Recovered 1 recording interrupted last time; it is in"
+    ));
 }
 
 #[test]
@@ -259,7 +314,10 @@ fn cancel_stops_waiting_and_the_run_stays_resumable() {
     step_until(h, "the job to stop", |h| !h.state().is_submitting());
     h.step();
     assert_eq!(h.state().state.screen, Screen::Record);
-    assert!(shows(h, "keeps going on the service"));
+    assert!(shows(
+        h,
+        "The service has no cancel: the run goes on, and its credits stay held"
+    ));
     let history = speech_scorer::store::History::new(h.state().paths());
     let (records, _) = history.list().expect("history");
     assert!(

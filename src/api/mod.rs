@@ -4,6 +4,7 @@
 pub mod client;
 pub mod codes;
 pub mod error;
+pub mod limits;
 pub mod model;
 
 pub use client::{ApiClient, ApiKey, Facts, Reply, RunsFilter};

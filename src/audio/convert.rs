@@ -22,6 +22,19 @@ pub struct Converted {
     pub source_channels: u16,
     /// Damaged packets skipped while decoding.
     pub skipped_packets: u64,
+    /// What the input's header claimed, when it claimed more than the file held and the
+    /// caller asked to convert what is there ([`ConvertOptions::accept_truncated`]).
+    pub declared_duration: Option<Duration>,
+}
+
+/// How a conversion treats a damaged input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConvertOptions {
+    /// A WAV cut short (its header claims more audio than the file holds) is refused by
+    /// default: the person should know the file is damaged before using it. With this set,
+    /// the audio that is there is converted and [`Converted::declared_duration`] says what
+    /// was missing.
+    pub accept_truncated: bool,
 }
 
 /// Checks that `input` is audio we can decode, with a message that names the problem.
@@ -62,73 +75,129 @@ fn is_matroska(path: &Path) -> bool {
 
 /// Converts `input` to a 16 kHz mono 16-bit WAV at `output`. Writes to a temporary file
 /// beside `output` and renames it at the end, so a failure never leaves a half file.
+/// Refuses a WAV cut short (see [`ConvertOptions`]).
 pub fn to_wav_16k_mono(input: &Path, output: &Path) -> Result<Converted, AudioError> {
-    check_readable(input)?;
-    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize())
-        && a == b
-    {
-        return Err(AudioError::io(
+    to_wav_16k_mono_with(input, output, ConvertOptions::default())
+}
+
+/// The WAV's [`Truncation`](super::wav::Truncation), when it is one cut short (reads the
+/// header only).
+pub fn wav_truncation(input: &Path) -> Option<super::wav::Truncation> {
+    let mut file = std::fs::File::open(input).ok()?;
+    super::wav::truncation(&mut file).ok().flatten()
+}
+
+/// [`to_wav_16k_mono`] with options.
+pub fn to_wav_16k_mono_with(
+    input: &Path,
+    output: &Path,
+    options: ConvertOptions,
+) -> Result<Converted, AudioError> {
+    let truncated = match check_readable(input) {
+        Ok(()) => None,
+        Err(e) => match wav_truncation(input).filter(|_| options.accept_truncated) {
+            Some(cut) => Some(cut),
+            None => return Err(e),
+        },
+    };
+    refuse_same_file(input, output)?;
+    let mut decoder = Decoder::open(input)?;
+    let (rate, channels) = (decoder.rate, decoder.channels);
+    let (frames, size_bytes) =
+        write_via_temp(output, |tmp| decode_to_16k_wav(&mut decoder, input, tmp))?;
+    Ok(Converted {
+        path: output.to_path_buf(),
+        duration: super::decode::frames_duration(frames, TARGET_RATE),
+        size_bytes,
+        source_rate: rate,
+        source_channels: channels,
+        skipped_packets: decoder.skipped_packets,
+        declared_duration: truncated
+            .map(|cut| super::decode::frames_duration(cut.declared_frames, cut.sample_rate)),
+    })
+}
+
+/// Refuses to write `output` when it is `input` itself.
+pub(crate) fn refuse_same_file(input: &Path, output: &Path) -> Result<(), AudioError> {
+    match (input.canonicalize(), output.canonicalize()) {
+        (Ok(a), Ok(b)) if a == b => Err(AudioError::io(
             "refusing to overwrite the input",
             output,
             std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,
                 "input and output are the same file",
             ),
-        ));
+        )),
+        _ => Ok(()),
     }
-    let mut decoder = Decoder::open(input)?;
-    let (rate, channels) = (decoder.rate, decoder.channels);
-    let mut resampler =
-        MonoResampler::new(rate, channels, TARGET_RATE).map_err(|e| AudioError::Decode {
-            path: input.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+}
+
+/// Runs `write` on a temporary file beside `output` and renames it into place when it
+/// succeeds, so a failure never leaves a half file (the temporary one is removed).
+pub(crate) fn write_via_temp<T>(
+    output: &Path,
+    write: impl FnOnce(&Path) -> Result<T, AudioError>,
+) -> Result<T, AudioError> {
     let tmp = temp_beside(output);
-    let result = (|| {
-        let mut wav = CheckpointedWav::create(&tmp, TARGET_RATE, 1)
-            .map_err(|e| AudioError::io("could not create", &tmp, e))?;
-        let mut mono = Vec::with_capacity(16_384);
-        let mut pcm: Vec<i16> = Vec::with_capacity(16_384);
-        let write = |mono: &mut Vec<f32>, pcm: &mut Vec<i16>, wav: &mut CheckpointedWav| {
-            pcm.clear();
-            pcm.extend(mono.iter().map(|&x| f32_to_i16(x)));
-            mono.clear();
-            wav.write_samples(pcm)
-                .map_err(|e| AudioError::io("could not write", &tmp, e))
-        };
-        while let Some(chunk) = decoder.next_chunk()? {
-            resampler.push(chunk, &mut mono);
-            if mono.len() >= 8192 {
-                write(&mut mono, &mut pcm, &mut wav)?;
-            }
+    let remove_tmp = || {
+        if let Err(e) = std::fs::remove_file(&tmp)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("could not remove {}: {e}", tmp.display());
         }
-        resampler.finish(&mut mono);
-        write(&mut mono, &mut pcm, &mut wav)?;
-        let frames = wav.frames();
-        let size = wav
-            .finish()
-            .map_err(|e| AudioError::io("could not write", &tmp, e))?;
-        Ok((frames, size))
-    })();
-    let (frames, size_bytes) = match result {
+    };
+    let value = match write(&tmp) {
         Ok(v) => v,
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
+            remove_tmp();
             return Err(e);
         }
     };
     std::fs::rename(&tmp, output).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
+        remove_tmp();
         AudioError::io("could not write", output, e)
     })?;
-    Ok(Converted {
-        path: output.to_path_buf(),
-        duration: Duration::from_secs_f64(frames as f64 / f64::from(TARGET_RATE)),
-        size_bytes,
-        source_rate: rate,
-        source_channels: channels,
-        skipped_packets: decoder.skipped_packets,
-    })
+    Ok(value)
+}
+
+/// Writes everything `decoder` yields (downmixed, resampled) as a 16 kHz mono 16-bit WAV at
+/// `path`: ⌊decoded frames × 16 000 / rate⌋ frames. Returns (frames, file size).
+pub(crate) fn decode_to_16k_wav(
+    decoder: &mut Decoder,
+    input: &Path,
+    path: &Path,
+) -> Result<(u64, u64), AudioError> {
+    let mut resampler =
+        MonoResampler::new(decoder.rate, decoder.channels, TARGET_RATE).map_err(|e| {
+            AudioError::Decode {
+                path: input.to_path_buf(),
+                reason: e.to_string(),
+            }
+        })?;
+    let mut wav = CheckpointedWav::create(path, TARGET_RATE, 1)
+        .map_err(|e| AudioError::io("could not create", path, e))?;
+    let mut mono = Vec::with_capacity(16_384);
+    let mut pcm: Vec<i16> = Vec::with_capacity(16_384);
+    let write = |mono: &mut Vec<f32>, pcm: &mut Vec<i16>, wav: &mut CheckpointedWav| {
+        pcm.clear();
+        pcm.extend(mono.iter().map(|&x| f32_to_i16(x)));
+        mono.clear();
+        wav.write_samples(pcm)
+            .map_err(|e| AudioError::io("could not write", path, e))
+    };
+    while let Some(chunk) = decoder.next_chunk()? {
+        resampler.push(chunk, &mut mono);
+        if mono.len() >= 8192 {
+            write(&mut mono, &mut pcm, &mut wav)?;
+        }
+    }
+    resampler.finish(&mut mono);
+    write(&mut mono, &mut pcm, &mut wav)?;
+    let frames = wav.frames();
+    let size = wav
+        .finish()
+        .map_err(|e| AudioError::io("could not write", path, e))?;
+    Ok((frames, size))
 }
 
 /// `dir/.name.partial-<pid>` beside `path`.

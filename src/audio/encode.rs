@@ -34,7 +34,7 @@ fn enc_err(format: &'static str) -> impl Fn(String) -> AudioError {
 
 /// Reads i16 samples of a 16-bit WAV block by block into `buf`; returns how many were read.
 fn read_block(
-    samples: &mut hound::WavIntoSamples<std::io::BufReader<File>, i16>,
+    samples: &mut impl Iterator<Item = hound::Result<i16>>,
     buf: &mut Vec<i16>,
     path: &Path,
 ) -> Result<usize, AudioError> {
@@ -129,9 +129,25 @@ pub fn wav_to_flac(wav: &Path, out: &Path) -> Result<u64, AudioError> {
     Ok(len)
 }
 
+/// How many frames past its true end a Vorbis stream can decode to for a reader that ignores
+/// the Ogg granule position (the last packet's overlap): under half a long block, and
+/// libvorbis's long block at 16 kHz is at most 1024 frames; this allows twice that.
+pub const VORBIS_PADDING_BOUND_FRAMES: u64 = 1024;
+
 /// Encodes a 16-bit mono WAV to Ogg Vorbis at `out`, capped at `max_bitrate` bit/s; returns
 /// the output size in bytes.
-pub fn wav_to_vorbis(wav: &Path, out: &Path, max_bitrate: u32) -> Result<u64, AudioError> {
+///
+/// With `max_frames`, the file holds at most that many frames by any reading: read with the
+/// granule position (gapless, the standard) it is never longer than the input, and even read
+/// with its end padding it stays within `max_frames`. When the input comes within
+/// [`VORBIS_PADDING_BOUND_FRAMES`] of the limit, that much is left off its end (64 ms at
+/// 16 kHz, only for a take already at the limit); the result is checked after encoding.
+pub fn wav_to_vorbis(
+    wav: &Path,
+    out: &Path,
+    max_bitrate: u32,
+    max_frames: Option<u64>,
+) -> Result<u64, AudioError> {
     use vorbis_rs::{VorbisBitrateManagementStrategy, VorbisEncoderBuilder};
 
     let err = enc_err("Ogg Vorbis");
@@ -150,7 +166,14 @@ pub fn wav_to_vorbis(wav: &Path, out: &Path, max_bitrate: u32) -> Result<u64, Au
         maximum_bitrate: bitrate,
     });
     let mut encoder = builder.build().map_err(|e| err(e.to_string()))?;
-    let mut samples = reader.into_samples::<i16>();
+    let input_frames = u64::from(reader.duration());
+    let keep = match max_frames {
+        Some(max) if input_frames + VORBIS_PADDING_BOUND_FRAMES > max => {
+            input_frames.min(max.saturating_sub(VORBIS_PADDING_BOUND_FRAMES))
+        }
+        _ => input_frames,
+    };
+    let mut samples = reader.into_samples::<i16>().take(keep as usize);
     let mut buf: Vec<i16> = Vec::with_capacity(BLOCK);
     let mut block: Vec<f32> = Vec::with_capacity(BLOCK);
     while read_block(&mut samples, &mut buf, wav)? > 0 {
@@ -166,5 +189,35 @@ pub fn wav_to_vorbis(wav: &Path, out: &Path, max_bitrate: u32) -> Result<u64, Au
         .map_err(|e| AudioError::io("could not write", out, e.into_error()))?;
     let io = |e| AudioError::io("could not write", out, e);
     file.sync_all().map_err(io)?;
-    Ok(file.metadata().map_err(io)?.len())
+    let size = file.metadata().map_err(io)?.len();
+    if let Some(max) = max_frames {
+        let padded = padded_frames(out)?;
+        if padded > max {
+            return Err(err(format!(
+                "the encoded file reads as {padded} frames with its end padding, over the {max} allowed"
+            )));
+        }
+    }
+    Ok(size)
+}
+
+/// Frames of `path` for a reader that ignores the codec's delay and end padding.
+pub fn padded_frames(path: &Path) -> Result<u64, AudioError> {
+    let bad = |reason: String| AudioError::Decode {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = File::open(path).map_err(|e| AudioError::io("could not open", path, e))?;
+    let opened = super::decode::open_track_reading(Box::new(file), None, false)
+        .map_err(|e| bad(e.to_string()))?;
+    let rate = opened.params.sample_rate.unwrap_or(0);
+    let frames = opened
+        .params
+        .n_frames
+        .ok_or_else(|| bad("the track does not say its length".into()))?;
+    Ok(super::decode::ts_to_frames(
+        frames,
+        opened.params.time_base,
+        rate,
+    ))
 }

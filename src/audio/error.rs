@@ -48,6 +48,9 @@ pub enum AudioError {
     /// The file is not a recording we can repair.
     #[error("{path} cannot be repaired: {reason}")]
     NotRepairable { path: PathBuf, reason: String },
+    /// A time range that does not fit the recording (trimming, a segment to play).
+    #[error("{path}: {reason}")]
+    BadRange { path: PathBuf, reason: String },
     /// A worker thread ended unexpectedly (a bug, not a user problem).
     #[error("the {0} thread stopped unexpectedly")]
     ThreadPanicked(&'static str),
@@ -68,7 +71,10 @@ impl AudioError {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            AudioError::Probe { .. } | AudioError::Decode { .. } | AudioError::NotRepairable { .. }
+            AudioError::Probe { .. }
+                | AudioError::Decode { .. }
+                | AudioError::NotRepairable { .. }
+                | AudioError::BadRange { .. }
         ) || matches!(self, AudioError::Io { action, .. } if action.starts_with("could not read") || action.starts_with("could not open"))
     }
 }

@@ -7,7 +7,9 @@
 //! - [`Recorder`] to record a take (with [`RecorderSnapshot`] for the meter and timer);
 //! - [`recovery`] to offer back takes a crash interrupted;
 //! - [`prepare::for_upload`] to turn a take or an imported file into something the API takes;
-//! - [`playback::Player`] to listen to a take.
+//! - [`trim::trim`] / [`trim::trim_to_max`] to cut a take to a range, or to 45:00;
+//! - [`waveform::Waveform`] to draw a take (peaks, silence and clipping, any zoom);
+//! - [`playback::Player`] to listen to a take, [`decode::Decoder::open_range`] for a part of it.
 
 pub mod capture;
 pub mod convert;
@@ -23,7 +25,9 @@ pub mod recorder;
 pub mod recovery;
 pub mod resample;
 pub mod sample;
+pub mod trim;
 pub mod wav;
+pub mod waveform;
 
 pub use error::AudioError;
 pub use meter::MeterReading;
@@ -33,8 +37,6 @@ pub use recorder::{Recorder, RecorderConfig, RecorderSnapshot, RecorderState, St
 /// The sample rate everything we record or convert is written at: what speech recognisers use.
 pub const TARGET_RATE: u32 = 16_000;
 
-/// The API's shortest accepted recording.
-pub const MIN_DURATION: std::time::Duration = std::time::Duration::from_secs(3 * 60);
-
-/// The API's longest accepted recording; the recorder stops by itself here.
-pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(45 * 60);
+/// The API's duration limits, re-exported from [`crate::api::limits`] (the one place they are
+/// defined) for the capture side, which stops a take at [`MAX_DURATION`].
+pub use crate::api::limits::{MAX_DURATION, MIN_DURATION};

@@ -1,4 +1,5 @@
-//! Turning a take or an imported file into what gets uploaded.
+//! Turning a take or an imported file into what gets uploaded: the one preparation path the
+//! desktop app (`ui`) and the engine's local checks (hence the CLI) share.
 //!
 //! The ladder, best quality first:
 //! 1. an accepted file (MP3, WAV, M4A, WebM, OGG, FLAC) that fits uploads as it is;
@@ -9,17 +10,20 @@
 //! 4. else Ogg Vorbis capped at [`VORBIS_MAX_BITRATE`](super::encode::VORBIS_MAX_BITRATE)
 //!    (a hard cap: 45 minutes ≤ 21.6 MB), which always fits.
 //!
-//! "Fits" means at most [`UPLOAD_TARGET_BYTES`](crate::validate::UPLOAD_TARGET_BYTES), which
-//! passes whichever way the API counts "25 MB".
+//! "Fits" means at most [`MAX_FILE_BYTES_STRICT`], which passes whichever way the API counts
+//! "25 MB". No step lengthens the audio: each writes ⌊input duration × rate⌋ frames, so a
+//! take of exactly 45:00 stays within [`MAX_DURATION`] (see `tests/audio_lengths.rs`).
+//! Work files are written only into the folder the caller passes, never beside the input.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::convert::{self, to_wav_16k_mono};
+use super::decode::frames_in;
 use super::encode::{VORBIS_MAX_BITRATE, wav_to_flac, wav_to_vorbis};
 use super::probe::{self, AudioFormat, ProbeError, ProbeInfo};
 use super::{AudioError, TARGET_RATE};
-use crate::validate::UPLOAD_TARGET_BYTES;
+use crate::api::limits::{MAX_DURATION, MAX_FILE_BYTES_STRICT};
 
 /// Longest take for which FLAC is tried before Vorbis: at ~55 % of 1.92 MB/min, 20 minutes
 /// is ~21 MB. Longer takes go straight to Vorbis rather than encoding twice.
@@ -33,8 +37,36 @@ pub struct PreparedAudio {
     /// As the API will read it (probed from the file's content).
     pub duration: Duration,
     pub size_bytes: u64,
+    /// Sample rate and channels of the file, when its container says.
+    pub sample_rate: Option<u32>,
+    pub channels: Option<u16>,
     /// False when the original file is sent unchanged.
     pub converted: bool,
+}
+
+impl PreparedAudio {
+    /// What the upload is, for a person: `FLAC 16 kHz mono (18.2 MB)`.
+    pub fn description(&self) -> String {
+        let mut parts = vec![self.format.label().to_string()];
+        if let Some(rate) = self.sample_rate {
+            parts.push(if rate % 1000 == 0 {
+                format!("{} kHz", rate / 1000)
+            } else {
+                format!("{:.1} kHz", f64::from(rate) / 1000.0)
+            });
+        }
+        match self.channels {
+            Some(1) => parts.push("mono".into()),
+            Some(2) => parts.push("stereo".into()),
+            Some(n) => parts.push(format!("{n} channels")),
+            None => {}
+        }
+        format!(
+            "{} ({:.1} MB)",
+            parts.join(" "),
+            self.size_bytes as f64 / 1_000_000.0
+        )
+    }
 }
 
 /// Decides what to upload for `path`, converting into `work_dir` when needed.
@@ -52,71 +84,96 @@ pub fn for_upload(path: &Path, work_dir: &Path) -> Result<PreparedAudio, AudioEr
         }
     };
     if let Some(info) = &probed
-        && (info.size_bytes <= UPLOAD_TARGET_BYTES || info.duration > super::MAX_DURATION)
+        && (info.size_bytes <= MAX_FILE_BYTES_STRICT || info.duration > MAX_DURATION)
     {
         // Fits (or is too long for any encoding to help: validation will say so).
-        return Ok(as_is(path, info));
+        return Ok(prepared(path, info.clone(), false));
     }
     std::fs::create_dir_all(work_dir)
         .map_err(|e| AudioError::io("could not create the folder", work_dir, e))?;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "audio".into());
-    let out = |ext: &str| work_dir.join(format!("{stem}.upload.{ext}"));
+    let work = WorkFiles::new(path, work_dir);
 
     // Step 2: a 16 kHz mono 16-bit WAV, reusing the input when it already is one.
     let (wav, wav_is_ours) = if probed.as_ref().is_some_and(is_16k_mono_pcm16(path)) {
         (path.to_path_buf(), false)
     } else {
-        let target = out("wav");
+        let target = work.path("wav");
         to_wav_16k_mono(path, &target)?;
         (target, true)
     };
     let wav_info = probe_out(&wav)?;
-    if wav_info.size_bytes <= UPLOAD_TARGET_BYTES {
-        return Ok(done(&wav, wav_info, wav_is_ours || probed.is_none()));
+    if wav_info.size_bytes <= MAX_FILE_BYTES_STRICT {
+        return Ok(prepared(&wav, wav_info, wav_is_ours || probed.is_none()));
     }
-    let cleanup = |p: &Path| {
-        if wav_is_ours {
-            let _ = std::fs::remove_file(p);
-        }
-    };
-    // Step 3: FLAC when it can fit.
+    let result = encode_smaller(&wav, &wav_info, &work);
+    if wav_is_ours {
+        remove_quietly(&wav);
+    }
+    result
+}
+
+/// True when `path` is audio [`for_upload`] can convert (its first packet decodes), without
+/// converting it.
+pub fn can_convert(path: &Path) -> bool {
+    convert::check_readable(path).is_ok() && super::decode::Decoder::open(path).is_ok()
+}
+
+/// Steps 3 and 4: FLAC when it can fit, else Vorbis.
+fn encode_smaller(
+    wav: &Path,
+    wav_info: &ProbeInfo,
+    work: &WorkFiles,
+) -> Result<PreparedAudio, AudioError> {
     if wav_info.duration <= FLAC_MAX_DURATION {
-        let flac = out("flac");
-        let size = wav_to_flac(&wav, &flac)?;
-        if size <= UPLOAD_TARGET_BYTES {
-            let info = probe_out(&flac)?;
-            cleanup(&wav);
-            return Ok(done(&flac, info, true));
+        let flac = work.path("flac");
+        let size = wav_to_flac(wav, &flac)?;
+        if size <= MAX_FILE_BYTES_STRICT {
+            return Ok(prepared(&flac, probe_out(&flac)?, true));
         }
-        let _ = std::fs::remove_file(&flac);
+        remove_quietly(&flac);
     }
-    // Step 4: Vorbis.
-    let ogg = out("ogg");
-    wav_to_vorbis(&wav, &ogg, VORBIS_MAX_BITRATE)?;
-    let info = probe_out(&ogg)?;
-    cleanup(&wav);
-    Ok(done(&ogg, info, true))
+    let ogg = work.path("ogg");
+    let max_frames = frames_in(MAX_DURATION, TARGET_RATE);
+    if let Err(e) = wav_to_vorbis(wav, &ogg, VORBIS_MAX_BITRATE, Some(max_frames)) {
+        remove_quietly(&ogg);
+        return Err(e);
+    }
+    Ok(prepared(&ogg, probe_out(&ogg)?, true))
 }
 
-fn as_is(path: &Path, info: &ProbeInfo) -> PreparedAudio {
+/// Names for the files one preparation writes: unique per call, so two preparations of
+/// files with the same name (a batch, two windows) never write over each other.
+struct WorkFiles {
+    dir: PathBuf,
+    stem: String,
+}
+
+impl WorkFiles {
+    fn new(input: &Path, dir: &Path) -> WorkFiles {
+        let stem = input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "audio".into());
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        WorkFiles {
+            dir: dir.to_path_buf(),
+            stem: format!("{stem}.{}", &tag[..8]),
+        }
+    }
+
+    fn path(&self, ext: &str) -> PathBuf {
+        self.dir.join(format!("{}.upload.{ext}", self.stem))
+    }
+}
+
+fn prepared(path: &Path, info: ProbeInfo, converted: bool) -> PreparedAudio {
     PreparedAudio {
         path: path.to_path_buf(),
         format: info.format,
         duration: info.duration,
         size_bytes: info.size_bytes,
-        converted: false,
-    }
-}
-
-fn done(path: &Path, info: ProbeInfo, converted: bool) -> PreparedAudio {
-    PreparedAudio {
-        path: path.to_path_buf(),
-        format: info.format,
-        duration: info.duration,
-        size_bytes: info.size_bytes,
+        sample_rate: info.sample_rate,
+        channels: info.channels,
         converted,
     }
 }
@@ -140,10 +197,20 @@ fn is_16k_mono_pcm16(path: &Path) -> impl Fn(&ProbeInfo) -> bool + '_ {
     }
 }
 
+/// Removes a work file we made and no longer need. A failure only leaves a file in the work
+/// folder (never the person's own), so it is logged, not raised.
+fn remove_quietly(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("could not remove the work file {}: {e}", path.display());
+    }
+}
+
 /// Removes a converted upload file once it is no longer needed (never the original).
 pub fn discard(prepared: &PreparedAudio) {
     if prepared.converted {
-        let _ = std::fs::remove_file(&prepared.path);
-        let _ = std::fs::remove_file(convert::temp_beside(&prepared.path));
+        remove_quietly(&prepared.path);
+        remove_quietly(&convert::temp_beside(&prepared.path));
     }
 }

@@ -7,10 +7,11 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
-use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::{MediaSource, MediaSourceStream};
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::io::MediaSource;
+
+use super::decode::{self, frames_duration};
+use super::recorder::clock;
+use super::wav::{LayoutError, truncation};
 
 /// The container formats the ZenHire API accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -207,10 +208,19 @@ fn wav_duration<R: Read + Seek>(mut source: R) -> Result<Timing, ProbeError> {
         reason,
     };
     // Name an impossible format (0 Hz, 0 channels) plainly, before hound's generic
-    // "inconsistent fmt chunk".
-    if let Err(e @ super::wav::LayoutError::BadFormat { .. }) = super::wav::read_layout(&mut source)
-    {
-        return Err(unavailable(e.to_string()));
+    // "inconsistent fmt chunk"; and measure the audio actually there: a header that claims
+    // more than the file holds is a file cut short, not a recording of that length.
+    match truncation(&mut source) {
+        Err(e @ LayoutError::BadFormat { .. }) => return Err(unavailable(e.to_string())),
+        Ok(Some(cut)) => {
+            return Err(unavailable(format!(
+                "the header says {} of audio but the file holds only {}: it was cut short",
+                clock(frames_duration(cut.declared_frames, cut.sample_rate)),
+                clock(frames_duration(cut.present_frames, cut.sample_rate)),
+            )));
+        }
+        // Anything else wrong with the header: hound names it below.
+        Ok(None) | Err(_) => {}
     }
     source.seek(SeekFrom::Start(0))?;
     let reader = hound::WavReader::new(std::io::BufReader::new(source))
@@ -223,8 +233,11 @@ fn wav_duration<R: Read + Seek>(mut source: R) -> Result<Timing, ProbeError> {
         )));
     }
     let frames = u64::from(reader.duration());
-    let duration = Duration::from_secs_f64(frames as f64 / f64::from(spec.sample_rate));
-    Ok((duration, Some(spec.sample_rate), Some(spec.channels)))
+    Ok((
+        frames_duration(frames, spec.sample_rate),
+        Some(spec.sample_rate),
+        Some(spec.channels),
+    ))
 }
 
 fn symphonia_duration(
@@ -232,43 +245,30 @@ fn symphonia_duration(
     format: AudioFormat,
 ) -> Result<Timing, ProbeError> {
     let unavailable = |reason: String| ProbeError::DurationUnavailable { format, reason };
-    let stream = MediaSourceStream::new(source, Default::default());
-    let mut hint = Hint::new();
-    hint.with_extension(format.extension());
-    let probed = symphonia::default::get_probe()
-        .format(
-            &hint,
-            stream,
-            &FormatOptions::default(),
-            &MetadataOptions::default(),
-        )
+    let mut opened = decode::open_track(source, Some(format.extension()))
         .map_err(|e| unavailable(e.to_string()))?;
-    let mut reader = probed.format;
-    let track = reader
-        .default_track()
-        .ok_or_else(|| unavailable("the file has no audio track".into()))?;
-    let track_id = track.id;
-    let params = track.codec_params.clone();
-    let rate = params.sample_rate;
+    let params = &opened.params;
     let channels = params.channels.map(|c| c.count() as u16);
-    let time_base = params
-        .time_base
-        .or_else(|| rate.map(|r| symphonia::core::units::TimeBase::new(1, r)))
-        .ok_or_else(|| unavailable("the track has no time base".into()))?;
-
+    let rate = params
+        .sample_rate
+        .filter(|&r| r > 0)
+        .ok_or_else(|| unavailable("the track has no sample rate".into()))?;
+    let time_base = params.time_base;
+    // Gapless: n_frames is the encoded audio, without the codec's delay and end padding.
     let frames = match params.n_frames {
-        Some(n) if n > 0 => n,
+        Some(n) if n > 0 => decode::ts_to_frames(n, time_base, rate),
         // No length in the header (e.g. an MP3 without a Xing/VBRI frame, a live-recorded
         // WebM): count packet durations, which needs no decoding.
-        _ => count_packet_frames(reader.as_mut(), track_id)
-            .map_err(|e| unavailable(e.to_string()))?,
+        _ => {
+            let end = count_packet_frames(opened.reader.as_mut(), opened.track_id)
+                .map_err(|e| unavailable(e.to_string()))?;
+            decode::ts_to_frames(end, time_base, rate)
+        }
     };
     if frames == 0 {
         return Err(unavailable("the track holds no audio".into()));
     }
-    let t = time_base.calc_time(frames);
-    let duration = Duration::from_secs(t.seconds) + Duration::from_secs_f64(t.frac);
-    Ok((duration, rate, channels))
+    Ok((frames_duration(frames, rate), Some(rate), channels))
 }
 
 fn count_packet_frames(
@@ -325,6 +325,12 @@ mod tests {
         let mut webm = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x82, 0x84];
         webm.extend_from_slice(b"webm");
         assert_eq!(sniff(&webm), Some(AudioFormat::Webm));
+    }
+
+    #[test]
+    fn the_accepted_formats_are_the_documented_ones() {
+        let labels = AudioFormat::ALL.map(AudioFormat::label);
+        assert_eq!(labels, crate::api::limits::ACCEPTED_FORMATS);
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl MonoResampler {
     }
 
     /// Flushes the resampler: everything pushed comes out, trimmed to exactly
-    /// `round(frames_in × out_rate / in_rate)` frames so durations stay exact.
+    /// `⌊frames_in × out_rate / in_rate⌋` frames so durations stay exact and never grow.
     pub fn finish(&mut self, out: &mut Vec<f32>) {
         let expected = self.expected_out_frames();
         let Some(r) = self.inner.as_mut() else {
@@ -154,10 +154,13 @@ impl MonoResampler {
         }
     }
 
-    /// Output frames the input pushed so far will produce in total.
+    /// Output frames the input pushed so far will produce in total: the input's duration at
+    /// the output rate, rounded down, so a conversion is never longer than its input (a take
+    /// of exactly 45:00 stays within the API's limit).
     pub fn expected_out_frames(&self) -> u64 {
-        ((self.frames_in as f64) * f64::from(self.out_rate) / f64::from(self.in_rate)).round()
-            as u64
+        let frames =
+            u128::from(self.frames_in) * u128::from(self.out_rate) / u128::from(self.in_rate);
+        u64::try_from(frames).unwrap_or(u64::MAX)
     }
 
     /// Output frames produced so far.

@@ -25,13 +25,11 @@ pub struct CheckpointedWav {
 
 impl CheckpointedWav {
     /// Creates (truncates) `path` and writes a header for an empty recording.
+    /// A symlink at `path` is refused, never followed (a take is never written through one).
     pub fn create(path: &Path, sample_rate: u32, channels: u16) -> std::io::Result<Self> {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .read(true)
-            .open(path)?;
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(true).write(true).read(true);
+        let mut file = no_follow(&mut options).open(path)?;
         file.write_all(&header(sample_rate, channels, 0))?;
         file.sync_data()?;
         Ok(CheckpointedWav {
@@ -93,6 +91,30 @@ impl CheckpointedWav {
     }
 }
 
+/// Makes `options` refuse to open a symlink (`O_NOFOLLOW`): a file we repair or write is the
+/// file at that path, never what a link points to.
+pub(crate) fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+}
+
+/// Opens a regular file for reading (and writing, with `write`), refusing symlinks, folders
+/// and devices.
+pub(crate) fn open_regular(path: &Path, write: bool) -> std::io::Result<File> {
+    let file = no_follow(OpenOptions::new().read(true).write(write)).open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
 /// The 44-byte header of a 16-bit PCM WAV holding `data_bytes` of samples.
 pub fn header(sample_rate: u32, channels: u16, data_bytes: u64) -> [u8; HEADER_LEN as usize] {
     let block_align = channels * 2;
@@ -138,7 +160,27 @@ pub struct WavLayout {
     pub block_align: u16,
     pub channels: u16,
     pub sample_rate: u32,
+    /// Offset and length of the `fmt ` chunk's body (to copy it unchanged).
+    pub fmt_offset: u64,
+    pub fmt_len: u32,
+    /// `wFormatTag`: 1 PCM, 3 IEEE float, 0xFFFE extensible, others compressed.
+    pub format_tag: u16,
+    pub bits_per_sample: u16,
 }
+
+impl WavLayout {
+    /// True when frames are fixed-size samples (PCM or float, plain or extensible), so
+    /// frames can be cut and copied byte for byte.
+    pub fn is_uncompressed(&self) -> bool {
+        let bytes_per_sample = self.bits_per_sample.div_ceil(8);
+        matches!(self.format_tag, 1 | 3 | 0xFFFE)
+            && bytes_per_sample > 0
+            && u32::from(self.block_align) == u32::from(self.channels) * u32::from(bytes_per_sample)
+    }
+}
+
+/// Chunks walked before the `data` chunk at most: a recording has two or three.
+const MAX_CHUNKS: usize = 1024;
 
 /// Why a WAV header could not be understood.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +191,8 @@ pub enum LayoutError {
     MissingChunk(&'static str),
     #[error("the header says {channels} channels at {rate} Hz")]
     BadFormat { channels: u16, rate: u32 },
+    #[error("the header has more than {MAX_CHUNKS} chunks before the audio")]
+    TooManyChunks,
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -161,9 +205,9 @@ pub fn read_layout<R: Read + Seek>(r: &mut R) -> Result<WavLayout, LayoutError> 
     if &riff[0..4] != b"RIFF" || &riff[8..12] != b"WAVE" {
         return Err(LayoutError::NotWav);
     }
-    let mut fmt: Option<(u16, u32, u16)> = None;
+    let mut fmt: Option<Fmt> = None;
     let mut pos = 12u64;
-    loop {
+    for _ in 0..MAX_CHUNKS {
         let mut ch = [0u8; 8];
         r.seek(SeekFrom::Start(pos))?;
         if r.read_exact(&mut ch).is_err() {
@@ -179,26 +223,34 @@ pub fn read_layout<R: Read + Seek>(r: &mut R) -> Result<WavLayout, LayoutError> 
                 let mut f = [0u8; 16];
                 r.read_exact(&mut f)
                     .map_err(|_| LayoutError::MissingChunk("fmt"))?;
-                let channels = u16::from_le_bytes([f[2], f[3]]);
-                let rate = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
-                let align = u16::from_le_bytes([f[12], f[13]]);
-                fmt = Some((channels, rate, align));
+                fmt = Some(Fmt {
+                    offset: pos + 8,
+                    len: size,
+                    format_tag: u16::from_le_bytes([f[0], f[1]]),
+                    channels: u16::from_le_bytes([f[2], f[3]]),
+                    rate: u32::from_le_bytes([f[4], f[5], f[6], f[7]]),
+                    align: u16::from_le_bytes([f[12], f[13]]),
+                    bits: u16::from_le_bytes([f[14], f[15]]),
+                });
             }
             b"data" => {
-                let (channels, sample_rate, block_align) =
-                    fmt.ok_or(LayoutError::MissingChunk("fmt"))?;
-                if channels == 0 || sample_rate == 0 || block_align == 0 {
+                let f = fmt.ok_or(LayoutError::MissingChunk("fmt"))?;
+                if f.channels == 0 || f.rate == 0 || f.align == 0 {
                     return Err(LayoutError::BadFormat {
-                        channels,
-                        rate: sample_rate,
+                        channels: f.channels,
+                        rate: f.rate,
                     });
                 }
                 return Ok(WavLayout {
                     data_offset: pos + 8,
                     declared_data_bytes: size,
-                    block_align,
-                    channels,
-                    sample_rate,
+                    block_align: f.align,
+                    channels: f.channels,
+                    sample_rate: f.rate,
+                    fmt_offset: f.offset,
+                    fmt_len: f.len,
+                    format_tag: f.format_tag,
+                    bits_per_sample: f.bits,
                 });
             }
             _ => {}
@@ -206,6 +258,44 @@ pub fn read_layout<R: Read + Seek>(r: &mut R) -> Result<WavLayout, LayoutError> 
         // Chunks are padded to an even size.
         pos += 8 + u64::from(size) + u64::from(size & 1);
     }
+    Err(LayoutError::TooManyChunks)
+}
+
+/// The `fmt ` chunk's fields [`read_layout`] keeps.
+#[derive(Debug, Clone, Copy)]
+struct Fmt {
+    offset: u64,
+    len: u32,
+    format_tag: u16,
+    channels: u16,
+    rate: u32,
+    align: u16,
+    bits: u16,
+}
+
+/// A WAV whose header claims more audio than the file holds: a file cut short (an
+/// interrupted copy, download or recording).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Truncation {
+    /// Frames the header claims.
+    pub declared_frames: u64,
+    /// Whole frames the file actually holds.
+    pub present_frames: u64,
+    pub sample_rate: u32,
+}
+
+/// Compares the header's data size with what the file holds; `None` when all of it is there.
+pub fn truncation<R: Read + Seek>(r: &mut R) -> Result<Option<Truncation>, LayoutError> {
+    let layout = read_layout(r)?;
+    let len = r.seek(SeekFrom::End(0))?;
+    let available = len.saturating_sub(layout.data_offset);
+    let declared = u64::from(layout.declared_data_bytes);
+    let align = u64::from(layout.block_align);
+    Ok((declared > available).then_some(Truncation {
+        declared_frames: declared / align,
+        present_frames: available / align,
+        sample_rate: layout.sample_rate,
+    }))
 }
 
 /// What [`repair_in_place`] did.
@@ -220,13 +310,42 @@ pub struct RepairReport {
     pub was_consistent: bool,
 }
 
+/// Why a WAV was not repaired.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// Something other than audio follows the data chunk (a LIST or other chunk another
+    /// program added): extending the data over it would turn it into noise.
+    #[error(
+        "a \"{0}\" chunk follows the audio: the file was finished and changed by another program"
+    )]
+    TrailingChunk(String),
+}
+
+impl From<std::io::Error> for RepairError {
+    fn from(e: std::io::Error) -> Self {
+        RepairError::Layout(LayoutError::Io(e))
+    }
+}
+
 /// Makes a WAV's header agree with its length: data size = everything after the data chunk
-/// header (whole frames only), RIFF size to match. Torn trailing bytes are truncated.
-pub fn repair_in_place(path: &Path) -> Result<RepairReport, LayoutError> {
-    let mut file = OpenOptions::new().read(true).write(true).open(path)?;
-    let layout = read_layout(&mut file)?;
+/// header (whole frames only), RIFF size to match. Torn trailing bytes are truncated. Only the
+/// `data` chunk is touched: a file with another chunk after its data is refused, and a
+/// symlink is never followed.
+pub fn repair_in_place(path: &Path) -> Result<RepairReport, RepairError> {
+    let mut file = open_regular(path, true)?;
+    repair_file(&mut file)
+}
+
+/// [`repair_in_place`] on an open file.
+pub fn repair_file(file: &mut File) -> Result<RepairReport, RepairError> {
+    let layout = read_layout(file)?;
     let len = file.metadata()?.len();
     let available = len.saturating_sub(layout.data_offset);
+    if let Some(id) = trailing_chunk(file, &layout, len)? {
+        return Err(RepairError::TrailingChunk(id));
+    }
     let align = u64::from(layout.block_align);
     let mut data_bytes = available - available % align;
     // A WAV cannot declare more than 4 GiB; keep whole frames under the limit.
@@ -252,6 +371,61 @@ pub fn repair_in_place(path: &Path) -> Result<RepairReport, LayoutError> {
         trimmed_bytes: trimmed,
         was_consistent,
     })
+}
+
+/// The id of a chunk that starts where the declared data (plus its pad byte) ends, when one
+/// does: four printable ASCII characters and a size that ends within the file. Audio after a
+/// crash's last checkpoint (at most about a second) looks like that by a chance of well
+/// under one in a million.
+fn trailing_chunk(
+    file: &mut File,
+    layout: &WavLayout,
+    len: u64,
+) -> std::io::Result<Option<String>> {
+    let declared = u64::from(layout.declared_data_bytes);
+    let at = layout.data_offset + declared + (declared & 1);
+    if at + 8 > len {
+        return Ok(None);
+    }
+    let mut head = [0u8; 8];
+    file.seek(SeekFrom::Start(at))?;
+    file.read_exact(&mut head)?;
+    let id_ok = head[..4].iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+    let size = u64::from(u32::from_le_bytes([head[4], head[5], head[6], head[7]]));
+    Ok((id_ok && at + 8 + size <= len + 1)
+        .then(|| String::from_utf8_lossy(&head[..4]).into_owned()))
+}
+
+/// WAV fixtures for the crate's unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    /// Writes a 16-bit PCM WAV of `samples` (interleaved when `channels` > 1).
+    pub(crate) fn write_wav(
+        path: &Path,
+        rate: u32,
+        channels: u16,
+        samples: impl IntoIterator<Item = i16>,
+    ) {
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(path, spec).expect("create test wav");
+        for s in samples {
+            w.write_sample(s).expect("test sample");
+        }
+        w.finalize().expect("finalize test wav");
+    }
+
+    /// A sine of `freq` Hz at `amplitude` (of full scale), sample `i` at `rate`.
+    pub(crate) fn sine(i: u32, rate: u32, freq: f64, amplitude: f64) -> i16 {
+        let t = f64::from(i) / f64::from(rate);
+        ((2.0 * std::f64::consts::PI * freq * t).sin() * amplitude * 32_768.0) as i16
+    }
 }
 
 #[cfg(test)]

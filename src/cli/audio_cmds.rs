@@ -41,6 +41,10 @@ pub struct ConvertArgs {
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// When a WAV is shorter than its header says (a file cut short), convert the audio that
+    /// is there instead of refusing it.
+    #[arg(long)]
+    pub partial: bool,
 }
 
 fn fail(e: &AudioError) -> ExitCode {
@@ -247,15 +251,29 @@ fn meter_line(s: &audio::RecorderSnapshot) -> String {
     line
 }
 
-/// Converts any readable audio file to 16 kHz mono 16-bit WAV.
+/// Converts any readable audio file to 16 kHz mono 16-bit WAV. A WAV cut short (its header
+/// claims more than the file holds) is refused with exit 2 unless `--partial` is given: a
+/// script must not take a fragment for the recording, and the person learns the file is
+/// damaged while the source may still be at hand.
 pub fn convert(args: ConvertArgs) -> ExitCode {
-    match audio::convert::to_wav_16k_mono(&args.input, &args.output) {
+    let options = audio::convert::ConvertOptions {
+        accept_truncated: args.partial,
+    };
+    match audio::convert::to_wav_16k_mono_with(&args.input, &args.output, options) {
         Ok(c) => {
             if args.json {
                 match serde_json::to_string(&c) {
                     Ok(s) => println!("{s}"),
                     Err(e) => eprintln!("error: {e}"),
                 }
+            }
+            if let Some(declared) = c.declared_duration {
+                eprintln!(
+                    "Warning: {} is shorter than its header says ({} of {}): converted what is there.",
+                    args.input.display(),
+                    clock(c.duration),
+                    clock(declared)
+                );
             }
             eprintln!(
                 "Wrote {} ({}, {:.1} MB) from {} Hz, {} channel(s).",
@@ -273,6 +291,14 @@ pub fn convert(args: ConvertArgs) -> ExitCode {
             }
             Exit::Success.into()
         }
-        Err(e) => fail(&e),
+        Err(e) => {
+            let code = fail(&e);
+            if !args.partial && audio::convert::wav_truncation(&args.input).is_some() {
+                eprintln!(
+                    "To convert the audio that is there, run the same command with --partial."
+                );
+            }
+            code
+        }
     }
 }

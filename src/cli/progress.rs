@@ -118,6 +118,9 @@ impl Progress {
             JobEvent::CheckingForLostSubmit { external_id } => Some(format!(
                 "the upload's answer was lost; looking for a run with externalId {external_id} before sending again"
             )),
+            JobEvent::Converted { description } => {
+                Some(guidance::converted_for_upload(description))
+            }
             JobEvent::Exchange(_) | JobEvent::Finished(_) => None,
             JobEvent::Validating | JobEvent::Queued { .. } | JobEvent::Processing => {
                 Some(guidance::stage_headline(&run.stage))

@@ -126,6 +126,11 @@ pub fn score(args: ScoreArgs) -> ExitCode {
             .metadata
             .or_else(|| env.settings.default_metadata.clone()),
         local_id: None,
+        // A file the app would convert for upload, the CLI converts too (never beside it).
+        work_dir: Some(env.paths.as_ref().map_or_else(
+            || std::env::temp_dir().join("speech-scorer-prepared"),
+            |p| p.data_dir.join("prepared"),
+        )),
     };
     let options =
         JobOptions::with_max_wait(args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs))

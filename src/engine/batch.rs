@@ -27,7 +27,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::account::Account;
-use super::checks::check_submission;
+use super::checks::check_without_converting;
 use super::events::{EventSink, JobEvent};
 use super::job::{self, JobOptions, JobSpec, Start};
 use super::outcome::{Outcome, OutcomeError, OutcomeKind};
@@ -424,6 +424,9 @@ pub struct BatchContext {
     pub options: JobOptions,
     pub records: Option<Records>,
     pub store: Option<Batches>,
+    /// Where a row's file that cannot be uploaded as it is gets converted for upload (see
+    /// [`JobSpec::work_dir`]); `None`: such a row is invalid.
+    pub work_dir: Option<PathBuf>,
     pub sink: BatchSink,
     /// Stops the batch: no row starts, running rows stop and stay resumable.
     pub cancel: CancellationToken,
@@ -684,8 +687,9 @@ impl Scheduler {
             row.external_id.clone(),
             row.metadata.clone(),
         );
+        let converts = self.ctx.work_dir.is_some();
         let checked = tokio::task::spawn_blocking(move || {
-            check_submission(&file, &language, Some(&ext), metadata.as_deref()).map(|_| ())
+            check_without_converting(&file, &language, Some(&ext), metadata.as_deref(), converts)
         })
         .await;
         match checked {
@@ -752,6 +756,7 @@ impl Scheduler {
                     external_id: Some(row.external_id.clone()),
                     metadata: row.metadata.clone(),
                     local_id: Some(local_id),
+                    work_dir: self.ctx.work_dir.clone(),
                 };
                 (Start::Submit(spec), None, false)
             }

@@ -18,6 +18,9 @@ use crate::api::model::RunStatus;
 pub enum JobEvent {
     /// Local checks are running.
     Validating,
+    /// The file could not be uploaded as it is and was converted; `description` says into
+    /// what (`FLAC 16 kHz mono (18.2 MB)`).
+    Converted { description: String },
     /// Upload progress in file bytes.
     Uploading { sent: u64, total: u64 },
     /// The service accepted the submission (or a lost submit was found by externalId).

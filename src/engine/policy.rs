@@ -30,12 +30,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::api::codes::{CodeFamily, ErrorCode};
+use crate::api::limits;
 use crate::api::model::RunStatus;
 
 /// No wait is ever shorter than this: a hostile or broken hint must never make a hot loop.
 pub const MIN_WAIT: Duration = Duration::from_secs(1);
 /// Without a server hint, never poll one run more often than this (API §5).
-pub const MIN_POLL_WITHOUT_HINT: Duration = Duration::from_secs(10);
+pub const MIN_POLL_WITHOUT_HINT: Duration = limits::MIN_POLL_INTERVAL;
 /// Default warm-up wait when a 503 carries no Retry-After (guide: 30–60 s).
 pub const WARM_UP_DEFAULT_SECS: f64 = 30.0;
 /// Repeated warm-ups back off up to this (a warm-up lasts 15–20 minutes).
@@ -186,12 +187,7 @@ pub enum Decision {
 /// The poll interval without a server hint: 15 s for the first 2 minutes, 30 s to 5 minutes,
 /// then 60 s (API §7).
 pub fn scheduled_interval(since_accepted: Duration) -> Duration {
-    let secs = since_accepted.as_secs();
-    Duration::from_secs(match secs {
-        0..120 => 15,
-        120..300 => 30,
-        _ => 60,
-    })
+    limits::scheduled_poll_interval(since_accepted)
 }
 
 /// The wait before the next poll: the server's hint wins (the larger of pollIntervalSeconds and

@@ -73,6 +73,8 @@ pub struct RunProgress {
     pub simulated: bool,
     /// HTTP exchanges so far.
     pub exchanges: usize,
+    /// What the file was converted to for upload, when it had to be.
+    pub converted: Option<String>,
     /// How it ended, once it has.
     pub outcome: Option<Outcome>,
 }
@@ -87,6 +89,7 @@ impl Default for RunProgress {
             attempt: None,
             simulated: false,
             exchanges: 0,
+            converted: None,
             outcome: None,
         }
     }
@@ -98,6 +101,9 @@ impl RunProgress {
     pub fn apply(&mut self, event: &JobEvent) -> bool {
         match event {
             JobEvent::Validating => self.stage = Stage::Preparing,
+            JobEvent::Converted { description } => {
+                self.converted = Some(description.clone());
+            }
             JobEvent::Uploading { sent, total } => {
                 self.wait = None;
                 self.stage = Stage::Uploading {

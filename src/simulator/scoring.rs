@@ -4,15 +4,9 @@
 //! always gets the same scores and different recordings get different ones.
 
 use std::io::Cursor;
+use std::path::Path;
 
-use symphonia::core::audio::SampleBuffer;
-use symphonia::core::codecs::DecoderOptions;
-use symphonia::core::errors::Error as SymError;
-use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
-
+use crate::audio::decode::Decoder;
 use crate::audio::probe::AudioFormat;
 
 /// Analysis frame length.
@@ -207,58 +201,14 @@ fn wav_frames(bytes: &[u8]) -> Result<Vec<f32>, DecodeError> {
 }
 
 fn symphonia_frames(bytes: &[u8], format: AudioFormat) -> Result<Vec<f32>, DecodeError> {
-    let err = |e: SymError| DecodeError::Decode(e.to_string());
-    let stream = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), Default::default());
-    let mut hint = Hint::new();
-    hint.with_extension(format.extension());
-    let probed = symphonia::default::get_probe()
-        .format(
-            &hint,
-            stream,
-            &FormatOptions::default(),
-            &MetadataOptions::default(),
-        )
-        .map_err(err)?;
-    let mut reader = probed.format;
-    let track = reader
-        .default_track()
-        .ok_or_else(|| DecodeError::Decode("no audio track".into()))?;
-    let track_id = track.id;
-    let rate = track.codec_params.sample_rate.unwrap_or(16_000);
-    let mut decoder = symphonia::default::get_codecs()
-        .make(&track.codec_params, &DecoderOptions::default())
-        .map_err(err)?;
-    let mut framer = Framer::new(rate);
-    let mut buf: Option<SampleBuffer<f32>> = None;
-    let mut buf_frames = 0usize;
-    loop {
-        let packet = match reader.next_packet() {
-            Ok(p) => p,
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(SymError::ResetRequired) => break,
-            Err(e) => return Err(err(e)),
-        };
-        if packet.track_id() != track_id {
-            continue;
-        }
-        let decoded = match decoder.decode(&packet) {
-            Ok(d) => d,
-            // A damaged packet: skip it, as players do.
-            Err(SymError::DecodeError(_)) => continue,
-            Err(e) => return Err(err(e)),
-        };
-        let spec = *decoded.spec();
-        let channels = spec.channels.count().max(1);
-        let frames = decoded.capacity();
-        if buf_frames < frames || buf.is_none() {
-            buf = Some(SampleBuffer::new(frames as u64, spec));
-            buf_frames = frames;
-        }
-        let Some(sb) = buf.as_mut() else {
-            continue;
-        };
-        sb.copy_interleaved_ref(decoded);
-        for frame in sb.samples().chunks(channels) {
+    let err = |e: crate::audio::AudioError| DecodeError::Decode(e.to_string());
+    let source = Box::new(Cursor::new(bytes.to_vec()));
+    let mut decoder =
+        Decoder::from_source(source, Some(format.extension()), Path::new("upload")).map_err(err)?;
+    let channels = usize::from(decoder.channels.max(1));
+    let mut framer = Framer::new(decoder.rate);
+    while let Some(chunk) = decoder.next_chunk().map_err(err)? {
+        for frame in chunk.chunks(channels) {
             framer.push(frame.iter().sum::<f32>() / channels as f32);
         }
     }

@@ -10,6 +10,7 @@ pub mod history;
 pub mod paths;
 pub mod secrets;
 pub mod settings;
+pub mod takes;
 
 pub use batches::Batches;
 pub use history::{History, LoggedEvent, RunRecord};

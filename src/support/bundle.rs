@@ -18,7 +18,7 @@ use crate::store::{RunRecord, Settings};
 pub const BUNDLE_FORMAT: u32 = 1;
 
 /// A bundled recording is never larger than what the API accepts.
-pub const MAX_RECORDING_BYTES: u64 = crate::validate::MAX_UPLOAD_BYTES;
+pub const MAX_RECORDING_BYTES: u64 = crate::api::limits::MAX_FILE_BYTES;
 /// No other part of a bundle inflates past this (a record with hundreds of capped bodies
 /// stays far below it).
 pub const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;

@@ -104,7 +104,7 @@ fn parse(text: &str) -> (InputKind, Guidance, Option<String>, Option<String>) {
         Some(code) => bare_code(code),
         None => (
             InputKind::Unrecognised,
-            guidance::for_unrecognised_input(),
+            guidance::for_unrecognised_input(text),
             None,
             None,
         ),
@@ -119,7 +119,7 @@ fn bare_code(text: &str) -> (InputKind, Guidance, Option<String>, Option<String>
     if !looks_like_code {
         return (
             InputKind::Unrecognised,
-            guidance::for_unrecognised_input(),
+            guidance::for_unrecognised_input(text),
             None,
             None,
         );
@@ -236,9 +236,11 @@ mod tests {
         let e = explain("HELLO IT BROKE");
         assert_eq!(e.input, InputKind::Unrecognised);
         assert!(!e.guidance.title.contains("HELLO"), "{}", e.guidance.title);
-        assert_eq!(
-            e.guidance.title,
-            "Not an error code or response this app knows"
+        assert_eq!(e.guidance.title, "Not an error this app knows");
+        assert!(
+            e.guidance
+                .body
+                .contains("\"HELLO IT BROKE\" is not an error code")
         );
         let e = explain(r#"{"hello": 1}"#);
         assert_eq!(e.input, InputKind::Unrecognised);

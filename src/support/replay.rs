@@ -269,6 +269,7 @@ pub async fn replay(
                 external_id: record.external_id.clone(),
                 metadata: record.metadata.as_ref().map(Value::to_string),
                 local_id: None,
+                work_dir: None,
             };
             let options = JobOptions::with_max_wait(max_wait);
             run(client, Start::Submit(spec), options, None, tee, cancel).await

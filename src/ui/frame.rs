@@ -24,7 +24,7 @@ pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
         Screen::Record => record::record_ui(ui, app, cmds),
         Screen::Progress => progress::progress_ui(ui, app, cmds),
         Screen::Result => match &app.result {
-            Some(poll) => result::result_ui(ui, poll, cmds),
+            Some(poll) => result::result_ui(ui, poll, app.result_simulated, cmds),
             None => {
                 ui.label("No result yet.");
             }
@@ -33,13 +33,26 @@ pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
         Screen::Settings => settings::settings_ui(ui, app, cmds),
         Screen::Support => crate::ui::support::support_screen_ui(ui, app, cmds),
     });
-    if let Some(dialog) = &app.dialog {
-        dialogs::error_dialog_ui(&ctx, dialog, cmds);
+    modals_ui(&ctx, app, cmds);
+}
+
+/// At most one modal at a time: a confirmation first, then the address to copy, the error
+/// dialog, the language picker.
+fn modals_ui(ctx: &egui::Context, app: &mut App, cmds: &mut Vec<Command>) {
+    if let Some(confirmation) = &app.confirm {
+        dialogs::confirm_ui(ctx, confirmation, cmds);
+    } else if let Some(fallback) = &app.url_fallback {
+        dialogs::url_fallback_ui(ctx, fallback, cmds);
+    } else if let Some(dialog) = &app.dialog {
+        dialogs::error_dialog_ui(ctx, dialog, cmds);
     } else if app.language_picker_open {
+        let current = app.take_language().to_string();
         dialogs::language_picker_ui(
-            &ctx,
+            ctx,
             &mut app.language_filter,
+            &current,
             &app.settings.default_language,
+            &mut app.language_make_default,
             cmds,
         );
     }
@@ -118,9 +131,11 @@ fn status_bar_ui(ui: &mut Ui, app: &mut App) {
             format!("Service: {}", app.connection.base_url)
         };
         ui.label(RichText::new(service).weak().small());
-        if !app.resuming.is_empty() {
+        let n = app.resuming.len();
+        if n > 0 {
+            let runs = if n == 1 { "run" } else { "runs" };
             ui.label(
-                RichText::new(format!("· {} earlier run(s) resuming", app.resuming.len()))
+                RichText::new(format!("· {n} earlier {runs} resuming"))
                     .weak()
                     .small(),
             );
@@ -137,7 +152,7 @@ fn dropped_files(ctx: &egui::Context, cmds: &mut Vec<Command>) {
 
 /// Space starts and stops recording on the record screen (unless a text field has focus).
 fn keyboard_shortcuts(ctx: &egui::Context, app: &App, cmds: &mut Vec<Command>) {
-    if app.state.screen != Screen::Record || app.dialog.is_some() || app.language_picker_open {
+    if app.state.screen != Screen::Record || app.modal_open() {
         return;
     }
     // A focused widget (a text field, or a button that Space would press) keeps the key.

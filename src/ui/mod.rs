@@ -1,17 +1,21 @@
 //! The desktop app (eframe 0.37, glow renderer so it runs on software OpenGL). A view over
 //! `engine`, `guidance`, `audio` and `store`: no retry rule, error text or audio logic lives
-//! here. `app` is the shell; one file per screen; `dialogs` for modals; `widgets` for the
-//! custom-painted meter, time bar and score bars; `ports` for the desktop doors tests replace.
+//! here.
+//!
+//! - `app/`: the shell and what it does (commands, events, connection, jobs, takes, history,
+//!   the Support screen's work), split by concern;
+//! - `frame`: one frame (navigation, banner, the screen, modals, toasts); one file per
+//!   screen (`record`, `progress`, `result`, `history`, `settings`), `support/` one file per
+//!   panel; `dialogs` for modals; `widgets` for the custom-painted meter, time bar and score
+//!   bars; `ports` for the desktop doors tests replace.
 
 pub mod app;
-pub mod commands;
 pub mod dialogs;
 pub mod frame;
 pub mod history;
 pub mod ports;
 pub mod progress;
 pub mod record;
-pub mod recording;
 pub mod result;
 pub mod settings;
 pub mod support;
@@ -26,10 +30,22 @@ pub fn run_desktop_app() -> ExitCode {
     run_app(AppConfig::default(), |_, _| {})
 }
 
+/// The window's size at start-up.
+pub const DEFAULT_WINDOW: egui::Vec2 = egui::vec2(880.0, 640.0);
+
 /// Opens the app built from `config`; `pilot` runs after every frame with the app (the
 /// screenshot tool uses it to press buttons). Blocks until the window closes.
 pub fn run_app(
     config: AppConfig,
+    pilot: impl FnMut(&mut App, &egui::Context) + 'static,
+) -> ExitCode {
+    run_app_sized(config, DEFAULT_WINDOW, pilot)
+}
+
+/// [`run_app`] with a window of `size` (the screenshot tool takes each screen at several).
+pub fn run_app_sized(
+    config: AppConfig,
+    size: egui::Vec2,
     pilot: impl FnMut(&mut App, &egui::Context) + 'static,
 ) -> ExitCode {
     let launched_at = std::time::Instant::now();
@@ -37,8 +53,8 @@ pub fn run_app(
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()
             .with_title("speech-scorer")
-            .with_inner_size([880.0, 640.0])
-            .with_min_inner_size([560.0, 420.0])
+            .with_inner_size(size)
+            .with_min_inner_size([560.0, 400.0])
             .with_drag_and_drop(true),
         ..Default::default()
     };

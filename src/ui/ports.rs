@@ -5,8 +5,19 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// Called once with the file the person picked, or `None` when they cancelled.
-pub type PickDone = Box<dyn FnOnce(Option<PathBuf>) + Send>;
+/// What the file dialog answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Picked {
+    /// The person chose this file.
+    File(PathBuf),
+    /// The person closed the dialog without choosing.
+    Cancelled,
+    /// No dialog could be shown here (no desktop portal, no zenity); the reason in words.
+    Unavailable(String),
+}
+
+/// Called once with what the dialog answered.
+pub type PickDone = Box<dyn FnOnce(Picked) + Send>;
 
 /// Asks the person for an audio file. Must not block the UI thread: report through `done`.
 pub trait FilePicker: Send + Sync {
@@ -20,6 +31,10 @@ pub trait BrowserOpener: Send + Sync {
     fn open(&self, url: &str) -> Result<(), String>;
 }
 
+/// What the record screen says when no file dialog can open.
+pub const NO_DIALOG: &str = "The file dialog could not open on this desktop (no file chooser \
+     portal or zenity). Type or paste the file's path instead.";
+
 /// The native file dialog (rfd), run on its own thread so the window keeps painting.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RfdFilePicker;
@@ -29,6 +44,7 @@ impl FilePicker for RfdFilePicker {
         let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
             .spawn(move || {
+                let opened = std::time::Instant::now();
                 let picked = rfd::FileDialog::new()
                     .set_title("Import a recording")
                     .add_filter(
@@ -39,7 +55,15 @@ impl FilePicker for RfdFilePicker {
                     )
                     .add_filter("All files", &["*"])
                     .pick_file();
-                done(picked);
+                done(match picked {
+                    Some(path) => Picked::File(path),
+                    // rfd says "nothing" both for a cancel and for a dialog it could not show;
+                    // only the second comes back at once.
+                    None if opened.elapsed() < crate::ui::app::NO_DIALOG_WITHIN => {
+                        Picked::Unavailable(NO_DIALOG.to_string())
+                    }
+                    None => Picked::Cancelled,
+                });
             });
         if let Err(e) = spawned {
             tracing::error!("could not start the file dialog thread: {e}");
@@ -57,16 +81,22 @@ impl BrowserOpener for SystemBrowser {
     }
 }
 
-/// Test double: answers every pick with the same path (or a cancel), and counts the picks.
-#[derive(Debug, Clone, Default)]
+/// Test double: answers every pick the same way, and counts the picks.
+#[derive(Debug, Clone)]
 pub struct FixedFilePicker {
-    answer: Option<PathBuf>,
+    answer: Picked,
     picks: Arc<Mutex<u32>>,
 }
 
 impl FixedFilePicker {
     /// A picker that always "chooses" `answer` (`None`: the person cancels).
     pub fn new(answer: Option<PathBuf>) -> Self {
+        FixedFilePicker::answering(answer.map_or(Picked::Cancelled, Picked::File))
+    }
+
+    /// A picker that always answers `answer` (e.g. [`Picked::Unavailable`], as on a desktop
+    /// without a file chooser portal).
+    pub fn answering(answer: Picked) -> Self {
         FixedFilePicker {
             answer,
             picks: Arc::default(),
@@ -92,9 +122,18 @@ impl FilePicker for FixedFilePicker {
 #[derive(Debug, Clone, Default)]
 pub struct RecordingBrowser {
     opened: Arc<Mutex<Vec<String>>>,
+    failure: Option<String>,
 }
 
 impl RecordingBrowser {
+    /// A browser that fails to open anything with `error` (still recording the URLs).
+    pub fn failing(error: &str) -> Self {
+        RecordingBrowser {
+            opened: Arc::default(),
+            failure: Some(error.to_string()),
+        }
+    }
+
     /// The URLs opened so far, oldest first.
     pub fn opened(&self) -> Vec<String> {
         self.opened.lock().map(|o| o.clone()).unwrap_or_default()
@@ -107,6 +146,9 @@ impl BrowserOpener for RecordingBrowser {
             .lock()
             .map_err(|_| "browser recorder poisoned".to_string())?
             .push(url.to_string());
-        Ok(())
+        match &self.failure {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
     }
 }

@@ -5,89 +5,20 @@ use std::time::{Duration, Instant, SystemTime};
 
 use egui::{RichText, Ui};
 
-use crate::api::codes::ErrorCode;
+use crate::engine::progress::RunProgress;
 use crate::engine::{Exchange, JobEvent, WaitReason};
 use crate::ui::app::{App, Command};
 
-/// Where the run is.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stage {
-    /// Local checks (and, for imports, conversion).
-    Preparing,
-    /// Uploading the file.
-    Uploading {
-        /// Bytes sent.
-        sent: u64,
-        /// File size.
-        total: u64,
-    },
-    /// Accepted, waiting for a processing slot.
-    Queued {
-        /// Place in the queue, when the service said.
-        position: Option<u32>,
-    },
-    /// Being scored.
-    Processing,
-    /// Looking up a submit whose reply was lost, before any resubmission.
-    CheckingLostSubmit,
-    /// The job ended.
-    Finished,
-}
+pub use crate::engine::progress::{Stage, Wait};
 
-/// A wait the engine is sitting out.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WaitView {
-    /// Why.
-    pub reason: WaitReason,
-    /// The code that caused it, if any.
-    pub code: Option<ErrorCode>,
-    /// How long in total.
-    pub seconds: f64,
-    /// When it ends.
-    pub until: SystemTime,
-}
-
-impl WaitView {
-    /// Whole seconds left, rounded up (what the countdown shows).
-    pub fn seconds_left(&self, now: SystemTime) -> u64 {
-        self.until
-            .duration_since(now)
-            .map(|d| d.as_millis().div_ceil(1000) as u64)
-            .unwrap_or(0)
-    }
-
-    /// The headline for waits a person must know about; `None` for the normal poll interval.
-    pub fn headline(&self, now: SystemTime) -> Option<String> {
-        let left = self.seconds_left(now);
-        let what = match self.reason {
-            WaitReason::NextPoll => return None,
-            WaitReason::WarmingUp => "Service warming up",
-            WaitReason::RateLimited | WaitReason::PollRateLimited => "Too many requests",
-            WaitReason::Network => "Can't reach the service",
-            WaitReason::ServerError => "The service had a problem",
-            WaitReason::LookUpAgain => "Checking whether the upload arrived",
-            WaitReason::Resubmit => "The upload did not arrive",
-            WaitReason::Budget => "Stopped waiting",
-        };
-        Some(format!("{what} — retrying in {left} s"))
-    }
-}
-
-/// Everything the progress screen shows, folded from the engine's events.
+/// Everything the progress screen shows: the engine's one fold of the run's events (the CLI
+/// renders the same [`RunProgress`]), plus the file name, the request log and the Cancel state.
 #[derive(Debug, Clone)]
 pub struct RunView {
     /// File being scored (for the heading).
     pub file_name: String,
     /// Where the run is.
-    pub stage: Stage,
-    /// The wait in progress, if any.
-    pub wait: Option<WaitView>,
-    /// The run id once accepted.
-    pub run_id: Option<String>,
-    /// Our externalId for the run.
-    pub external_id: Option<String>,
-    /// Repeat number of the current request (2 = first retry).
-    pub attempt: Option<u32>,
+    pub progress: RunProgress,
     /// Every HTTP exchange so far, for the request log.
     pub exchanges: Vec<Exchange>,
     /// When the person pressed Submit.
@@ -96,16 +27,20 @@ pub struct RunView {
     pub cancelling: bool,
 }
 
+impl std::ops::Deref for RunView {
+    type Target = RunProgress;
+
+    fn deref(&self) -> &RunProgress {
+        &self.progress
+    }
+}
+
 impl RunView {
     /// A fresh view for a job that is starting.
     pub fn new(file_name: String) -> RunView {
         RunView {
             file_name,
-            stage: Stage::Preparing,
-            wait: None,
-            run_id: None,
-            external_id: None,
-            attempt: None,
+            progress: RunProgress::default(),
             exchanges: Vec::new(),
             started: Instant::now(),
             cancelling: false,
@@ -114,87 +49,20 @@ impl RunView {
 
     /// Folds one event in.
     pub fn apply(&mut self, event: &JobEvent) {
-        match event {
-            JobEvent::Validating => self.stage = Stage::Preparing,
-            JobEvent::Uploading { sent, total } => {
-                self.wait = None;
-                self.stage = Stage::Uploading {
-                    sent: *sent,
-                    total: *total,
-                };
-            }
-            JobEvent::Accepted {
-                run_id,
-                external_id,
-                status,
-                queue_position,
-            } => {
-                self.wait = None;
-                self.attempt = None;
-                self.run_id = Some(run_id.clone());
-                self.external_id = Some(external_id.clone());
-                self.stage = if status.as_str() == "queued" {
-                    Stage::Queued {
-                        position: *queue_position,
-                    }
-                } else {
-                    Stage::Processing
-                };
-            }
-            JobEvent::Queued { position } => {
-                self.wait = None;
-                self.stage = Stage::Queued {
-                    position: *position,
-                };
-            }
-            JobEvent::Processing => {
-                self.wait = None;
-                self.stage = Stage::Processing;
-            }
-            JobEvent::Waiting {
-                reason,
-                code,
-                seconds,
-                until,
-            } => {
-                self.wait = Some(WaitView {
-                    reason: *reason,
-                    code: code.clone(),
-                    seconds: *seconds,
-                    until: *until,
-                });
-            }
-            JobEvent::Retrying { attempt } => {
-                self.wait = None;
-                self.attempt = Some(*attempt);
-            }
-            JobEvent::CheckingForLostSubmit { external_id } => {
-                self.wait = None;
-                self.external_id = Some(external_id.clone());
-                self.stage = Stage::CheckingLostSubmit;
-            }
-            JobEvent::Exchange(x) => self.exchanges.push(x.clone()),
-            JobEvent::Finished(_) => {
-                self.wait = None;
-                self.stage = Stage::Finished;
-            }
+        self.progress.apply(event);
+        if let JobEvent::Exchange(x) = event {
+            self.exchanges.push(x.clone());
         }
     }
 
-    /// The main line of the screen.
+    /// The main line of the screen: a wait a person must know about, else the stage.
     pub fn headline(&self, now: SystemTime) -> String {
-        if let Some(h) = self.wait.as_ref().and_then(|w| w.headline(now)) {
+        if let Some(w) = &self.progress.wait
+            && let Some(h) = crate::guidance::wait_headline(w.reason, w.seconds_left(now))
+        {
             return h;
         }
-        match &self.stage {
-            Stage::Preparing => "Checking the recording".to_string(),
-            Stage::Uploading { sent, total } => format!("Uploading {} %", percent(*sent, *total)),
-            Stage::Queued { position: Some(p) } => format!("Queued — #{p} in line"),
-            Stage::Queued { position: None } => "Queued".to_string(),
-            Stage::Processing => "Scoring the recording".to_string(),
-            Stage::CheckingLostSubmit => "Checking whether the upload arrived".to_string(),
-            Stage::Finished => "Finished".to_string(),
-        }
+        crate::guidance::stage_headline(&self.progress.stage)
     }
 }
 
@@ -205,8 +73,14 @@ pub fn percent(sent: u64, total: u64) -> u64 {
         .unwrap_or(0)
 }
 
-/// Draws the progress of the current run.
+/// Draws the progress of the current run (scrolls when the window is small).
 pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| run_progress_ui(ui, app, cmds));
+}
+
+fn run_progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let Some(run) = &app.run else {
         ui.heading("Progress");
         ui.label("No run in progress.");
@@ -215,7 +89,7 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let now = SystemTime::now();
     ui.heading(format!("Scoring {}", run.file_name));
     ui.add_space(10.0);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if run.stage != Stage::Finished {
             ui.spinner();
         }
@@ -234,11 +108,15 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             } else {
                 *sent as f32 / *total as f32
             };
-            ui.add(egui::ProgressBar::new(f).desired_width(420.0).text(format!(
-                "{:.1} of {:.1} MB",
-                *sent as f64 / 1e6,
-                *total as f64 / 1e6
-            )));
+            ui.add(
+                egui::ProgressBar::new(f)
+                    .desired_width(ui.available_width().min(420.0))
+                    .text(format!(
+                        "{:.1} of {:.1} MB",
+                        *sent as f64 / 1e6,
+                        *total as f64 / 1e6
+                    )),
+            );
         }
         Stage::Queued { .. } => {
             ui.label("The service is busy; your recording waits for a free slot.");
@@ -258,7 +136,7 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             };
             ui.add(
                 egui::ProgressBar::new(f)
-                    .desired_width(420.0)
+                    .desired_width(ui.available_width().min(420.0))
                     .text(format!("{left} s")),
             );
             ui.label(RichText::new(crate::guidance::wait_reason(wait.reason)).weak());
@@ -308,6 +186,11 @@ pub fn progress_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         {
             cmds.push(Command::CancelRun);
         }
+        if run.run_id.is_some() {
+            ui.add(
+                egui::Label::new(RichText::new(crate::guidance::CANCEL_HINT).small().weak()).wrap(),
+            );
+        }
     }
     ui.add_space(10.0);
     egui::CollapsingHeader::new(format!("Request log ({})", run.exchanges.len()))
@@ -354,6 +237,7 @@ pub fn exchanges_ui(ui: &mut Ui, exchanges: &[Exchange]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::codes::ErrorCode;
 
     #[test]
     fn warm_up_wait_reads_as_a_countdown() {

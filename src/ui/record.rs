@@ -1,45 +1,168 @@
 //! The record screen: pick a microphone, record (Space) with a live meter and a time bar, or
-//! import a file; play the take back; see what it will cost beside the balance; submit.
+//! import a file (the file dialog, a path typed or pasted, or a drop); play the take back; see
+//! what it will cost beside the balance; pick this take's language; submit.
 
 use egui::{RichText, Ui};
 
 use crate::audio::RecorderSnapshot;
-use crate::ui::app::{App, Command, TakeSource};
-use crate::ui::recording::METER_REPAINT;
+use crate::store::takes::TakeOrigin;
+use crate::ui::app::recording::METER_REPAINT;
+use crate::ui::app::{App, Command, Confirmation, TakeSource};
 use crate::ui::widgets::{MeterView, format_clock, level_meter_ui, time_bar_ui};
 
-/// Draws the record screen.
-pub fn record_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
-    ui.heading("Record");
-    ui.add_space(4.0);
-    device_picker_ui(ui, app, cmds);
-    ui.add_space(8.0);
-    recorder_ui(ui, app, cmds);
-    ui.add_space(8.0);
-    ui.horizontal(|ui| {
+/// The accessible label of the import path field.
+pub const IMPORT_PATH_LABEL: &str = "File to import";
+
+/// Draws the record screen (scrolls when the window is small).
+pub fn record_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.heading("Record");
+            ui.add_space(4.0);
+            device_picker_ui(ui, app, cmds);
+            ui.add_space(8.0);
+            recorder_ui(ui, app, cmds);
+            ui.add_space(8.0);
+            import_ui(ui, app, cmds);
+            ui.add_space(10.0);
+            take_ui(ui, app, cmds);
+            ui.add_space(10.0);
+            takes_list_ui(ui, app, cmds);
+        });
+}
+
+/// Every take the app made or imported, until the person deletes it: reopen one, or delete it
+/// (a recording the app made is deleted from disk; an imported file only leaves the list).
+fn takes_list_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
+    let list = &app.takes.list;
+    if list.takes.is_empty() {
+        return;
+    }
+    let busy = app.is_recording() || app.is_submitting() || app.importing;
+    egui::CollapsingHeader::new(format!("Takes ({})", list.takes.len()))
+        .id_salt("takes_list")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("takes")
+                .num_columns(5)
+                .striped(true)
+                .spacing([12.0, 4.0])
+                .show(ui, |ui| {
+                    for t in &list.takes {
+                        let current = list.current.as_deref() == Some(t.id.as_str());
+                        let name = t.file_name();
+                        ui.label(RichText::new(&name).strong());
+                        ui.label(
+                            t.duration_ms
+                                .map(|ms| format_clock(std::time::Duration::from_millis(ms)))
+                                .unwrap_or_else(|| "—".into()),
+                        );
+                        let origin = match t.origin {
+                            TakeOrigin::Recorded => "recorded",
+                            TakeOrigin::Imported => "imported",
+                        };
+                        let state = match (current, t.submitted) {
+                            (true, _) => "on screen",
+                            (false, true) => "submitted",
+                            (false, false) => "not submitted",
+                        };
+                        ui.label(
+                            RichText::new(format!(
+                                "{origin} {} · {state}",
+                                t.created
+                                    .with_timezone(&chrono::Local)
+                                    .format("%Y-%m-%d %H:%M")
+                            ))
+                            .weak(),
+                        );
+                        if current {
+                            ui.label("");
+                        } else if ui
+                            .add_enabled(!busy, egui::Button::new("Open"))
+                            .on_hover_text(format!("Make {name} the take"))
+                            .clicked()
+                        {
+                            cmds.push(Command::OpenTake(t.id.clone()));
+                        }
+                        let (label, body) = match t.origin {
+                            TakeOrigin::Recorded => (
+                                "Delete",
+                                format!("{name} will be deleted from this computer."),
+                            ),
+                            TakeOrigin::Imported => (
+                                "Remove",
+                                format!(
+                                    "{name} leaves this list. The file itself stays where it is."
+                                ),
+                            ),
+                        };
+                        if ui
+                            .add_enabled(!busy, egui::Button::new(label))
+                            .on_hover_text(format!("{label} {name}"))
+                            .clicked()
+                        {
+                            cmds.push(Command::Confirm(Confirmation {
+                                title: format!("{label} this take?"),
+                                body,
+                                confirm_label: format!("Yes, {} the take", label.to_lowercase()),
+                                command: Box::new(Command::DeleteTake(t.id.clone())),
+                            }));
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+/// Import: the file dialog, or a path typed or pasted (always there: some desktops have no
+/// file dialog), or a file dropped on the window.
+fn import_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    let enabled = !app.importing && !app.is_recording();
+    ui.horizontal_wrapped(|ui| {
         if ui
-            .add_enabled(
-                !app.importing && !app.is_recording(),
-                egui::Button::new("Import a file…"),
-            )
+            .add_enabled(enabled, egui::Button::new("Import a file…"))
             .clicked()
         {
             cmds.push(Command::PickFile);
         }
-        ui.label(RichText::new("or drop an audio file on this window").weak());
+        ui.label(RichText::new("or drop an audio file on this window, or type its path:").weak());
         if app.importing {
             ui.spinner();
         }
     });
-    ui.add_space(10.0);
-    take_ui(ui, app, cmds);
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label(IMPORT_PATH_LABEL);
+        let field = ui
+            .add(
+                egui::TextEdit::singleline(&mut app.import_form.path)
+                    .hint_text("/path/to/answer.wav")
+                    .desired_width(ui.available_width().clamp(160.0, 360.0)),
+            )
+            .labelled_by(label.id);
+        if app.import_form.focus_path {
+            field.request_focus();
+            app.import_form.focus_path = false;
+        }
+        let typed = app.import_form.path.trim().to_string();
+        let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let clicked = ui
+            .add_enabled(enabled && !typed.is_empty(), egui::Button::new("Import"))
+            .clicked();
+        if enabled && !typed.is_empty() && (clicked || entered) {
+            cmds.push(Command::ImportPath(std::path::PathBuf::from(typed)));
+        }
+    });
+    if let Some(why) = &app.import_form.dialog_error {
+        ui.add(egui::Label::new(RichText::new(why).color(ui.visuals().error_fg_color)).wrap());
+    }
 }
 
 fn device_picker_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     if app.audio.devices.is_none() && !app.audio.listing {
         cmds.push(Command::RefreshDevices);
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label("Microphone");
         let devices = match &app.audio.devices {
             Some(Ok(d)) => d.as_slice(),
@@ -191,7 +314,7 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         return;
     };
     egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.set_width(ui.available_width().min(620.0));
+        ui.set_max_width(ui.available_width().min(620.0));
         let source = match take.source {
             TakeSource::Recorded => "recorded",
             TakeSource::Imported => "imported",
@@ -213,10 +336,17 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         ui.add_space(6.0);
         cost_ui(ui, app, take.estimated_credits(), cmds);
         ui.add_space(6.0);
-        let language = &app.settings.default_language;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
+            let language = app.take_language();
             let name = crate::languages::language_name(language).unwrap_or("unknown");
             ui.label(format!("Language: {name} ({language})"));
+            if take.language.is_some() {
+                let default = &app.settings.default_language;
+                ui.label(
+                    RichText::new(format!("for this recording only; the default is {default}"))
+                        .weak(),
+                );
+            }
             if ui.small_button("Change language").clicked() {
                 cmds.push(Command::OpenLanguagePicker);
             }
@@ -243,6 +373,7 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             }
             if ui
                 .add_enabled(!busy, egui::Button::new("Discard"))
+                .on_hover_text("Put this take away; it stays in the Takes list below")
                 .clicked()
             {
                 cmds.push(Command::DiscardTake);
@@ -261,10 +392,10 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
 }
 
 fn cost_ui(ui: &mut Ui, app: &App, credits: u64, cmds: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(format!(
-            "Estimated cost: {credits} credit{} (1 per started minute)",
-            if credits == 1 { "" } else { "s" }
+            "Estimated cost: {} (1 per started minute)",
+            crate::guidance::credits_text(credits as f64)
         ));
         ui.separator();
         match &app.balance {
@@ -277,7 +408,10 @@ fn cost_ui(ui: &mut Ui, app: &App, credits: u64, cmds: &mut Vec<Command>) {
                 } else {
                     ui.visuals().text_color()
                 };
-                ui.label(RichText::new(format!("Balance: {b} credits")).color(colour));
+                ui.label(
+                    RichText::new(format!("Balance: {}", crate::guidance::credits_text(*b)))
+                        .color(colour),
+                );
             }
             Some(Ok(None)) => {
                 ui.label(RichText::new("balance not reported").weak());

@@ -21,31 +21,43 @@ pub fn missing_dimensions_text(poll: &PollResponse) -> Option<String> {
     }
 }
 
+/// The marker on a result the simulator produced.
+pub const SIMULATED_MARK: &str = "Simulated — not a real score";
+
 /// Draws a finished run: overall level, the three dimensions, explanations, who was scored,
-/// the transcript and the credits. Buttons push [`Command`]s; nothing happens while drawing.
-pub fn result_ui(ui: &mut Ui, poll: &PollResponse, cmds: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+/// the transcript and the credits; `simulated` marks a result the simulator produced.
+/// Buttons push [`Command`]s; nothing happens while drawing.
+pub fn result_ui(ui: &mut Ui, poll: &PollResponse, simulated: bool, cmds: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
         ui.heading("Result");
         ui.add_space(8.0);
         status_badge_ui(ui, &poll.status);
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button("New recording").clicked() {
-                cmds.push(Command::Navigate(crate::ui::app::Screen::Record));
-            }
-            if ui
-                .button("Open request log")
-                .on_hover_text("Every request made for this run, for support")
-                .clicked()
-            {
-                cmds.push(Command::Navigate(crate::ui::app::Screen::Support));
-            }
-            if ui.button("Copy run id").on_hover_text(&poll.id).clicked() {
-                cmds.push(Command::CopyToClipboard {
-                    text: poll.id.clone(),
-                    what: "Run id",
-                });
-            }
-        });
+        if simulated {
+            ui.label(
+                RichText::new(SIMULATED_MARK)
+                    .strong()
+                    .color(ui.visuals().warn_fg_color),
+            )
+            .on_hover_text("The built-in or a local simulator answered: these scores are made up");
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("New recording").clicked() {
+            cmds.push(Command::Navigate(crate::ui::app::Screen::Record));
+        }
+        if ui
+            .button("Open request log")
+            .on_hover_text("Every request made for this run, for support")
+            .clicked()
+        {
+            cmds.push(Command::Navigate(crate::ui::app::Screen::Support));
+        }
+        if ui.button("Copy run id").on_hover_text(&poll.id).clicked() {
+            cmds.push(Command::CopyToClipboard {
+                text: poll.id.clone(),
+                what: "Run id",
+            });
+        }
     });
     ui.label(RichText::new(format!("Run {}", poll.id)).monospace().weak());
     ui.separator();
@@ -233,7 +245,7 @@ fn credits_ui(ui: &mut Ui, poll: &PollResponse) {
     let Some(c) = &poll.credits else { return };
     let mut parts = Vec::new();
     if let Some(d) = c.deducted {
-        parts.push(format!("{d} credits deducted"));
+        parts.push(format!("{} deducted", crate::guidance::credits_text(d)));
     }
     if let Some(r) = c.remaining_balance {
         parts.push(format!("{r} remaining"));

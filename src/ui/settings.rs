@@ -5,7 +5,7 @@
 use egui::{RichText, Ui};
 
 use crate::api::client::check_base_url;
-use crate::ui::app::{App, Command};
+use crate::ui::app::{App, Command, KeyTest};
 use crate::ui::dialogs::language_list_ui;
 use crate::validate::{
     validate_external_id as check_external_id, validate_metadata as check_metadata,
@@ -44,7 +44,7 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             );
         }
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let label = ui.label(KEY_FIELD_LABEL);
         let response = ui
             .add(
@@ -54,12 +54,16 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
                     .desired_width(300.0),
             )
             .labelled_by(label.id);
+        if response.changed() {
+            // What a test said about the key before this edit no longer applies.
+            app.form.key_changed();
+        }
         if app.form.focus_key {
             response.request_focus();
             app.form.focus_key = false;
         }
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let typed = !app.form.key_input.trim().is_empty();
         if ui
             .add_enabled(typed, egui::Button::new("Save key"))
@@ -78,9 +82,7 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             cmds.push(Command::ForgetKey);
         }
         if ui.button("Open the ZenHire dashboard").clicked() {
-            cmds.push(Command::OpenUrl(
-                crate::ui::commands::ACCOUNT_URL.to_string(),
-            ));
+            cmds.push(Command::OpenUrl(crate::ui::app::ACCOUNT_URL.to_string()));
         }
     });
     if app.form.key_testing {
@@ -89,21 +91,29 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             ui.label("Testing the key…");
         });
     }
-    match &app.form.key_test {
-        Some(Ok(balance)) => {
+    let error = ui.visuals().error_fg_color;
+    let (text, colour) = match &app.form.key_test {
+        Some(KeyTest::Works(balance)) => {
             let b = balance
-                .map(|b| format!(" Balance: {b} credits."))
+                .map(|b| format!(" Balance: {}.", crate::guidance::credits_text(b)))
                 .unwrap_or_default();
-            ui.label(RichText::new(format!("The key works.{b}")).color(ok_colour(ui)));
+            (format!("The key works.{b}"), ok_colour(ui))
         }
-        Some(Err(e)) => {
-            ui.label(
-                RichText::new(format!("The key did not work: {e}"))
-                    .color(ui.visuals().error_fg_color),
-            );
-        }
-        None => {}
-    }
+        Some(KeyTest::Refused { code, title }) => (
+            format!("The service refused the key: {title} ({code})."),
+            error,
+        ),
+        Some(KeyTest::Unreachable(why)) => (
+            format!(
+                "The key was not checked: the service could not be reached ({why}). \
+                 This is a network problem, not a problem with the key."
+            ),
+            ui.visuals().warn_fg_color,
+        ),
+        Some(KeyTest::Failed(why)) => (format!("The key could not be tested: {why}"), error),
+        None => return,
+    };
+    ui.add(egui::Label::new(RichText::new(text).color(colour)).wrap());
 }
 
 fn ok_colour(ui: &Ui) -> egui::Color32 {
@@ -118,8 +128,20 @@ fn language_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     ui.label(RichText::new("Language").strong());
     let code = app.settings.default_language.clone();
     let name = crate::languages::language_name(&code).unwrap_or("unknown");
-    ui.label(format!("Recordings are scored as {name} ({code})."));
-    language_list_ui(ui, &mut app.language_filter, &code, cmds);
+    ui.add(
+        egui::Label::new(format!(
+            "New recordings are scored as {name} ({code}). A language chosen for one \
+             recording (Change language) applies to that recording only."
+        ))
+        .wrap(),
+    );
+    language_list_ui(
+        ui,
+        &mut app.language_filter,
+        &code,
+        |c| Command::SetDefaultLanguage(c.to_string()),
+        cmds,
+    );
 }
 
 /// An inline check result under a field: `None` when fine.

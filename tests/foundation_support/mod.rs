@@ -11,7 +11,7 @@ use speech_scorer::engine::events::{EventSink, JobEvent};
 use speech_scorer::simulator::{RecordedRequest, Scenario, SimConfig, SimHandle, Simulator};
 
 #[path = "../common/mod.rs"]
-mod common;
+pub mod common;
 
 pub const SUBMIT: &str = "/api/v1/speech/analyze";
 

@@ -1,5 +1,8 @@
 //! Builds the real desktop app in an `egui_kittest` harness against the simulator, and waits
-//! for what a person would wait for. Everything lives in temp dirs (never $HOME).
+//! for what a person would wait for. Everything lives in temp dirs (never $HOME). The one
+//! `step_until` / `shows` / `click` / `type_into` every GUI test uses. kittest needs no
+//! display; this crate builds kittest without its `snapshot` feature (no wgpu here), so a
+//! timeout dumps every label on screen instead of a screenshot.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
@@ -11,7 +14,8 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use speech_scorer::simulator::SimConfig;
 use speech_scorer::ui::App;
 use speech_scorer::ui::app::AppConfig;
-use speech_scorer::ui::ports::RecordingBrowser;
+use speech_scorer::ui::ports::{FixedFilePicker, Picked, RecordingBrowser};
+use std::sync::Arc;
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -36,6 +40,12 @@ pub struct Setup {
     pub sim: SimConfig,
     /// Runs before the app is built (e.g. write settings, save a key).
     pub prepare: Box<dyn FnOnce(&AppConfig)>,
+    /// What the file dialog answers instead of the fixture (e.g. `Picked::Unavailable`).
+    pub picker: Option<Picked>,
+    /// The browser fails with this error instead of recording the URL.
+    pub browser_fails: Option<String>,
+    /// The window size.
+    pub size: egui::Vec2,
 }
 
 impl Default for Setup {
@@ -44,9 +54,15 @@ impl Default for Setup {
             fixture_secs: 200.0,
             sim: SimConfig::fast(),
             prepare: Box::new(|_| {}),
+            picker: None,
+            browser_fails: None,
+            size: WINDOW,
         }
     }
 }
+
+/// The window size tests use unless they test the layout.
+pub const WINDOW: egui::Vec2 = egui::vec2(900.0, 760.0);
 
 /// The app in demo mode on a fast simulator with a 200-second fixture to import.
 pub fn start(sim: SimConfig) -> Gui {
@@ -60,10 +76,18 @@ pub fn start(sim: SimConfig) -> Gui {
 pub fn start_with(setup: Setup) -> Gui {
     let home = tempfile::tempdir().expect("home dir");
     let (fixture_dir, fixture) = common::speech_fixture(setup.fixture_secs);
-    let (config, browser) = AppConfig::for_test(home.path(), setup.sim, Some(fixture.clone()));
+    let (mut config, mut browser) =
+        AppConfig::for_test(home.path(), setup.sim, Some(fixture.clone()));
+    if let Some(answer) = setup.picker {
+        config.file_picker = Arc::new(FixedFilePicker::answering(answer));
+    }
+    if let Some(error) = &setup.browser_fails {
+        browser = RecordingBrowser::failing(error);
+        config.browser = Arc::new(browser.clone());
+    }
     (setup.prepare)(&config);
     let harness = Harness::builder()
-        .with_size(egui::vec2(900.0, 760.0))
+        .with_size(setup.size)
         .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"));
     Gui {
         harness,
@@ -75,10 +99,10 @@ pub fn start_with(setup: Setup) -> Gui {
 }
 
 /// Steps frames until `done` holds, failing with the screen's labels after `PATIENCE`.
-pub fn step_until(
-    h: &mut Harness<'static, App>,
+pub fn step_until<S>(
+    h: &mut Harness<'static, S>,
     what: &str,
-    done: impl Fn(&Harness<'static, App>) -> bool,
+    done: impl Fn(&Harness<'static, S>) -> bool,
 ) {
     let start = Instant::now();
     loop {
@@ -88,7 +112,7 @@ pub fn step_until(
         }
         if start.elapsed() > PATIENCE {
             panic!(
-                "timed out waiting for {what}; on screen:\n{}",
+                "timed out after {PATIENCE:?} waiting for {what}; on screen:\n{}",
                 labels(h).join("\n")
             );
         }
@@ -96,8 +120,13 @@ pub fn step_until(
     }
 }
 
+/// Steps frames until some label contains `text`.
+pub fn wait_for<S>(h: &mut Harness<'static, S>, text: &str) {
+    step_until(h, &format!("\"{text}\""), |h| shows(h, text));
+}
+
 /// Every label on screen (for failure messages).
-pub fn labels(h: &Harness<'static, App>) -> Vec<String> {
+pub fn labels<S>(h: &Harness<'static, S>) -> Vec<String> {
     h.query_all_by(|_| true)
         .filter_map(|n| {
             let node = n.accesskit_node();
@@ -108,14 +137,38 @@ pub fn labels(h: &Harness<'static, App>) -> Vec<String> {
 
 /// True when some node's label contains `text` (several may: a code is in a title and in
 /// the technical line).
-pub fn shows(h: &Harness<'static, App>, text: &str) -> bool {
+pub fn shows<S>(h: &Harness<'static, S>, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }
 
 /// Clicks the button labelled `label`, then draws a frame.
-pub fn click(h: &mut Harness<'static, App>, label: &str) {
-    h.get_by_role_and_label(Role::Button, label).click();
+pub fn click<S>(h: &mut Harness<'static, S>, label: &str) {
+    let Some(button) = h.query_by_role_and_label(Role::Button, label) else {
+        panic!("no button \"{label}\" on screen:\n{}", labels(h).join("\n"));
+    };
+    button.click();
     h.step();
+}
+
+/// Focuses the field labelled `label`, types `text` into it, then draws a frame.
+pub fn type_into<S>(h: &mut Harness<'static, S>, label: &str, text: &str) {
+    let field = h.get_by_label(label);
+    field.focus();
+    field.type_text(text);
+    h.step();
+}
+
+/// What the last frame put on the clipboard.
+pub fn copied<S>(h: &Harness<'static, S>) -> Vec<String> {
+    h.output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Imports the fixture through the (test) file picker and waits until it is the take.

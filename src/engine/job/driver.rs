@@ -84,9 +84,15 @@ pub(super) async fn submit(
     d.emit(JobEvent::Validating);
 
     let (file, language, metadata) = (spec.file.clone(), spec.language.clone(), spec.metadata);
-    let ext = external_id.clone();
+    let (ext, work_dir) = (external_id.clone(), spec.work_dir);
     let checked = tokio::task::spawn_blocking(move || {
-        check_submission(&file, &language, Some(&ext), metadata.as_deref())
+        check_submission(
+            &file,
+            &language,
+            Some(&ext),
+            metadata.as_deref(),
+            work_dir.as_deref(),
+        )
     })
     .await;
     let prepared = match checked {
@@ -122,7 +128,16 @@ pub(super) async fn submit(
     };
     d.record.metadata = prepared.fields.metadata.clone();
     d.save();
-    d.drive(Step::Submit, Some(prepared)).await
+    if let Some(c) = &prepared.conversion {
+        d.emit(JobEvent::Converted {
+            description: c.description(),
+        });
+    }
+    let converted = prepared.clone();
+    let outcome = d.drive(Step::Submit, Some(prepared)).await;
+    // The converted file (never the person's own) goes once nothing will upload it again.
+    tokio::task::spawn_blocking(move || converted.discard_conversion());
+    outcome
 }
 
 /// Finishes a record: polls its run, or looks a lost upload's run up; never submits.

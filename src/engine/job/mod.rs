@@ -46,6 +46,10 @@ pub struct JobSpec {
     /// The history record's id; a fresh UUID when `None`. A batch picks it before the job
     /// starts, so after a crash it knows which record (and which upload) was its row's.
     pub local_id: Option<String>,
+    /// Where a file that cannot be uploaded as it is (over 25 MB, or a format the API does not
+    /// take) is converted for upload (`audio::prepare`); `None`: such a file is refused.
+    /// The converted file is removed when the job ends.
+    pub work_dir: Option<PathBuf>,
 }
 
 impl JobSpec {
@@ -57,6 +61,7 @@ impl JobSpec {
             external_id: None,
             metadata: None,
             local_id: None,
+            work_dir: None,
         }
     }
 }
@@ -130,6 +135,7 @@ impl JobOptions {
 pub struct JobHandle {
     cancel: CancellationToken,
     task: tokio::task::JoinHandle<Outcome>,
+    local_id: Option<String>,
 }
 
 impl JobHandle {
@@ -142,6 +148,12 @@ impl JobHandle {
     /// A token that cancels this job (e.g. from a signal handler).
     pub fn cancel_token(&self) -> CancellationToken {
         self.cancel.clone()
+    }
+
+    /// The history id of the job's record, when known at the start (a submit, a record);
+    /// `None` for a resume by run id (its record is found inside the job).
+    pub fn local_id(&self) -> Option<&str> {
+        self.local_id.as_deref()
     }
 
     /// True once the task has ended.
@@ -199,8 +211,40 @@ pub fn spawn(
     sink: EventSink,
 ) -> JobHandle {
     let cancel = CancellationToken::new();
-    let task = rt.spawn(run(client, start, options, records, sink, cancel.clone()));
-    JobHandle { cancel, task }
+    let (start, local_id) = match start {
+        Start::Submit(spec) => {
+            let record = submit_record(&spec);
+            let id = record.local_id.clone();
+            (Begin::Submit(spec, Box::new(record)), Some(id))
+        }
+        Start::Record(record) => {
+            let id = record.local_id.clone();
+            (Begin::Record(record), Some(id))
+        }
+        Start::Resume { run_id } => (Begin::Resume(run_id), None),
+    };
+    let task = rt.spawn(begin(client, start, options, records, sink, cancel.clone()));
+    JobHandle {
+        cancel,
+        task,
+        local_id,
+    }
+}
+
+/// The fresh record of a submit, with the id the spec asks for.
+fn submit_record(spec: &JobSpec) -> RunRecord {
+    let mut record = RunRecord::new(Utc::now());
+    if let Some(id) = &spec.local_id {
+        record.local_id = id.clone();
+    }
+    record
+}
+
+/// A [`Start`] with the submit's record made up front (so its id is known to the caller).
+enum Begin {
+    Submit(JobSpec, Box<RunRecord>),
+    Resume(String),
+    Record(Box<RunRecord>),
 }
 
 /// Runs a job to its end on the current runtime.
@@ -212,19 +256,34 @@ pub async fn run(
     sink: EventSink,
     cancel: CancellationToken,
 ) -> Outcome {
-    match start {
+    let begin_with = match start {
         Start::Submit(spec) => {
-            let mut record = RunRecord::new(Utc::now());
-            if let Some(id) = &spec.local_id {
-                record.local_id = id.clone();
-            }
-            driver::submit(client, spec, options, records, sink, cancel, record).await
+            let record = submit_record(&spec);
+            Begin::Submit(spec, Box::new(record))
         }
-        Start::Resume { run_id } => {
+        Start::Resume { run_id } => Begin::Resume(run_id),
+        Start::Record(record) => Begin::Record(record),
+    };
+    begin(client, begin_with, options, records, sink, cancel).await
+}
+
+async fn begin(
+    client: ApiClient,
+    start: Begin,
+    options: JobOptions,
+    records: Option<Records>,
+    sink: EventSink,
+    cancel: CancellationToken,
+) -> Outcome {
+    match start {
+        Begin::Submit(spec, record) => {
+            driver::submit(client, spec, options, records, sink, cancel, *record).await
+        }
+        Begin::Resume(run_id) => {
             let record = existing_record(records.as_ref(), &run_id).await;
             driver::resume(client, record, options, records, sink, cancel).await
         }
-        Start::Record(record) => {
+        Begin::Record(record) => {
             driver::resume(client, *record, options, records, sink, cancel).await
         }
     }

@@ -1,0 +1,62 @@
+//! How the app is put together: which desktop doors and stores it uses. Tests replace them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::store::{Paths, SecretStore};
+use crate::ui::ports::{BrowserOpener, FilePicker, RfdFilePicker, SystemBrowser};
+
+/// The doors and stores of the app.
+pub struct AppConfig {
+    /// The file dialog.
+    pub file_picker: Arc<dyn FilePicker>,
+    /// The browser.
+    pub browser: Arc<dyn BrowserOpener>,
+    /// Where the key lives; `None`: the owner-only file in the config dir.
+    pub secrets: Option<Arc<dyn SecretStore>>,
+    /// Directories; `None`: from `SPEECH_SCORER_HOME` or the platform dirs.
+    pub paths: Option<Paths>,
+    /// The simulator's settings in demo mode.
+    pub demo_config: crate::simulator::SimConfig,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            file_picker: Arc::new(RfdFilePicker),
+            browser: Arc::new(SystemBrowser),
+            secrets: None,
+            paths: None,
+            demo_config: crate::simulator::SimConfig::default(),
+        }
+    }
+}
+
+impl AppConfig {
+    /// For tests: everything under `home`, the key in memory (none saved), a file picker that
+    /// answers `pick` without a window, a browser that only records URLs, and the simulator
+    /// settings `demo_config` for demo mode.
+    pub fn for_test(
+        home: &std::path::Path,
+        demo_config: crate::simulator::SimConfig,
+        pick: Option<PathBuf>,
+    ) -> (AppConfig, crate::ui::ports::RecordingBrowser) {
+        let browser = crate::ui::ports::RecordingBrowser::default();
+        let config = AppConfig {
+            file_picker: Arc::new(crate::ui::ports::FixedFilePicker::new(pick)),
+            browser: Arc::new(browser.clone()),
+            secrets: Some(Arc::new(crate::store::MemorySecretStore::default())),
+            paths: Some(Paths::under(home.to_path_buf())),
+            demo_config,
+        };
+        (config, browser)
+    }
+}
+
+/// Errors that stop the app from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The background runtime could not be created.
+    #[error("could not start the background runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}

@@ -1,0 +1,319 @@
+//! Which service the app talks to: the saved key against the configured address, or demo mode
+//! on the built-in simulator (started on the app's runtime, never on the UI thread). The key's
+//! life in Settings (test, save, forget) and saving the other settings live here too.
+
+use crate::api::client::{ApiClient, ApiKey, DEFAULT_BASE_URL, check_base_url};
+use crate::api::error::ApiError;
+use crate::guidance;
+use crate::simulator::SimHandle;
+use crate::ui::app::{App, AppEvent, Command, Confirmation};
+
+/// The service the app talks to.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// Base URL (empty while the built-in simulator is starting).
+    pub base_url: String,
+    /// The key sent.
+    pub key: Option<ApiKey>,
+    /// True for the built-in simulator (demo mode): results are not real.
+    pub demo: bool,
+}
+
+impl Connection {
+    /// True once requests can be made (demo mode: once the simulator has started).
+    pub fn is_ready(&self) -> bool {
+        !self.base_url.is_empty()
+    }
+}
+
+/// What "Test key" found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyTest {
+    /// GET /credits answered; the balance when it said.
+    Works(Option<f64>),
+    /// The service answered and refused the key (401/403): the key is the problem.
+    Refused {
+        /// The code it refused with.
+        code: String,
+        /// What that code means, from `guidance`.
+        title: String,
+    },
+    /// No answer arrived (offline, DNS, refused connection, timeout): the key was not checked.
+    Unreachable(String),
+    /// Anything else (a bad address, an unreadable or unexpected answer).
+    Failed(String),
+}
+
+impl KeyTest {
+    /// Sorts a GET /credits result: a refusal is about the key, no answer is about the network.
+    pub fn from_credits(result: Result<Option<f64>, ApiError>) -> KeyTest {
+        match result {
+            Ok(balance) => KeyTest::Works(balance),
+            Err(ApiError::Network { kind, message, .. }) => {
+                KeyTest::Unreachable(format!("{kind}: {message}"))
+            }
+            Err(e) => match (e.code(), e.http_status()) {
+                (Some(code), Some(401 | 403)) => KeyTest::Refused {
+                    title: guidance::for_code(&code).title,
+                    code: code.as_str().to_string(),
+                },
+                _ => KeyTest::Failed(e.to_string()),
+            },
+        }
+    }
+}
+
+impl App {
+    /// A client for the service in use.
+    pub(crate) fn client(&self) -> Result<ApiClient, String> {
+        if !self.connection.is_ready() {
+            return Err("The built-in simulator is still starting; try again in a moment.".into());
+        }
+        ApiClient::new(&self.connection.base_url, self.connection.key.clone())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Picks the service: the saved key against the configured URL, or demo mode on the
+    /// built-in simulator when no key is saved. The simulator starts in the background;
+    /// [`App::on_connected`] runs once the service is usable.
+    pub(crate) fn connect(&mut self) {
+        let key = match self.secrets.get() {
+            Ok(k) => k,
+            Err(e) => {
+                self.toast(format!("The saved API key could not be read: {e}"), true);
+                None
+            }
+        };
+        if let Some(key) = key {
+            self.connection = Connection {
+                base_url: self
+                    .settings
+                    .base_url
+                    .clone()
+                    .filter(|u| !u.trim().is_empty())
+                    .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+                key: Some(key),
+                demo: false,
+            };
+            self.on_connected();
+            return;
+        }
+        match &self.demo_sim {
+            Some(sim) => {
+                self.connection = demo_connection(sim);
+                self.on_connected();
+            }
+            None => {
+                self.connection = Connection {
+                    base_url: String::new(),
+                    key: None,
+                    demo: true,
+                };
+                if !self.demo_starting {
+                    self.demo_starting = true;
+                    let cfg = self.config.demo_config.clone();
+                    let sender = self.sender.clone();
+                    self.rt.spawn(async move {
+                        let started = crate::simulator::Simulator::start(cfg)
+                            .await
+                            .map_err(|e| e.to_string());
+                        sender.send(AppEvent::DemoStarted(started));
+                    });
+                }
+            }
+        }
+    }
+
+    pub(crate) fn on_demo_started(&mut self, started: Result<SimHandle, String>) {
+        self.demo_starting = false;
+        match started {
+            Ok(sim) => {
+                // A key saved meanwhile wins; the simulator stays for a later "Forget key".
+                let use_it = self.connection.demo;
+                if use_it {
+                    self.connection = demo_connection(&sim);
+                }
+                self.demo_sim = Some(sim);
+                if use_it {
+                    self.on_connected();
+                }
+            }
+            Err(e) => self.toast(format!("The built-in simulator did not start: {e}"), true),
+        }
+    }
+
+    /// The service is usable: ask for the balance and finish the runs left unfinished.
+    fn on_connected(&mut self) {
+        self.refresh_credits();
+        self.resume_pending = true;
+        self.resume_unfinished();
+        if self.support.opened {
+            self.support_refresh_account();
+        }
+    }
+
+    /// Asks for the balance in the background.
+    pub(crate) fn refresh_credits(&mut self) {
+        let Ok(client) = self.client() else { return };
+        let sender = self.sender.clone();
+        self.rt.spawn(async move {
+            let result = client
+                .credits()
+                .await
+                .into_result()
+                .map(|c| c.available().or(c.balance()))
+                .map_err(|e| e.to_string());
+            sender.send(AppEvent::Credits(result));
+        });
+    }
+
+    pub(crate) fn test_key(&mut self) {
+        let typed = ApiKey::new(self.form.key_input.clone());
+        let base = if !self.form.base_url.trim().is_empty() {
+            self.form.base_url.trim().to_string()
+        } else if typed.is_some() {
+            DEFAULT_BASE_URL.to_string()
+        } else {
+            self.connection.base_url.clone()
+        };
+        let key = typed.or_else(|| self.connection.key.clone());
+        let client = match ApiClient::new(&base, key) {
+            Ok(c) => c,
+            Err(e) => {
+                self.form.key_test = Some(KeyTest::Failed(e.to_string()));
+                return;
+            }
+        };
+        self.form.key_testing = true;
+        self.form.key_test = None;
+        let generation = self.form.key_generation;
+        let sender = self.sender.clone();
+        self.rt.spawn(async move {
+            let result = client
+                .credits()
+                .await
+                .into_result()
+                .map(|c| c.available().or(c.balance()));
+            sender.send(AppEvent::KeyTested {
+                generation,
+                result: KeyTest::from_credits(result),
+            });
+        });
+    }
+
+    pub(crate) fn on_key_tested(&mut self, generation: u64, result: KeyTest) {
+        // A test of a key that has since been edited says nothing about the key typed now.
+        if generation != self.form.key_generation {
+            return;
+        }
+        self.form.key_testing = false;
+        self.form.key_test = Some(result);
+    }
+
+    /// Saves the typed key, unless it failed its test: then asks first.
+    pub(crate) fn save_key(&mut self, anyway: bool) {
+        if !anyway && let Some(KeyTest::Refused { code, title }) = &self.form.key_test {
+            let body = format!(
+                "The service refused this key when you tested it ({title}, {code}). \
+                 Runs with it will be refused too. Save it anyway?"
+            );
+            self.confirm = Some(Confirmation {
+                title: "Save a key that did not work?".into(),
+                body,
+                confirm_label: "Save anyway".into(),
+                command: Box::new(Command::SaveKeyAnyway),
+            });
+            return;
+        }
+        let Some(key) = ApiKey::new(self.form.key_input.clone()) else {
+            self.toast("Type or paste the key first.", true);
+            return;
+        };
+        if let Err(e) = self.secrets.set(&key) {
+            self.toast(format!("The key could not be saved: {e}"), true);
+            return;
+        }
+        self.form.key_input.clear();
+        self.form.key_changed();
+        self.connect();
+        self.toast(format!("Key {} saved", key.masked()), false);
+    }
+
+    pub(crate) fn forget_key(&mut self) {
+        if let Err(e) = self.secrets.clear() {
+            self.toast(format!("The key could not be removed: {e}"), true);
+            return;
+        }
+        self.connect();
+        self.toast("Key removed; using the built-in simulator", false);
+    }
+
+    pub(crate) fn save_settings(&mut self) {
+        let base = self.form.base_url.trim().to_string();
+        if !base.is_empty()
+            && let Err(e) = check_base_url(&base)
+        {
+            self.toast(e.to_string(), true);
+            return;
+        }
+        let ext = self.form.external_id.trim().to_string();
+        if !ext.is_empty()
+            && let Err(p) = crate::validate::validate_external_id(&ext)
+        {
+            self.toast(p.message, true);
+            return;
+        }
+        let meta = self.form.metadata.trim().to_string();
+        if !meta.is_empty()
+            && let Err(p) = crate::validate::validate_metadata(&meta)
+        {
+            self.toast(p.message, true);
+            return;
+        }
+        self.settings.base_url = (!base.is_empty()).then_some(base);
+        self.settings.default_external_id = (!ext.is_empty()).then_some(ext);
+        self.settings.default_metadata = (!meta.is_empty()).then_some(meta);
+        self.persist_settings();
+        if !self.connection.demo {
+            self.connect();
+        }
+        self.toast("Settings saved", false);
+    }
+
+    pub(crate) fn persist_settings(&mut self) {
+        if let Err(e) = self.settings.save(&self.paths) {
+            self.toast(format!("Settings could not be saved: {e}"), true);
+        }
+    }
+}
+
+fn demo_connection(sim: &SimHandle) -> Connection {
+    Connection {
+        base_url: sim.base_url(),
+        key: ApiKey::new(sim.api_key()),
+        demo: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::error::NetworkKind;
+
+    #[test]
+    fn a_network_failure_is_not_a_bad_key() {
+        let offline = ApiError::Network {
+            kind: NetworkKind::Connect,
+            may_have_reached_server: false,
+            message: "dns error".into(),
+        };
+        assert_eq!(
+            KeyTest::from_credits(Err(offline)),
+            KeyTest::Unreachable("could not connect: dns error".into())
+        );
+        assert_eq!(
+            KeyTest::from_credits(Ok(Some(5.0))),
+            KeyTest::Works(Some(5.0))
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! What the UI keeps between launches, and the screens it can show.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::Paths;
+
+/// The screens of the app. Small and `Copy` so it can be passed around freely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Screen {
+    /// Record or import a take, then submit it.
+    #[default]
+    Record,
+    /// A run in flight: upload, queue, waits, processing.
+    Progress,
+    /// A finished run's scores.
+    Result,
+    /// Every run so far.
+    History,
+    /// Key, service address, language, defaults.
+    Settings,
+    /// The request log of the run on screen, for support staff.
+    Support,
+}
+
+impl Screen {
+    /// Name on the navigation bar.
+    pub fn label(self) -> &'static str {
+        match self {
+            Screen::Record => "Record",
+            Screen::Progress => "Progress",
+            Screen::Result => "Result",
+            Screen::History => "History",
+            Screen::Settings => "Settings",
+            Screen::Support => "Support",
+        }
+    }
+}
+
+/// What the UI itself keeps between launches (the settings the API uses live in
+/// `store::Settings`). Unknown or missing fields fall back to defaults so an older file never
+/// stops the app from starting.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct State {
+    /// The screen shown last (only Record, History and Settings are restored).
+    pub screen: Screen,
+    /// The input device chosen last (`None`: the system default).
+    pub device: Option<String>,
+}
+
+impl State {
+    fn file(paths: &Paths) -> PathBuf {
+        paths.config_dir.join("ui-state.json")
+    }
+
+    /// Reads the state; anything unreadable gives the defaults.
+    pub fn load(paths: &Paths) -> State {
+        std::fs::read_to_string(Self::file(paths))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    /// Writes the state.
+    pub fn save(&self, paths: &Paths) -> std::io::Result<()> {
+        std::fs::create_dir_all(&paths.config_dir)?;
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(Self::file(paths), text)
+    }
+
+    /// The screen to open at start-up: the one shown last, unless it needs a run on screen.
+    pub fn restored_screen(&self) -> Screen {
+        match self.screen {
+            Screen::Record | Screen::History | Screen::Settings => self.screen,
+            _ => Screen::Record,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_reads_old_and_partial_files() {
+        let s: State = serde_json::from_str(r#"{"screen":"History","unknown":1}"#).expect("parse");
+        assert_eq!(s.screen, Screen::History);
+        assert_eq!(s.device, None);
+        let back: State =
+            serde_json::from_str(&serde_json::to_string(&s).expect("ser")).expect("parse");
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn only_screens_without_a_run_are_restored() {
+        for (shown, restored) in [
+            (Screen::History, Screen::History),
+            (Screen::Settings, Screen::Settings),
+            (Screen::Progress, Screen::Record),
+            (Screen::Result, Screen::Record),
+            (Screen::Support, Screen::Record),
+        ] {
+            let s = State {
+                screen: shown,
+                device: None,
+            };
+            assert_eq!(s.restored_screen(), restored, "{shown:?}");
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The Support screen's side effects: look-ups on the service, the credits/health bar,
+//! opening, replaying and exporting bundles. Each runs on the app's runtime and reports back
+//! as an [`AppEvent::Support`]; the screen's state is `App::support`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::api::client::{ApiClient, RunsFilter};
+use crate::engine::events::JobEvent;
+use crate::support::bundle::{Bundle, BundleOptions, read_bundle, write_bundle};
+use crate::support::lookup::{LookupResult, list_runs, poll_run};
+use crate::support::replay::{ReplayReport, replay};
+use crate::ui::app::{App, AppEvent, Screen, SupportCommand};
+use crate::ui::support::{LogSource, ReplayView};
+
+/// What comes back from the Support screen's background work.
+#[derive(Debug)]
+pub enum SupportEvent {
+    /// A run look-up or runs list answered.
+    Looked(LookupResult),
+    /// The status bar's numbers.
+    Account {
+        /// The balance in words, or why not.
+        credits: Result<String, String>,
+        /// The health in words, or why not.
+        health: Result<String, String>,
+    },
+    /// A bundle was read.
+    BundleOpened(PathBuf, Result<Box<Bundle>, String>),
+    /// The export ended.
+    Exported(Result<String, String>),
+    /// An event of the replay in progress.
+    Replay(JobEvent),
+    /// The replay ended.
+    Replayed(Box<Result<ReplayReport, String>>),
+}
+
+impl App {
+    /// Shows the Support screen; the status bar is filled the first time it opens.
+    pub(crate) fn open_support(&mut self) {
+        self.state.screen = Screen::Support;
+        if !self.support.opened {
+            self.support.opened = true;
+            self.support_refresh_account();
+        }
+    }
+
+    fn support_client(&self, with_key: bool) -> Result<ApiClient, String> {
+        if !self.connection.is_ready() {
+            return Err("The built-in simulator is still starting.".into());
+        }
+        let key = if with_key {
+            self.connection.key.clone()
+        } else {
+            None
+        };
+        ApiClient::new(&self.connection.base_url, key).map_err(|e| e.to_string())
+    }
+
+    pub(crate) fn run_support_command(&mut self, command: SupportCommand) {
+        match command {
+            SupportCommand::RefreshAccount => self.support_refresh_account(),
+            SupportCommand::Explain => {
+                let text = self.support.explain_input.trim().to_string();
+                if !text.is_empty() {
+                    self.support.explanation = Some(crate::support::explain::explain(&text));
+                    self.support.explained = text;
+                }
+            }
+            SupportCommand::LookUpRun => self.support_look_up_run(),
+            SupportCommand::FindRuns => self.support_find_runs(),
+            SupportCommand::OpenBundle => self.support_open_bundle(),
+            SupportCommand::StartReplay => self.support_start_replay(),
+            SupportCommand::StopReplay => {
+                if let Some(r) = &self.support.replay {
+                    r.cancel.cancel();
+                }
+            }
+            SupportCommand::Export => self.support_export(),
+        }
+    }
+
+    /// Asks for the credit balance (with the key) and the health (without).
+    pub(crate) fn support_refresh_account(&mut self) {
+        let keyed = self.support_client(true);
+        let open = self.support_client(false);
+        self.support.refreshing = true;
+        let sender = self.sender.clone();
+        self.rt.spawn(async move {
+            let credits = match keyed {
+                Ok(c) => match c.credits().await.result {
+                    Ok(info) => Ok(match (info.balance(), info.available()) {
+                        (Some(b), Some(a)) => format!(
+                            "{} ({} available)",
+                            crate::guidance::credits_text(b),
+                            crate::guidance::number_text(a)
+                        ),
+                        (Some(b), None) => crate::guidance::credits_text(b),
+                        _ => info.raw.to_string(),
+                    }),
+                    Err(e) => Err(e.to_string()),
+                },
+                Err(e) => Err(e),
+            };
+            let health = match open {
+                Ok(c) => match c.health().await.result {
+                    Ok(h) if h.healthy => Ok(format!("healthy (HTTP {})", h.http_status)),
+                    Ok(h) => Err(format!("unhealthy (HTTP {})", h.http_status)),
+                    Err(e) => Err(e.to_string()),
+                },
+                Err(e) => Err(e),
+            };
+            sender.send(AppEvent::Support(SupportEvent::Account { credits, health }));
+        });
+    }
+
+    fn support_look_up_run(&mut self) {
+        let id = self.support.run_id.trim().to_string();
+        if id.is_empty() {
+            return;
+        }
+        let client = match self.support_client(true) {
+            Ok(c) => c,
+            Err(e) => {
+                self.support.lookup = Some(LookupResult {
+                    request: format!("GET /api/v1/speech/analyze/{id}"),
+                    status: None,
+                    body: Value::Null,
+                    error: Some(e),
+                });
+                return;
+            }
+        };
+        self.support.looking_up = true;
+        let sender = self.sender.clone();
+        self.rt.spawn(async move {
+            let found = poll_run(&client, &id).await;
+            sender.send(AppEvent::Support(SupportEvent::Looked(found)));
+        });
+    }
+
+    fn support_find_runs(&mut self) {
+        let desk = &self.support;
+        let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let filter = RunsFilter {
+            external_id: opt(&desk.external_id),
+            status: opt(&desk.status),
+            created_after: opt(&desk.created_after),
+            created_before: opt(&desk.created_before),
+        };
+        let client = match self.support_client(true) {
+            Ok(c) => c,
+            Err(e) => {
+                self.support.lookup = Some(LookupResult {
+                    request: "GET /api/v1/speech/runs".into(),
+                    status: None,
+                    body: Value::Null,
+                    error: Some(e),
+                });
+                return;
+            }
+        };
+        self.support.looking_up = true;
+        let sender = self.sender.clone();
+        self.rt.spawn(async move {
+            let found = list_runs(&client, &filter).await;
+            sender.send(AppEvent::Support(SupportEvent::Looked(found)));
+        });
+    }
+
+    fn support_open_bundle(&mut self) {
+        let text = self.support.bundle_path.trim();
+        if text.is_empty() {
+            return;
+        }
+        let path = PathBuf::from(text);
+        let sender = self.sender.clone();
+        self.rt.spawn_blocking(move || {
+            let b = read_bundle(&path).map(Box::new).map_err(|e| e.to_string());
+            sender.send(AppEvent::Support(SupportEvent::BundleOpened(path, b)));
+        });
+    }
+
+    fn support_start_replay(&mut self) {
+        let Some(bundle) = self.support.bundle.clone() else {
+            return;
+        };
+        if self
+            .support
+            .replay
+            .as_ref()
+            .is_some_and(|r| r.report.is_none())
+        {
+            return;
+        }
+        let cancel = tokio_util::sync::CancellationToken::new();
+        self.support.replay = Some(ReplayView {
+            cancel: cancel.clone(),
+            ..ReplayView::default()
+        });
+        self.support.source = LogSource::Replay;
+        self.support.selected = None;
+        let sender = self.sender.clone();
+        let events = sender.clone();
+        let sink: crate::engine::EventSink =
+            Arc::new(move |e: JobEvent| events.send(AppEvent::Support(SupportEvent::Replay(e))));
+        self.rt.spawn(async move {
+            let scratch =
+                std::env::temp_dir().join(format!("speech-scorer-replay-{}", uuid::Uuid::new_v4()));
+            let result = replay(&bundle, &scratch, Duration::from_secs(3600), sink, cancel)
+                .await
+                .map_err(|e| e.to_string());
+            if let Err(e) = tokio::fs::remove_dir_all(&scratch).await
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!("could not remove the replay's scratch folder: {e}");
+            }
+            sender.send(AppEvent::Support(SupportEvent::Replayed(Box::new(result))));
+        });
+    }
+
+    /// True when there is a run to export: one opened from history, or one that ran here.
+    pub fn can_export_support_bundle(&self) -> bool {
+        self.result_record.is_some() || self.run.as_ref().is_some_and(|r| r.run_id.is_some())
+    }
+
+    fn support_export(&mut self) {
+        let out_text = self.support.export_path.trim();
+        if out_text.is_empty() || !self.can_export_support_bundle() {
+            return;
+        }
+        let out = PathBuf::from(out_text);
+        let record = self.result_record.clone();
+        let live_run_id = self.run.as_ref().and_then(|r| r.run_id.clone());
+        let history = self.history.clone();
+        let settings = self.settings.clone();
+        let opts = BundleOptions {
+            include_recording: self.support.include_recording,
+            audio_device: self.state.device.clone(),
+            secret: self.connection.key.as_ref().map(|k| k.expose().to_string()),
+        };
+        self.support.exporting = true;
+        let sender = self.sender.clone();
+        self.rt.spawn_blocking(move || {
+            // A run that just ended on screen is read back from history, with its full log.
+            let record = match (record, live_run_id) {
+                (Some(r), _) => Ok(r),
+                (None, Some(run_id)) => match history.find_by_run_id(&run_id) {
+                    Ok(Some(r)) => Ok(r),
+                    Ok(None) => Err(format!("run {run_id} is not in the history yet")),
+                    Err(e) => Err(e.to_string()),
+                },
+                (None, None) => Err("no run on screen".to_string()),
+            };
+            let r = record
+                .and_then(|record| {
+                    write_bundle(&record, &settings, &opts, &out).map_err(|e| e.to_string())
+                })
+                .map(|m| {
+                    format!(
+                        "Wrote {} ({} requests{})",
+                        out.display(),
+                        m.exchanges,
+                        if m.includes_recording {
+                            ", with the recording"
+                        } else {
+                            ""
+                        }
+                    )
+                });
+            sender.send(AppEvent::Support(SupportEvent::Exported(r)));
+        });
+    }
+
+    pub(crate) fn on_support_event(&mut self, event: SupportEvent) {
+        let desk = &mut self.support;
+        match event {
+            SupportEvent::Looked(r) => {
+                desk.looking_up = false;
+                desk.lookup = Some(r);
+            }
+            SupportEvent::Account { credits, health } => {
+                desk.refreshing = false;
+                desk.credits = Some(credits);
+                desk.health = Some(health);
+            }
+            SupportEvent::BundleOpened(path, Ok(b)) => {
+                desk.bundle_error = None;
+                desk.bundle_path = path.display().to_string();
+                desk.bundle = Some(*b);
+                desk.replay = None;
+                desk.source = LogSource::Bundle;
+                desk.selected = None;
+            }
+            SupportEvent::BundleOpened(_, Err(e)) => desk.bundle_error = Some(e),
+            SupportEvent::Exported(r) => {
+                desk.exporting = false;
+                desk.export_result = Some(r);
+            }
+            SupportEvent::Replay(JobEvent::Exchange(ex)) => {
+                if let Some(r) = &mut desk.replay {
+                    r.waiting = None;
+                    r.exchanges.push(ex);
+                }
+            }
+            SupportEvent::Replay(JobEvent::Waiting {
+                reason, seconds, ..
+            }) => {
+                if let Some(r) = &mut desk.replay {
+                    r.waiting = Some(format!(
+                        "{} — {seconds:.1} s",
+                        crate::guidance::wait_reason(reason)
+                    ));
+                }
+            }
+            SupportEvent::Replay(_) => {}
+            SupportEvent::Replayed(result) => {
+                if let Some(r) = &mut desk.replay {
+                    r.waiting = None;
+                    r.report = Some(*result);
+                }
+            }
+        }
+    }
+}
