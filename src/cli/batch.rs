@@ -14,9 +14,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::engine::account::{
-    Account, AccountLimits, DEFAULT_REQUESTS_PER_MINUTE, MAX_ACTIVE_RUNS,
-};
+use crate::engine::account::{Account, AccountLimits, BUDGET_REQUESTS_PER_MINUTE, MAX_ACTIVE_RUNS};
 use crate::engine::batch::{
     BatchContext, BatchEvent, BatchRow, BatchSink, BatchState, RowStatus, batch_id, is_batch_id,
     plan_rows, result_line, run_batch,
@@ -65,8 +63,8 @@ pub struct BatchArgs {
     pub max_wait: Option<u64>,
     /// Requests per minute this process allows itself, polls included (at most 450: the
     /// documented 500 less headroom).
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_REQUESTS_PER_MINUTE,
-          value_parser = clap::value_parser!(u32).range(1..=i64::from(DEFAULT_REQUESTS_PER_MINUTE)))]
+    #[arg(long, value_name = "N", default_value_t = BUDGET_REQUESTS_PER_MINUTE,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(BUDGET_REQUESTS_PER_MINUTE)))]
     pub requests_per_minute: u32,
     /// Against a time-scaled simulator (`simulate --time-scale K`): the request budget's
     /// minute lasts 60/K seconds. The simulator scales its own hints, which the runs follow.

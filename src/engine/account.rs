@@ -9,9 +9,8 @@
 //! 429 / 503; every per-run rule stays in the policy. A batch also takes a [`RunSlot`] before
 //! it starts a run and holds it until the run ends.
 //!
-//! Every time here is on tokio's clock, so tests can pause it.
-//!
-//! The documented limits live here until `api::limits` exists (the lead moves them on merge).
+//! Every time here is on tokio's clock, so tests can pause it. The documented limits come
+//! from [`crate::api::limits`].
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -28,15 +27,17 @@ use tokio::time::Instant;
 
 use super::policy::WaitReason;
 use crate::api::codes::ErrorCode;
+use crate::api::limits;
 
-/// Runs the service processes at once per account (API docs: "8 concurrent"); more are queued
-/// by the service. A process never has more runs in flight than this.
-pub const MAX_ACTIVE_RUNS: usize = 8;
-/// Requests per minute per key the service allows (API docs), polls and look-ups included.
-pub const DOCUMENTED_REQUESTS_PER_MINUTE: u32 = 500;
+/// Runs the service processes at once per account (the documented 8; more are queued by the
+/// service). A process never has more runs in flight than this.
+pub const MAX_ACTIVE_RUNS: usize = limits::DEFAULT_MAX_CONCURRENT_RUNS;
+/// Requests per minute per key the service allows (the documented 500), polls and look-ups
+/// included.
+pub const DOCUMENTED_REQUESTS_PER_MINUTE: u32 = limits::DEFAULT_REQUESTS_PER_MINUTE;
 /// The budget a process keeps to, and never goes above: the documented 500 less 10 % of
 /// headroom for clock differences and the odd request outside the budget (a `417` retry).
-pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 450;
+pub const BUDGET_REQUESTS_PER_MINUTE: u32 = DOCUMENTED_REQUESTS_PER_MINUTE / 10 * 9;
 /// The rate limit's window.
 pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 
@@ -45,7 +46,7 @@ pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 pub struct AccountLimits {
     /// Runs in flight at once (1..=[`MAX_ACTIVE_RUNS`]).
     pub max_active: usize,
-    /// Requests in any one `window` (1..=[`DEFAULT_REQUESTS_PER_MINUTE`]).
+    /// Requests in any one `window` (1..=[`BUDGET_REQUESTS_PER_MINUTE`]).
     pub requests_per_window: u32,
     /// The window: a minute, or less against a time-scaled simulator.
     pub window: Duration,
@@ -55,7 +56,7 @@ impl Default for AccountLimits {
     fn default() -> AccountLimits {
         AccountLimits {
             max_active: MAX_ACTIVE_RUNS,
-            requests_per_window: DEFAULT_REQUESTS_PER_MINUTE,
+            requests_per_window: BUDGET_REQUESTS_PER_MINUTE,
             window: RATE_WINDOW,
         }
     }
@@ -70,10 +71,10 @@ impl AccountLimits {
         }
     }
 
-    /// At most `n` requests per window, kept within 1..=[`DEFAULT_REQUESTS_PER_MINUTE`].
+    /// At most `n` requests per window, kept within 1..=[`BUDGET_REQUESTS_PER_MINUTE`].
     pub fn with_requests_per_window(self, n: u32) -> AccountLimits {
         AccountLimits {
-            requests_per_window: n.clamp(1, DEFAULT_REQUESTS_PER_MINUTE),
+            requests_per_window: n.clamp(1, BUDGET_REQUESTS_PER_MINUTE),
             ..self
         }
     }
@@ -309,12 +310,15 @@ mod tests {
             .with_max_active(50)
             .with_requests_per_window(10_000);
         assert_eq!(l.max_active, MAX_ACTIVE_RUNS);
-        assert_eq!(l.requests_per_window, DEFAULT_REQUESTS_PER_MINUTE);
-        const { assert!(DEFAULT_REQUESTS_PER_MINUTE < DOCUMENTED_REQUESTS_PER_MINUTE) };
+        assert_eq!(l.requests_per_window, BUDGET_REQUESTS_PER_MINUTE);
+        assert_eq!(
+            BUDGET_REQUESTS_PER_MINUTE, 450,
+            "the documented 500 less 10 %"
+        );
         assert_eq!(AccountLimits::default().with_max_active(0).max_active, 1);
         let scaled = AccountLimits::default().time_scaled(10.0);
         assert_eq!(scaled.window, Duration::from_secs(6));
-        assert_eq!(scaled.requests_per_window, DEFAULT_REQUESTS_PER_MINUTE);
+        assert_eq!(scaled.requests_per_window, BUDGET_REQUESTS_PER_MINUTE);
         assert_eq!(
             AccountLimits::default().time_scaled(0.0),
             AccountLimits::default()
