@@ -3,13 +3,13 @@
 //!
 //! Usage: gui_pilot [--size WxH] [--fixture WAV] [--scenario TOML] [--credits N] [--fast]
 //!        [--record] [--submit] [--then record|history|settings|support|result]
-//!        [--settings] [--history] [--explain TEXT] [--confirm-remove]
+//!        [--settings] [--history] [--explain TEXT] [--confirm-remove] [--batch DIR]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use speech_scorer::simulator::{Scenario, SimConfig};
-use speech_scorer::ui::app::{AppConfig, SupportCommand};
+use speech_scorer::ui::app::{AppConfig, BatchCommand, SupportCommand};
 use speech_scorer::ui::{App, Command, Screen};
 
 fn screen_named(name: &str) -> Option<Screen> {
@@ -61,6 +61,7 @@ fn main() -> ExitCode {
     let settings = flag("--settings");
     let explain = value("--explain");
     let confirm_remove = flag("--confirm-remove");
+    let batch = value("--batch").map(PathBuf::from);
     let then = if flag("--history") {
         Some(Screen::History)
     } else {
@@ -74,6 +75,22 @@ fn main() -> ExitCode {
     let mut frames_there = 0;
     speech_scorer::ui::run_app_sized(config, size, move |app: &mut App, ctx: &egui::Context| {
         match step {
+            0 if batch.is_some() => {
+                // The Batch screen: check the folder, then start it.
+                app.run_command(ctx, Command::Navigate(Screen::Batch));
+                if let Some(dir) = &batch {
+                    app.batch.path = dir.display().to_string();
+                }
+                step = 10;
+            }
+            10 if app.connection.is_ready() => {
+                app.run_command(ctx, Command::Batch(BatchCommand::Check));
+                step = 11;
+            }
+            11 if matches!(app.batch.plan, Some(Ok(_))) => {
+                app.run_command(ctx, Command::Batch(BatchCommand::Start));
+                step = 12;
+            }
             0 => {
                 if settings {
                     app.run_command(ctx, Command::Navigate(Screen::Settings));

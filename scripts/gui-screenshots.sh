@@ -81,4 +81,12 @@ sel settings && shot settings 5 -- --settings
 sel history && shot history 18 -- --fast --fixture "$SPEECH" --submit --scenario $S/failed-transcription-failed.toml --then history
 sel confirm && shot history-confirm-remove 20 -- --fast --fixture "$SPEECH" --submit --then history --confirm-remove
 sel support && shot support 18 -- --fast --fixture "$SPEECH" --submit --then support --explain '{"error":{"code":"INSUFFICIENT_CREDITS","message":"Insufficient credits","requestId":"req_77_ab","details":{"cost":4,"available":1}}}'
+if sel batch; then
+  # A folder of 12 takes and one that is too short, shot while the first rows finish.
+  mkdir -p "$TMP/batch"
+  for i in $(seq -w 1 12); do ln -f "$SPEECH" "$TMP/batch/interview-$i.wav"; done
+  sox "$SPEECH" "$TMP/batch/too-short.wav" trim 0 20
+  # A warm-up after the first run: every row waits, with its countdown.
+  shot batch 5 -- --fast --batch "$TMP/batch" --scenario assets/scenarios/batch-warmup-mid-batch.toml
+fi
 exit 0

@@ -95,6 +95,16 @@ fn every_screen_is_usable_at(size: egui::Vec2) {
     for label in ["Open", "Remove"] {
         reachable(h, size, label, true);
     }
+    go(h, Screen::Batch);
+    use speech_scorer::ui::batch::labels as batch;
+    for (label, button) in [
+        (batch::PATH, false),
+        (batch::CHECK, true),
+        (batch::CHOOSE_FOLDER, true),
+        (batch::CHOOSE_MANIFEST, true),
+    ] {
+        reachable(h, size, label, button);
+    }
     go(h, Screen::Settings);
     for label in ["Save key", "Test key", "Save settings"] {
         reachable(h, size, label, true);

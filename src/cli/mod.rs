@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audio_cmds;
+pub mod batch;
+mod batch_progress;
 pub mod config;
 pub mod exit;
 pub mod progress;
@@ -35,6 +37,8 @@ pub enum Command {
     Score(scoring::ScoreArgs),
     /// Poll an existing run to a final result; never submits.
     Resume(scoring::ResumeArgs),
+    /// Score a folder or a CSV manifest of recordings within the account's limits; resumable.
+    Batch(batch::BatchArgs),
     /// Explain an error code, an error envelope or a poll body (CODE, FILE or - for stdin).
     Explain(service::ExplainArgs),
     /// Show the credit balance (GET /api/v1/credits).
@@ -68,6 +72,7 @@ pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Score(a) => scoring::score(a),
         Command::Resume(a) => scoring::resume(a),
+        Command::Batch(a) => batch::batch(a),
         Command::Explain(a) => service::explain(a),
         Command::Credits(a) => service::credits(a),
         Command::Health(a) => service::health(a),

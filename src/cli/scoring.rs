@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::api::client::ApiClient;
 use crate::api::codes::{ErrorCode, LocalCode};
+use crate::engine::account::{Account, AccountLimits};
 use crate::engine::job::{DEFAULT_MAX_WAIT, JobHandle, JobOptions, JobSpec, Start, spawn};
 use crate::engine::outcome::Outcome;
 use crate::store::History;
@@ -56,7 +57,7 @@ pub struct ResumeArgs {
 
 /// The client a job needs (key required); a missing key or a refused base URL ends the
 /// command as invalid input, nothing sent.
-fn job_client(
+pub(crate) fn job_client(
     env: &Env,
     conn: &ConnArgs,
     json: bool,
@@ -99,6 +100,13 @@ fn run_to_end(
     (outcome, simulated)
 }
 
+/// The account budget of a single run. One run never comes near the account's limits, but it
+/// goes through the same path as a batch (rate token and shared not-before before each
+/// request), so that path is exercised by every `score` and `resume`.
+fn one_run_account() -> std::sync::Arc<Account> {
+    Account::new(AccountLimits::default().with_max_active(1))
+}
+
 /// `speech-scorer score FILE`.
 pub fn score(args: ScoreArgs) -> ExitCode {
     let env = Env::load();
@@ -117,6 +125,7 @@ pub fn score(args: ScoreArgs) -> ExitCode {
         metadata: args
             .metadata
             .or_else(|| env.settings.default_metadata.clone()),
+        local_id: None,
         // A file the app would convert for upload, the CLI converts too (never beside it).
         work_dir: Some(env.paths.as_ref().map_or_else(
             || std::env::temp_dir().join("speech-scorer-prepared"),
@@ -124,7 +133,8 @@ pub fn score(args: ScoreArgs) -> ExitCode {
         )),
     };
     let options =
-        JobOptions::with_max_wait(args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs));
+        JobOptions::with_max_wait(args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs))
+            .with_account(one_run_account());
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -150,6 +160,7 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
         Err(code) => return code,
     };
     let max_wait = args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs);
+    let options = JobOptions::with_max_wait(max_wait).with_account(one_run_account());
     let history = env.history();
     // A local id names a history record (e.g. an upload interrupted before its answer).
     let local = env
@@ -162,7 +173,7 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
             h,
             client,
             Start::Record(Box::new(record)),
-            JobOptions::with_max_wait(max_wait),
+            options,
             history,
             sink,
         ),
@@ -172,7 +183,7 @@ pub fn resume(args: ResumeArgs) -> ExitCode {
             Start::Resume {
                 run_id: args.run_id,
             },
-            JobOptions::with_max_wait(max_wait),
+            options,
             history,
             sink,
         ),

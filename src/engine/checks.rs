@@ -125,6 +125,31 @@ pub fn check_submission(
     })
 }
 
+/// The checks of [`check_submission`] without converting anything: `Ok(())` when the file
+/// can be submitted as it is, or (`converts`: the job has a work folder) once it is converted
+/// for upload at submit. A batch runs this on every row before anything is sent: converting
+/// every file up front would keep all the conversions on disk at once.
+pub fn check_without_converting(
+    path: &Path,
+    language: &str,
+    external_id: Option<&str>,
+    metadata: Option<&str>,
+    converts: bool,
+) -> Result<(), Vec<Problem>> {
+    let mut problems = validate::validate_fields(Some(language), external_id, metadata);
+    if let Err(audio) = validate::check_audio_file(path) {
+        let fixed_later = converts && conversion_can_fix(&audio) && prepare::can_convert(path);
+        if !fixed_later {
+            problems.extend(audio);
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    validate::in_catalog_order(&mut problems);
+    Err(problems)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,10 @@
 //! - [`record`]: the run record kept at every state change, and the [`RecordStore`] trait it
 //!   is saved through (the app's history implements it).
 //! - [`checks`]: the local checks before an upload.
+//! - [`account`]: the budget every run of one account in the process shares (active runs,
+//!   requests per minute, the shared not-before after a 429 / 503).
+//! - [`batch`]: many recordings as one resumable batch within that budget, its state saved
+//!   through the [`batch::BatchStore`] trait (the app's `store::Batches` implements it).
 //!
 //! A front end starts a job on its runtime and receives events through a sink; the outcome
 //! arrives last as [`JobEvent::Finished`] (and from [`JobHandle::finished`]):
@@ -31,6 +35,8 @@
 //! # let _ = (job, rx); Ok(()) }
 //! ```
 
+pub mod account;
+pub mod batch;
 pub mod checks;
 pub mod events;
 pub mod job;
@@ -40,6 +46,7 @@ pub mod progress;
 pub mod record;
 pub mod reqlog;
 
+pub use account::{Account, AccountLimits, MAX_ACTIVE_RUNS};
 pub use events::{EventSink, JobEvent};
 pub use job::{DEFAULT_MAX_WAIT, JobHandle, JobOptions, JobSpec, Start, run, spawn};
 pub use outcome::{Outcome, OutcomeError, OutcomeKind};

@@ -26,6 +26,13 @@ pub trait RecordStore: Send + Sync + std::fmt::Debug {
     fn save(&self, record: &RunRecord) -> Result<(), RecordStoreError>;
     /// The newest record for a service run id.
     fn find_by_run_id(&self, run_id: &str) -> Result<Option<RunRecord>, RecordStoreError>;
+    /// One record by its local id. A store that cannot look records up says there is none
+    /// (the default): a batch then treats every row that had started as an upload that may
+    /// have arrived, and looks it up by externalId before anything is sent again.
+    fn load(&self, local_id: &str) -> Result<Option<RunRecord>, RecordStoreError> {
+        let _ = local_id;
+        Ok(None)
+    }
     /// Claims a record for one job at a time (across processes): `Ok(None)` when another job
     /// already follows it. The claim ends when the returned value is dropped (or the process
     /// dies).

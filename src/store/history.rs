@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Paths, StoreError, write_atomic};
+use super::{Paths, StoreError, lock_exclusive, write_atomic};
 pub use crate::engine::record::{LoggedEvent, RunRecord};
 use crate::engine::record::{RecordClaim, RecordStore, RecordStoreError};
 
@@ -110,29 +110,7 @@ impl History {
     /// Locks a record for one job (across processes): `Ok(None)` when another holds it.
     pub fn lock(&self, local_id: &str) -> Result<Option<RecordLock>, StoreError> {
         let path = self.file(local_id)?.with_extension("lock");
-        std::fs::create_dir_all(&self.dir).map_err(|e| StoreError::io(&self.dir, e))?;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.create(true).truncate(false).write(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            opts.mode(0o600);
-        }
-        let file = opts.open(&path).map_err(|e| StoreError::io(&path, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::io::AsRawFd as _;
-            // SAFETY: flock on a file descriptor we own; no memory is shared.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            if rc != 0 {
-                let err = std::io::Error::last_os_error();
-                if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-                    return Ok(None);
-                }
-                return Err(StoreError::io(&path, err));
-            }
-        }
-        Ok(Some(RecordLock { _file: file }))
+        Ok(lock_exclusive(&path)?.map(|file| RecordLock { _file: file }))
     }
 
     /// Removes a record.
@@ -162,6 +140,14 @@ impl RecordStore for History {
 
     fn find_by_run_id(&self, run_id: &str) -> Result<Option<RunRecord>, RecordStoreError> {
         History::find_by_run_id(self, run_id).map_err(|e| RecordStoreError(e.to_string()))
+    }
+
+    fn load(&self, local_id: &str) -> Result<Option<RunRecord>, RecordStoreError> {
+        match History::load(self, local_id) {
+            Ok(r) => Ok(Some(r)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(RecordStoreError(e.to_string())),
+        }
     }
 
     fn claim(&self, local_id: &str) -> Result<Option<RecordClaim>, RecordStoreError> {

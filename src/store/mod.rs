@@ -1,10 +1,11 @@
 //! What the app keeps on disk: settings, the API key (apart: in the system keychain, or an
-//! owner-only file) and the run history.
+//! owner-only file), the run history and the state of batches.
 //!
 //! Everything lives under the platform directories from `directories`
 //! (`ProjectDirs::from("ai", "ZenHire", "speech-scorer")`), or under `$SPEECH_SCORER_HOME`
 //! when set (tests always set it to a temp dir).
 
+pub mod batches;
 pub mod history;
 pub mod keychain;
 pub mod paths;
@@ -12,6 +13,7 @@ pub mod secrets;
 pub mod settings;
 pub mod takes;
 
+pub use batches::Batches;
 pub use history::{History, LoggedEvent, RunRecord};
 pub use keychain::{KEYCHAIN_NAME, KEYCHAIN_TIMEOUT, KeychainError, KeychainSecretStore};
 pub use paths::Paths;
@@ -88,4 +90,34 @@ pub(crate) fn write_atomic(
     f.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))
+}
+
+/// Takes an exclusive lock on `path` (created owner-only if missing) for as long as the
+/// returned file is open: `Ok(None)` when another process (or another handle) holds it. The
+/// operating system drops it when the process ends, so a crash never leaves a stale lock.
+pub(crate) fn lock_exclusive(path: &std::path::Path) -> Result<Option<std::fs::File>, StoreError> {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let file = opts.open(path).map_err(|e| StoreError::io(path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd as _;
+        // SAFETY: flock on a file descriptor we own; no memory is shared.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                return Ok(None);
+            }
+            return Err(StoreError::io(path, err));
+        }
+    }
+    Ok(Some(file))
 }

@@ -268,6 +268,7 @@ pub async fn replay(
                 language: record.language.clone().unwrap_or_else(|| "en".into()),
                 external_id: record.external_id.clone(),
                 metadata: record.metadata.as_ref().map(Value::to_string),
+                local_id: None,
                 work_dir: None,
             };
             let options = JobOptions::with_max_wait(max_wait);

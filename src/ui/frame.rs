@@ -32,6 +32,7 @@ pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
         Screen::History => history::history_ui(ui, app, cmds),
         Screen::Settings => settings::settings_ui(ui, app, cmds),
         Screen::Support => crate::ui::support::support_screen_ui(ui, app, cmds),
+        Screen::Batch => crate::ui::batch::batch_ui(ui, app, cmds),
     });
     modals_ui(&ctx, app, cmds);
 }
@@ -69,7 +70,12 @@ fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         if app.result.is_some() {
             screens.push(Screen::Result);
         }
-        screens.extend([Screen::History, Screen::Settings, Screen::Support]);
+        screens.extend([
+            Screen::History,
+            Screen::Batch,
+            Screen::Settings,
+            Screen::Support,
+        ]);
         for s in screens {
             if ui
                 .selectable_label(app.state.screen == s, s.label())

@@ -5,11 +5,12 @@
 //! - `app/`: the shell and what it does (commands, events, connection, jobs, takes, history,
 //!   the Support screen's work), split by concern;
 //! - `frame`: one frame (navigation, banner, the screen, modals, toasts); one file per
-//!   screen (`record`, `progress`, `result`, `history`, `settings`), `support/` one file per
+//!   screen (`record`, `progress`, `result`, `history`, `batch`, `settings`), `support/` one file per
 //!   panel; `dialogs` for modals; `widgets` for the custom-painted meter, time bar and score
 //!   bars; `ports` for the desktop doors tests replace.
 
 pub mod app;
+pub mod batch;
 pub mod dialogs;
 pub mod frame;
 pub mod history;

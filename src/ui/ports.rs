@@ -23,6 +23,13 @@ pub type PickDone = Box<dyn FnOnce(Picked) + Send>;
 pub trait FilePicker: Send + Sync {
     /// Opens the picker; `done` runs (on any thread) when the person has chosen.
     fn pick_audio(&self, done: PickDone);
+
+    /// Asks for what a batch scores: a folder of recordings (`folder`) or a CSV manifest.
+    /// Without a dialog here, says so (the path field is always there).
+    fn pick_batch_input(&self, folder: bool, done: PickDone) {
+        let _ = folder;
+        done(Picked::Unavailable(NO_DIALOG.to_string()));
+    }
 }
 
 /// Opens a URL in the person's browser.
@@ -68,6 +75,52 @@ impl FilePicker for RfdFilePicker {
         if let Err(e) = spawned {
             tracing::error!("could not start the file dialog thread: {e}");
         }
+    }
+
+    fn pick_batch_input(&self, folder: bool, done: PickDone) {
+        RfdFilePicker::pick_batch(folder, done);
+    }
+}
+
+impl RfdFilePicker {
+    /// Runs `dialog` on its own thread and reports what it chose.
+    fn on_thread(dialog: impl FnOnce() -> Option<PathBuf> + Send + 'static, done: PickDone) {
+        let spawned = std::thread::Builder::new()
+            .name("file-dialog".into())
+            .spawn(move || {
+                let opened = std::time::Instant::now();
+                done(match dialog() {
+                    Some(path) => Picked::File(path),
+                    None if opened.elapsed() < crate::ui::app::NO_DIALOG_WITHIN => {
+                        Picked::Unavailable(NO_DIALOG.to_string())
+                    }
+                    None => Picked::Cancelled,
+                });
+            });
+        if let Err(e) = spawned {
+            tracing::error!("could not start the file dialog thread: {e}");
+        }
+    }
+
+    /// The batch's folder or manifest (see [`FilePicker::pick_batch_input`]).
+    fn pick_batch(folder: bool, done: PickDone) {
+        RfdFilePicker::on_thread(
+            move || {
+                let dialog = rfd::FileDialog::new();
+                if folder {
+                    dialog
+                        .set_title("Choose a folder of recordings")
+                        .pick_folder()
+                } else {
+                    dialog
+                        .set_title("Choose a manifest (CSV)")
+                        .add_filter("CSV manifest", &["csv"])
+                        .add_filter("All files", &["*"])
+                        .pick_file()
+                }
+            },
+            done,
+        );
     }
 }
 
@@ -115,6 +168,10 @@ impl FilePicker for FixedFilePicker {
             *p += 1;
         }
         done(self.answer.clone());
+    }
+
+    fn pick_batch_input(&self, _folder: bool, done: PickDone) {
+        self.pick_audio(done);
     }
 }
 

@@ -440,15 +440,85 @@ impl Driver {
         });
     }
 
-    /// Waits, showing why; false when cancelled. At a speed above 1 only part of the wait is
-    /// slept; the rest is added to the job's clock.
-    async fn wait(&mut self, delay: Duration, reason: WaitReason, code: Option<ErrorCode>) -> bool {
+    /// Waits until the account lets a request go out (when the job shares one): past the
+    /// shared not-before — shown like any other wait when it is a second or more — and with
+    /// a rate token. Cut short by the person or the time budget, like a request.
+    pub(super) async fn pace(&mut self) -> Result<(), Interrupted> {
+        let Some(account) = self.options.account.clone() else {
+            return Ok(());
+        };
+        if let Some(pause) = account.paused() {
+            let left = pause
+                .until
+                .saturating_duration_since(tokio::time::Instant::now());
+            if left >= policy::MIN_WAIT {
+                let speed = self.options.speed;
+                let on_our_clock = if speed.is_finite() && speed > 1.0 {
+                    left.mul_f64(speed)
+                } else {
+                    left
+                };
+                self.emit(JobEvent::Waiting {
+                    reason: pause.reason,
+                    code: pause.code.clone(),
+                    seconds: on_our_clock.as_secs_f64(),
+                    until: SystemTime::now() + left,
+                });
+            }
+        }
+        let left = self.time_left();
+        tokio::select! {
+            _ = account.ready() => Ok(()),
+            _ = self.cancel.cancelled() => Err(Interrupted::Cancelled),
+            _ = tokio::time::sleep(left) => Err(Interrupted::OutOfTime),
+        }
+    }
+
+    /// After a 429 `RATE_LIMIT_EXCEEDED` (any 429 but `POLL_RATE_LIMITED`, which concerns one
+    /// run) or a 503 `SERVICE_WARMING_UP`, every run of the account waits as long as this one
+    /// chose to: the shared not-before moves to the end of this wait.
+    fn hold_everyone_off(&self, happened: &Happened, decision: &Decision, code: Option<ErrorCode>) {
+        let Some(account) = &self.options.account else {
+            return;
+        };
+        let Decision::Wait { delay, reason, .. } = decision else {
+            return;
+        };
+        let account_wide = match happened {
+            Happened::Api {
+                http_status: 429,
+                code,
+                ..
+            } => *code != ErrorCode::PollRateLimited,
+            Happened::BadBody {
+                http_status: 429, ..
+            } => true,
+            Happened::Api {
+                http_status: 503,
+                code: ErrorCode::ServiceWarmingUp,
+                ..
+            } => true,
+            _ => false,
+        };
+        if account_wide {
+            account.hold_off(self.slept_part(*delay), *reason, code);
+        }
+    }
+
+    /// How much of a wait on the job's clock is really slept (all of it at speed 1).
+    fn slept_part(&self, delay: Duration) -> Duration {
         let speed = self.options.speed;
-        let slept = if speed.is_finite() && speed > 0.0 {
+        if speed.is_finite() && speed > 0.0 {
             delay.div_f64(speed.max(1.0))
         } else {
             Duration::ZERO
-        };
+        }
+    }
+
+    /// Waits, showing why; false when cancelled. At a speed above 1 only part of the wait is
+    /// slept; the rest is added to the job's clock.
+    async fn wait(&mut self, delay: Duration, reason: WaitReason, code: Option<ErrorCode>) -> bool {
+        let slept = self.slept_part(delay);
         self.emit(JobEvent::Waiting {
             reason,
             code,
@@ -613,6 +683,7 @@ impl Driver {
             }
             exchange.decision = describe(&decision);
             let code = exchange.code.clone();
+            self.hold_everyone_off(&result.happened, &decision, code.clone());
             self.record.exchanges.push(exchange.clone());
             self.emit(JobEvent::Exchange(exchange));
             self.save();

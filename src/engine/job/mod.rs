@@ -15,11 +15,13 @@ mod driver;
 mod requests;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
+use super::account::Account;
 use super::events::EventSink;
 use super::outcome::{Outcome, OutcomeError, OutcomeKind};
 use super::record::{Records, RunRecord};
@@ -41,6 +43,9 @@ pub struct JobSpec {
     pub external_id: Option<String>,
     /// Metadata as JSON text (checked locally; must be an object).
     pub metadata: Option<String>,
+    /// The history record's id; a fresh UUID when `None`. A batch picks it before the job
+    /// starts, so after a crash it knows which record (and which upload) was its row's.
+    pub local_id: Option<String>,
     /// Where a file that cannot be uploaded as it is (over 25 MB, or a format the API does not
     /// take) is converted for upload (`audio::prepare`); `None`: such a file is refused.
     /// The converted file is removed when the job ends.
@@ -55,6 +60,7 @@ impl JobSpec {
             language: "en".to_string(),
             external_id: None,
             metadata: None,
+            local_id: None,
             work_dir: None,
         }
     }
@@ -81,7 +87,7 @@ pub enum Start {
 }
 
 /// How a job paces itself.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct JobOptions {
     /// Total budget (`--max-wait`); ends in `gave_up`. Counted on the job's own clock.
     pub max_wait: Duration,
@@ -89,6 +95,11 @@ pub struct JobOptions {
     /// sets more (`f64::INFINITY`: no waits at all). The decisions — and what the request log
     /// records — are the same at any speed; only the sleeping is shortened.
     pub speed: f64,
+    /// The account budget this job shares with every other job of the process (see
+    /// [`super::account`]): before each request the job waits for a rate token and for the
+    /// shared not-before; after a 429 `RATE_LIMIT_EXCEEDED` or a 503 `SERVICE_WARMING_UP` it
+    /// pushes the not-before by the wait it chose. `None`: the job paces itself alone.
+    pub account: Option<Arc<Account>>,
 }
 
 impl Default for JobOptions {
@@ -96,6 +107,7 @@ impl Default for JobOptions {
         JobOptions {
             max_wait: DEFAULT_MAX_WAIT,
             speed: 1.0,
+            account: None,
         }
     }
 }
@@ -106,6 +118,14 @@ impl JobOptions {
         JobOptions {
             max_wait,
             ..JobOptions::default()
+        }
+    }
+
+    /// These options sharing `account`'s budget.
+    pub fn with_account(self, account: Arc<Account>) -> JobOptions {
+        JobOptions {
+            account: Some(account),
+            ..self
         }
     }
 }
@@ -193,7 +213,7 @@ pub fn spawn(
     let cancel = CancellationToken::new();
     let (start, local_id) = match start {
         Start::Submit(spec) => {
-            let record = RunRecord::new(Utc::now());
+            let record = submit_record(&spec);
             let id = record.local_id.clone();
             (Begin::Submit(spec, Box::new(record)), Some(id))
         }
@@ -209,6 +229,15 @@ pub fn spawn(
         task,
         local_id,
     }
+}
+
+/// The fresh record of a submit, with the id the spec asks for.
+fn submit_record(spec: &JobSpec) -> RunRecord {
+    let mut record = RunRecord::new(Utc::now());
+    if let Some(id) = &spec.local_id {
+        record.local_id = id.clone();
+    }
+    record
 }
 
 /// A [`Start`] with the submit's record made up front (so its id is known to the caller).
@@ -228,7 +257,10 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Outcome {
     let begin_with = match start {
-        Start::Submit(spec) => Begin::Submit(spec, Box::new(RunRecord::new(Utc::now()))),
+        Start::Submit(spec) => {
+            let record = submit_record(&spec);
+            Begin::Submit(spec, Box::new(record))
+        }
         Start::Resume { run_id } => Begin::Resume(run_id),
         Start::Record(record) => Begin::Record(record),
     };

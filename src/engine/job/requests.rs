@@ -164,6 +164,8 @@ impl Driver {
     /// `POST /analyze`. The upload's start is saved before the first byte goes out, so after
     /// a crash the run is looked up rather than submitted again.
     pub(super) async fn submit(&mut self, prepared: &Prepared) -> Result<Attempt, Interrupted> {
+        // The account's wait comes first: nothing is on its way while we sit it out.
+        self.pace().await?;
         if self.record.upload_started.is_none() {
             self.record.upload_started = Some(Utc::now());
             self.save();
@@ -220,6 +222,7 @@ impl Driver {
     /// never taken for ours.
     pub(super) async fn poll(&mut self) -> Result<Attempt, Interrupted> {
         let run_id = self.run_id.clone().unwrap_or_default();
+        self.pace().await?;
         let reply: Reply<PollResponse> = self.guard(self.client.poll(&run_id)).await?;
         self.record.simulated |= reply.facts.simulated;
         Ok(match reply.result {
@@ -285,6 +288,7 @@ impl Driver {
             external_id: Some(external_id.clone()),
             ..RunsFilter::default()
         };
+        self.pace().await?;
         let reply = self.guard(self.client.runs(&filter)).await?;
         let run_exists = self.lost.is_some_and(|l| l.run_exists);
         Ok(match reply.result {

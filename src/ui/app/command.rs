@@ -101,6 +101,8 @@ pub enum Command {
     CloseConfirm,
     /// Something on the Support screen.
     Support(SupportCommand),
+    /// Something on the Batch screen.
+    Batch(BatchCommand),
 }
 
 /// "Are you sure?" before a command that can't be undone.
@@ -114,6 +116,30 @@ pub struct Confirmation {
     pub confirm_label: String,
     /// What going ahead runs.
     pub command: Box<Command>,
+}
+
+/// The Batch screen's side effects. They read their inputs (the path and export fields) from
+/// `App::batch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchCommand {
+    /// Open the folder dialog.
+    PickFolder,
+    /// Open the manifest dialog.
+    PickManifest,
+    /// Read the folder or manifest typed in and estimate its cost.
+    Check,
+    /// Start (or continue) the checked batch.
+    Start,
+    /// No new row starts; rows in flight go on.
+    Pause,
+    /// Rows start again.
+    Resume,
+    /// Stop the batch; runs already submitted stay resumable.
+    Cancel,
+    /// Show a row's result (by row number).
+    OpenResult(usize),
+    /// Write the table as CSV to the export path.
+    Export,
 }
 
 /// The Support screen's side effects. They read their inputs (the fields the person typed

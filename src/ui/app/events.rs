@@ -58,6 +58,8 @@ pub enum AppEvent {
     RunDeleted(Result<String, String>),
     /// The Support screen's background work.
     Support(SupportEvent),
+    /// The Batch screen's background work.
+    Batch(crate::ui::app::BatchAppEvent),
     /// The takes list was read.
     TakesLoaded(Result<crate::store::takes::TakeList, String>),
     /// The takes list was saved (or why not).
@@ -80,6 +82,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::RecordingDeleted(_) => "RecordingDeleted",
             AppEvent::RunDeleted(_) => "RunDeleted",
             AppEvent::Support(_) => "Support",
+            AppEvent::Batch(_) => "Batch",
             AppEvent::TakesLoaded(_) => "TakesLoaded",
             AppEvent::TakesSaved(_) => "TakesSaved",
         };
@@ -129,6 +132,7 @@ impl App {
             AppEvent::RecordingDeleted(result) => self.on_recording_deleted(result),
             AppEvent::RunDeleted(result) => self.on_run_deleted(result),
             AppEvent::Support(event) => self.on_support_event(event),
+            AppEvent::Batch(event) => self.on_batch_event(event),
             AppEvent::TakesLoaded(result) => self.on_takes_loaded(result),
             AppEvent::TakesSaved(Ok(())) => {}
             AppEvent::TakesSaved(Err(e)) => {

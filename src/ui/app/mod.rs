@@ -9,12 +9,14 @@
 //! - `jobs`: submitting, cancelling, resuming runs; `actions`: guidance actions → commands;
 //! - `takes`: the recording that will be submitted; `recording`: the recorder and player;
 //! - `history`: the cached history rows; `support`: the Support screen's side effects;
+//! - `batch`: the Batch screen's side effects (many recordings within one account budget);
 //! - `config`: the desktop doors and stores (tests replace them).
 //!
 //! Background work runs on the tokio runtime the app owns, so a hidden or minimised window
 //! never stalls a run; nothing here blocks the UI thread.
 
 mod actions;
+mod batch;
 mod command;
 mod command_handling;
 mod config;
@@ -33,7 +35,10 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 pub use actions::{ACCOUNT_URL, command_for_action, dialog_for, dialog_with_origin};
-pub use command::{Command, Confirmation, SupportCommand};
+pub use batch::{
+    BatchAppEvent, BatchDesk, BatchPlan, BatchRowView, RowEnded, row_status, rows_to_score,
+};
+pub use command::{BatchCommand, Command, Confirmation, SupportCommand};
 pub use command_handling::UrlFallback;
 pub use config::{AppConfig, StartError};
 pub use connection::{Connection, KeyTest};
@@ -163,6 +168,8 @@ pub struct App {
     pub history_view: HistoryView,
     /// The Support screen's state.
     pub support: SupportDesk,
+    /// The Batch screen's state.
+    pub batch: BatchDesk,
     /// Recording and playback.
     pub audio: recording::Audio,
     /// When the process started the window; the first frame reports the time to it when
@@ -261,6 +268,7 @@ impl App {
             balance: None,
             history_view: HistoryView::default(),
             support: SupportDesk::default(),
+            batch: BatchDesk::default(),
             audio: recording::Audio::default(),
             launched_at: None,
             recovered_note: None,

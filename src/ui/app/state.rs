@@ -22,6 +22,8 @@ pub enum Screen {
     Settings,
     /// The request log of the run on screen, for support staff.
     Support,
+    /// Many recordings at once: a folder or a manifest.
+    Batch,
 }
 
 impl Screen {
@@ -34,6 +36,7 @@ impl Screen {
             Screen::History => "History",
             Screen::Settings => "Settings",
             Screen::Support => "Support",
+            Screen::Batch => "Batch",
         }
     }
 }
