@@ -24,6 +24,13 @@ pub struct LogArgs {
     /// Print every request as a curl command (the key as $ZENHIRE_API_KEY).
     #[arg(long, conflicts_with = "json")]
     pub curl: bool,
+    /// Write the log as HTTP Archive 1.2 (open it in browser dev tools, Insomnia or
+    /// Postman); to stdout, or to --output. The key is masked, the audio described.
+    #[arg(long, conflicts_with_all = ["json", "curl"])]
+    pub har: bool,
+    /// Where --har writes (default: stdout).
+    #[arg(short = 'o', long = "output", value_name = "FILE", requires = "har")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -144,6 +151,10 @@ pub fn log(args: LogArgs) -> ExitCode {
         );
         return Exit::Success.into();
     }
+    if args.har {
+        let text = crate::support::har::har_for_run(&record, configured_secret().as_deref());
+        return write_har(&text, args.output.as_deref());
+    }
     if args.curl {
         for ex in &record.exchanges {
             println!(
@@ -175,6 +186,37 @@ pub fn log(args: LogArgs) -> ExitCode {
     Exit::Success.into()
 }
 
+/// The configured key, read only so it can be scrubbed from what we write should it appear
+/// anywhere: the same trimmed key the client would send.
+fn configured_secret() -> Option<String> {
+    std::env::var(KEY_ENV)
+        .ok()
+        .and_then(crate::api::ApiKey::new)
+        .or_else(|| {
+            let paths = Paths::from_env().ok()?;
+            FileSecretStore::new(&paths).get().ok().flatten()
+        })
+        .map(|k| k.expose().to_string())
+}
+
+/// Writes a HAR document to `out` (owner-only: it holds candidate data) or stdout.
+fn write_har(text: &str, out: Option<&std::path::Path>) -> ExitCode {
+    let Some(path) = out else {
+        println!("{text}");
+        return Exit::Success.into();
+    };
+    match crate::support::bundle::write_private(path, text.as_bytes()) {
+        Ok(()) => {
+            eprintln!("wrote {}", path.display());
+            Exit::Success.into()
+        }
+        Err(e) => {
+            eprintln!("speech-scorer log: {e}");
+            Exit::Other.into()
+        }
+    }
+}
+
 /// `speech-scorer bundle RUN -o FILE`.
 pub fn bundle(args: BundleArgs) -> ExitCode {
     let (paths, history) = match history() {
@@ -187,12 +229,7 @@ pub fn bundle(args: BundleArgs) -> ExitCode {
     };
     let settings = Settings::load(&paths).unwrap_or_default();
     // The key is read only so it can be scrubbed should it appear in any part.
-    // The same trimmed key the client would send.
-    let secret = std::env::var(KEY_ENV)
-        .ok()
-        .and_then(crate::api::ApiKey::new)
-        .or_else(|| FileSecretStore::new(&paths).get().ok().flatten())
-        .map(|k| k.expose().to_string());
+    let secret = configured_secret();
     let opts = BundleOptions {
         include_recording: args.include_recording,
         audio_device: args.device,
@@ -367,6 +404,9 @@ mod tests {
             error: None,
             simulated: false,
             interrupted: false,
+            request_headers: Vec::new(),
+            form: None,
+            response_headers: Vec::new(),
         };
         let t = log_table(&[ex]);
         let row = t.lines().nth(1).expect("a row");

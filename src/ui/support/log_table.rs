@@ -371,6 +371,9 @@ mod tests {
             error: None,
             simulated: true,
             interrupted: false,
+            request_headers: Vec::new(),
+            form: None,
+            response_headers: Vec::new(),
         }
     }
 
