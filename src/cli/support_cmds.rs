@@ -11,7 +11,9 @@ use crate::engine::events::{EventSink, JobEvent};
 use crate::engine::reqlog::Exchange;
 use crate::store::{FileSecretStore, History, Paths, SecretStore as _, Settings};
 use crate::support::bundle::{BundleOptions, read_bundle, write_bundle};
-use crate::support::replay::{replay as replay_bundle, scenario_for_record};
+use crate::support::replay::{
+    ReplayOptions, ReplaySpeed, replay as replay_bundle, scenario_for_record,
+};
 use crate::support::{curl, lookup};
 
 #[derive(Debug, clap::Args)]
@@ -58,9 +60,15 @@ pub struct ReplayArgs {
     /// Also write the replay scenario (TOML) for `speech-scorer simulate --scenario`.
     #[arg(long, value_name = "FILE")]
     pub export_scenario: Option<PathBuf>,
-    /// Give up after this many seconds in total.
+    /// Give up after this many seconds in total, counted on the replay's own clock (the
+    /// original's waits count in full at any speed).
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     pub max_wait: u64,
+    /// How fast to replay: N divides every wait by N (1 = as the original did), `max` does
+    /// not wait at all. The requests, the waits chosen and the outcome are the same at any
+    /// speed.
+    #[arg(long, value_name = "N|max", default_value = "1")]
+    pub speed: ReplaySpeed,
 }
 
 fn history() -> Result<(Paths, History), ExitCode> {
@@ -330,14 +338,23 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
             token.cancel();
         }
     });
+    let options = ReplayOptions {
+        max_wait: Duration::from_secs(args.max_wait),
+        speed: args.speed,
+    };
     let result = rt.block_on(replay_bundle(
         &bundle,
         &scratch,
-        Duration::from_secs(args.max_wait),
+        options,
         progress_sink(),
         cancel,
     ));
-    let _ = std::fs::remove_dir_all(&scratch);
+    if let Err(e) = std::fs::remove_dir_all(&scratch) {
+        eprintln!(
+            "speech-scorer replay: warning: could not remove {}: {e}",
+            scratch.display()
+        );
+    }
     let report = match result {
         Ok(r) => r,
         Err(e) => {
@@ -345,9 +362,15 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
             return Exit::Other.into();
         }
     };
+    eprintln!(
+        "speech-scorer replay: replayed at {} in {:.1} s (the original waited {:.0} s in all)",
+        report.speed,
+        report.elapsed.as_secs_f64(),
+        report.original_wait_secs()
+    );
     if report.matches() {
         eprintln!(
-            "speech-scorer replay: same {} exchanges and the same outcome as the original",
+            "speech-scorer replay: matches the original: the same {} exchanges, the same waits and the same outcome",
             report.replayed_sequence.len()
         );
     } else {

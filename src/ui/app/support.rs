@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -12,7 +11,7 @@ use crate::api::client::{ApiClient, RunsFilter};
 use crate::engine::events::JobEvent;
 use crate::support::bundle::{Bundle, BundleOptions, read_bundle, write_bundle};
 use crate::support::lookup::{LookupResult, list_runs, poll_run};
-use crate::support::replay::{ReplayReport, replay};
+use crate::support::replay::{ReplayOptions, ReplayReport, replay};
 use crate::ui::app::{App, AppEvent, Screen, SupportCommand};
 use crate::ui::support::{LogSource, ReplayView};
 
@@ -203,6 +202,10 @@ impl App {
         });
         self.support.source = LogSource::Replay;
         self.support.selected = None;
+        let options = ReplayOptions {
+            max_wait: crate::engine::job::DEFAULT_MAX_WAIT,
+            speed: self.support.replay_speed,
+        };
         let sender = self.sender.clone();
         let events = sender.clone();
         let sink: crate::engine::EventSink =
@@ -210,7 +213,7 @@ impl App {
         self.rt.spawn(async move {
             let scratch =
                 std::env::temp_dir().join(format!("speech-scorer-replay-{}", uuid::Uuid::new_v4()));
-            let result = replay(&bundle, &scratch, Duration::from_secs(3600), sink, cancel)
+            let result = replay(&bundle, &scratch, options, sink, cancel)
                 .await
                 .map_err(|e| e.to_string());
             if let Err(e) = tokio::fs::remove_dir_all(&scratch).await

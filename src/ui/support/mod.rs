@@ -118,6 +118,8 @@ pub struct SupportDesk {
     pub bundle_error: Option<String>,
     /// The replay of the bundle.
     pub replay: Option<ReplayView>,
+    /// How fast the next replay runs (the choice beside *Replay bundle*).
+    pub replay_speed: crate::support::replay::ReplaySpeed,
     /// Where to export.
     pub export_path: String,
     /// Put the recording in the export (holds the candidate's voice: opt-in).
