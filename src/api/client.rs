@@ -216,7 +216,7 @@ pub struct Facts {
     /// The request headers as sent, the key masked (empty when nothing was sent).
     pub request_headers: Vec<Header>,
     /// A submit's form fields and a description of its audio part.
-    pub form: Option<SentForm>,
+    pub form: Option<Box<SentForm>>,
     /// The response headers (see [`received_headers`] for what is kept).
     pub response_headers: Vec<Header>,
 }
@@ -783,7 +783,7 @@ impl ApiClient {
         let mut reply: Reply<SubmitAccepted> = self
             .exchange("POST", req, api_path, Some((counter, total)))
             .await;
-        reply.facts.form = Some(sent_form);
+        reply.facts.form = Some(Box::new(sent_form));
         reply
     }
 

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 pub mod audio_cmds;
 pub mod config;
 pub mod exit;
+pub mod log_all;
 pub mod progress;
 pub mod report;
 pub mod scoring;

@@ -19,12 +19,45 @@ use crate::support::{curl, lookup};
 #[derive(Debug, clap::Args)]
 pub struct LogArgs {
     /// The run id (req_…) or the local history id.
-    pub run: String,
-    /// Print the exchanges as a JSON array.
+    #[arg(required_unless_present = "all")]
+    pub run: Option<String>,
+    /// One log of every request across all runs in the history, newest first, a page at a
+    /// time; narrow it with the filters below.
+    #[arg(long, conflicts_with = "run")]
+    pub all: bool,
+    /// With --all: only exchanges with this error code (e.g. SERVICE_WARMING_UP).
+    #[arg(long, value_name = "CODE", requires = "all")]
+    pub code: Option<String>,
+    /// With --all: only this HTTP status: 503, a class like 5xx, or none (no reply).
+    #[arg(long, value_name = "STATUS", requires = "all")]
+    pub status: Option<crate::support::search::StatusFilter>,
+    /// With --all: only this run (its req_… id or local history id).
+    #[arg(long = "run", value_name = "RUN", requires = "all")]
+    pub run_filter: Option<String>,
+    /// With --all: only runs with this externalId.
+    #[arg(long, value_name = "ID", requires = "all")]
+    pub external_id: Option<String>,
+    /// With --all: at or after this time: 2026-05-01, 2026-05-01T10:00:00Z, or an age (2h, 7d).
+    #[arg(long, value_name = "TIME", requires = "all")]
+    pub since: Option<String>,
+    /// With --all: before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", requires = "all")]
+    pub until: Option<String>,
+    /// With --all: text to find (case-insensitive) in the path, code, ids, the decision, the
+    /// error or the body.
+    #[arg(long, value_name = "TEXT", requires = "all")]
+    pub text: Option<String>,
+    /// With --all: which page (1 is the newest). With --har, all matches unless given.
+    #[arg(long, value_name = "N", requires = "all")]
+    pub page: Option<usize>,
+    /// With --all: exchanges per page.
+    #[arg(long, value_name = "N", default_value_t = crate::support::search::PAGE_SIZE, requires = "all")]
+    pub per_page: usize,
+    /// Print the exchanges as JSON (with --all: the page, as one object).
     #[arg(long)]
     pub json: bool,
     /// Print every request as a curl command (the key as $ZENHIRE_API_KEY).
-    #[arg(long, conflicts_with = "json")]
+    #[arg(long, conflicts_with_all = ["json", "all"])]
     pub curl: bool,
     /// Write the log as HTTP Archive 1.2 (open it in browser dev tools, Insomnia or
     /// Postman); to stdout, or to --output. The key is masked, the audio described.
@@ -71,7 +104,7 @@ pub struct ReplayArgs {
     pub speed: ReplaySpeed,
 }
 
-fn history() -> Result<(Paths, History), ExitCode> {
+pub(super) fn history() -> Result<(Paths, History), ExitCode> {
     match Paths::from_env() {
         Ok(p) => {
             let h = History::new(&p);
@@ -148,7 +181,10 @@ pub fn log(args: LogArgs) -> ExitCode {
         Ok(h) => h,
         Err(c) => return c,
     };
-    let record = match find(&history, &args.run) {
+    let Some(run) = args.run.as_deref() else {
+        return super::log_all::log_all(&args);
+    };
+    let record = match find(&history, run) {
         Ok(r) => r,
         Err(c) => return c,
     };
@@ -196,7 +232,7 @@ pub fn log(args: LogArgs) -> ExitCode {
 
 /// The configured key, read only so it can be scrubbed from what we write should it appear
 /// anywhere: the same trimmed key the client would send.
-fn configured_secret() -> Option<String> {
+pub(super) fn configured_secret() -> Option<String> {
     std::env::var(KEY_ENV)
         .ok()
         .and_then(crate::api::ApiKey::new)
@@ -208,7 +244,7 @@ fn configured_secret() -> Option<String> {
 }
 
 /// Writes a HAR document to `out` (owner-only: it holds candidate data) or stdout.
-fn write_har(text: &str, out: Option<&std::path::Path>) -> ExitCode {
+pub(super) fn write_har(text: &str, out: Option<&std::path::Path>) -> ExitCode {
     let Some(path) = out else {
         println!("{text}");
         return Exit::Success.into();

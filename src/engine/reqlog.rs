@@ -74,7 +74,7 @@ pub struct Exchange {
     /// A submit's form fields (language, externalId, metadata) and its audio part described
     /// (file name, size, content type, duration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub form: Option<SentForm>,
+    pub form: Option<Box<SentForm>>,
     /// The response headers (at most [`crate::api::client::MAX_KEPT_HEADERS`], values
     /// capped, cookies not kept).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

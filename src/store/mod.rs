@@ -6,12 +6,14 @@
 
 pub mod history;
 pub mod paths;
+pub mod request_index;
 pub mod secrets;
 pub mod settings;
 pub mod takes;
 
 pub use history::{History, LoggedEvent, RunRecord};
 pub use paths::Paths;
+pub use request_index::RequestIndex;
 pub use secrets::{FileSecretStore, MemorySecretStore, SecretStore};
 pub use settings::{Settings, Theme};
 

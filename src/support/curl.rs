@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn the_recorded_form_wins_over_the_run() {
         let mut e = ex("POST", "/api/v1/speech/analyze");
-        e.form = Some(crate::api::client::SentForm {
+        e.form = Some(Box::new(crate::api::client::SentForm {
             language: "fr".into(),
             external_id: Some("sent-1".into()),
             metadata: None,
@@ -152,7 +152,7 @@ mod tests {
                 content_type: "audio/flac".into(),
                 duration_ms: Some(200_000),
             },
-        });
+        }));
         let mut run = RunRecord::new(chrono::Utc::now());
         run.external_id = Some("record-1".into());
         let c = to_curl_with(&e, None, Some(&run));

@@ -10,6 +10,7 @@
 //! - [`explain`]: the technical side of an error, beside the dialog the customer saw.
 //! - [`wire`]: one exchange as read by a person (full URL, headers, form, response).
 //! - [`har`]: request logs as HTTP Archive 1.2, for browser dev tools, Insomnia, Postman.
+//! - [`search`]: one log of every request across all runs, filtered and paged.
 
 pub mod bundle;
 pub mod curl;
@@ -17,6 +18,7 @@ pub mod explain;
 pub mod har;
 pub mod lookup;
 pub mod replay;
+pub mod search;
 pub mod wire;
 
 /// What can go wrong in the support tools.

@@ -72,7 +72,7 @@ pub fn form_of(ex: &Exchange, run: Option<&RunRecord>) -> Option<SentForm> {
         return None;
     }
     if let Some(f) = &ex.form {
-        return Some(f.clone());
+        return Some(f.as_ref().clone());
     }
     let run = run?;
     Some(SentForm {

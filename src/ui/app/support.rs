@@ -32,7 +32,7 @@ pub enum SupportEvent {
     /// The export ended.
     Exported(Result<String, String>),
     /// An event of the replay in progress.
-    Replay(JobEvent),
+    Replay(Box<JobEvent>),
     /// The replay ended.
     Replayed(Box<Result<ReplayReport, String>>),
 }
@@ -208,8 +208,9 @@ impl App {
         };
         let sender = self.sender.clone();
         let events = sender.clone();
-        let sink: crate::engine::EventSink =
-            Arc::new(move |e: JobEvent| events.send(AppEvent::Support(SupportEvent::Replay(e))));
+        let sink: crate::engine::EventSink = Arc::new(move |e: JobEvent| {
+            events.send(AppEvent::Support(SupportEvent::Replay(Box::new(e))))
+        });
         self.rt.spawn(async move {
             let scratch =
                 std::env::temp_dir().join(format!("speech-scorer-replay-{}", uuid::Uuid::new_v4()));
@@ -303,23 +304,25 @@ impl App {
                 desk.exporting = false;
                 desk.export_result = Some(r);
             }
-            SupportEvent::Replay(JobEvent::Exchange(ex)) => {
-                if let Some(r) = &mut desk.replay {
-                    r.waiting = None;
-                    r.exchanges.push(ex);
+            SupportEvent::Replay(event) => match *event {
+                JobEvent::Exchange(ex) => {
+                    if let Some(r) = &mut desk.replay {
+                        r.waiting = None;
+                        r.exchanges.push(ex);
+                    }
                 }
-            }
-            SupportEvent::Replay(JobEvent::Waiting {
-                reason, seconds, ..
-            }) => {
-                if let Some(r) = &mut desk.replay {
-                    r.waiting = Some(format!(
-                        "{} — {seconds:.1} s",
-                        crate::guidance::wait_reason(reason)
-                    ));
+                JobEvent::Waiting {
+                    reason, seconds, ..
+                } => {
+                    if let Some(r) = &mut desk.replay {
+                        r.waiting = Some(format!(
+                            "{} — {seconds:.1} s",
+                            crate::guidance::wait_reason(reason)
+                        ));
+                    }
                 }
-            }
-            SupportEvent::Replay(_) => {}
+                _ => {}
+            },
             SupportEvent::Replayed(result) => {
                 if let Some(r) = &mut desk.replay {
                     r.waiting = None;
