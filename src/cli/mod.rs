@@ -10,6 +10,7 @@ pub mod audio_cmds;
 pub mod config;
 pub mod exit;
 pub mod log_all;
+pub mod profile_cmds;
 pub mod progress;
 pub mod report;
 pub mod scoring;
@@ -57,6 +58,8 @@ pub enum Command {
     Bundle(support_cmds::BundleArgs),
     /// Replay a support bundle through the local simulator.
     Replay(support_cmds::ReplayArgs),
+    /// Service profiles: production, staging, a local simulator, the built-in simulator.
+    Profile(profile_cmds::ProfileArgs),
 }
 
 /// Runs one subcommand; the process exit code follows DESIGN's contract.
@@ -75,5 +78,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Log(a) => support_cmds::log(a),
         Command::Bundle(a) => support_cmds::bundle(a),
         Command::Replay(a) => support_cmds::replay(a),
+        Command::Profile(a) => profile_cmds::profile(a),
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod history;
 pub mod paths;
+pub mod profiles;
 pub mod request_index;
 pub mod secrets;
 pub mod settings;
@@ -13,6 +14,7 @@ pub mod takes;
 
 pub use history::{History, LoggedEvent, RunRecord};
 pub use paths::Paths;
+pub use profiles::{FileProfileKeys, MemoryProfileKeys, Profile, ProfileKeys, Profiles};
 pub use request_index::RequestIndex;
 pub use secrets::{FileSecretStore, MemorySecretStore, SecretStore};
 pub use settings::{Settings, Theme};
