@@ -82,7 +82,7 @@ impl Profile {
     /// Where it sends requests, for people: the URL, or "the built-in simulator".
     pub fn describe(&self) -> String {
         match (&self.base_url, self.simulator) {
-            (_, true) => "the built-in simulator (results are not real)".to_string(),
+            (_, true) => "the built-in simulator (simulated results)".to_string(),
             (Some(u), false) => u.clone(),
             (None, false) => DEFAULT_BASE_URL.to_string(),
         }
@@ -142,20 +142,18 @@ impl Profiles {
 
     /// What the settings of a version without profiles become: the built-ins, plus `default`
     /// (the saved base URL, else production, with the saved key) when a base URL or a key
-    /// was saved, which is then active; otherwise the built-in simulator is active (the demo
-    /// mode a fresh install starts in).
+    /// was saved. `default` is active when a key was saved; otherwise the built-in simulator
+    /// is, as that version ran in demo mode without a key.
     pub fn migrated(settings: &Settings, key_saved: bool) -> Profiles {
         let mut list = built_ins();
         let base = settings.base_url.clone().filter(|u| !u.trim().is_empty());
-        let active = if base.is_some() || key_saved {
+        if base.is_some() || key_saved {
             list.push(Profile::service(
                 DEFAULT,
                 base.as_deref().unwrap_or(DEFAULT_BASE_URL),
             ));
-            DEFAULT
-        } else {
-            SIMULATOR
-        };
+        }
+        let active = if key_saved { DEFAULT } else { SIMULATOR };
         Profiles {
             active: active.to_string(),
             list,
@@ -375,13 +373,14 @@ mod tests {
         let with_key = Profiles::migrated(&Settings::default(), true);
         assert_eq!(with_key.active, DEFAULT);
         assert_eq!(with_key.active().url(), Some(DEFAULT_BASE_URL));
-        let with_url = Profiles::migrated(
-            &Settings {
-                base_url: Some("https://staging.example".into()),
-                ..Settings::default()
-            },
-            true,
-        );
+        let staging = Settings {
+            base_url: Some("https://staging.example".into()),
+            ..Settings::default()
+        };
+        let with_url = Profiles::migrated(&staging, true);
+        let url_only = Profiles::migrated(&staging, false);
+        assert_eq!(url_only.active, SIMULATOR, "no key: demo mode, as before");
+        assert!(url_only.get(DEFAULT).is_some());
         assert_eq!(with_url.active().url(), Some("https://staging.example"));
     }
 

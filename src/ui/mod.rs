@@ -6,7 +6,8 @@
 //!   the Support screen's work), split by concern;
 //! - `frame`: one frame (navigation, banner, the screen, modals, toasts); one file per
 //!   screen (`record`, `progress`, `result`, `history`, `settings`), `support/` one file per
-//!   panel; `dialogs` for modals; `widgets` for the custom-painted meter, time bar and score
+//!   panel; `profiles` for the header's profile switch and the Settings list; `dialogs` for
+//!   modals; `widgets` for the custom-painted meter, time bar and score
 //!   bars; `ports` for the desktop doors tests replace.
 
 pub mod app;
@@ -14,6 +15,7 @@ pub mod dialogs;
 pub mod frame;
 pub mod history;
 pub mod ports;
+pub mod profiles;
 pub mod progress;
 pub mod record;
 pub mod result;

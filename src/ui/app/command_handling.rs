@@ -58,6 +58,10 @@ impl App {
             Command::Confirm(confirmation) => self.confirm = Some(confirmation),
             Command::CloseConfirm => self.confirm = None,
             Command::Support(command) => self.run_support_command(command),
+            Command::OpenBundleFile(path) => self.support_open_bundle_file(path),
+            Command::SwitchProfile(name) => self.switch_profile(&name),
+            Command::AddProfile => self.add_profile(),
+            Command::RemoveProfile(name) => self.remove_profile(&name),
         }
     }
 
