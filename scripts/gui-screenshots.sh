@@ -81,4 +81,10 @@ sel settings && shot settings 5 -- --settings
 sel history && shot history 18 -- --fast --fixture "$SPEECH" --submit --scenario $S/failed-transcription-failed.toml --then history
 sel confirm && shot history-confirm-remove 20 -- --fast --fixture "$SPEECH" --submit --then history --confirm-remove
 sel support && shot support 18 -- --fast --fixture "$SPEECH" --submit --then support --explain '{"error":{"code":"INSUFFICIENT_CREDITS","message":"Insufficient credits","requestId":"req_77_ab","details":{"cost":4,"available":1}}}'
+sel support-request && shot support-request 18 -- --fast --fixture "$SPEECH" --submit --then support --select-request 0
+sel support-all-runs && shot support-all-runs 18 -- --fast --fixture "$SPEECH" --submit --then support --all-runs --select-request 0
+# A customer's bundle (BUNDLE=path/to/support.zip), opened and replayed at max.
+if sel support-replay && [ -n "${BUNDLE:-}" ]; then
+  shot support-replay 12 -- --bundle "$(realpath "$BUNDLE")" --replay max
+fi
 exit 0

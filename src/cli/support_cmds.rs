@@ -300,8 +300,8 @@ pub fn bundle(args: BundleArgs) -> ExitCode {
     }
 }
 
-fn progress_sink() -> EventSink {
-    std::sync::Arc::new(|e: JobEvent| match e {
+fn progress_sink(speed: ReplaySpeed) -> EventSink {
+    std::sync::Arc::new(move |e: JobEvent| match e {
         JobEvent::Exchange(ex) => eprintln!(
             "speech-scorer replay: {}",
             crate::support::replay::signature(&ex)
@@ -309,8 +309,15 @@ fn progress_sink() -> EventSink {
         JobEvent::Waiting {
             reason, seconds, ..
         } => eprintln!(
-            "speech-scorer replay: {} — {seconds:.1} s",
-            crate::guidance::wait_reason(reason)
+            "speech-scorer replay: {} — {seconds:.1} s{}",
+            crate::guidance::wait_reason(reason),
+            match speed {
+                ReplaySpeed::Max => " (not waited: max)".to_string(),
+                ReplaySpeed::Times(n) if n > 1.0 => {
+                    format!(" (waits {:.1} s at {speed})", seconds / n)
+                }
+                ReplaySpeed::Times(_) => String::new(),
+            }
         ),
         _ => {}
     })
@@ -382,7 +389,7 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
         &bundle,
         &scratch,
         options,
-        progress_sink(),
+        progress_sink(args.speed),
         cancel,
     ));
     if let Err(e) = std::fs::remove_dir_all(&scratch) {

@@ -33,7 +33,21 @@ pub fn profile_switch_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             if p.simulator { "" } else { " (its own key)" }
         )
     };
-    if app.profiles.list.len() <= BUTTONS_UP_TO {
+    // One button per profile when they fit; a drop-down in a narrow window or for many.
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let needed: f32 = app
+        .profiles
+        .list
+        .iter()
+        .map(|p| {
+            ui.fonts_mut(|f| f.layout_no_wrap(p.name.clone(), font.clone(), egui::Color32::WHITE))
+                .size()
+                .x
+                + 2.0 * ui.spacing().button_padding.x
+                + ui.spacing().item_spacing.x
+        })
+        .sum();
+    if app.profiles.list.len() <= BUTTONS_UP_TO && needed + 60.0 <= ui.available_width() {
         for p in &app.profiles.list {
             let text = if p.simulator {
                 RichText::new(&p.name).color(ui.visuals().warn_fg_color)

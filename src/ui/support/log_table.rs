@@ -107,7 +107,7 @@ fn exchanges<'a>(desk: &'a SupportDesk, on_screen: &'a RunOnScreen<'a>) -> &'a [
 }
 
 fn har_ui(ui: &mut Ui, desk: &mut SupportDesk, cmds: &mut Vec<Command>) {
-    ui.horizontal_wrapped(|ui| {
+    ui.scope(|ui| {
         labelled_field(ui, labels::HAR_PATH, &mut desk.har_path, 200.0);
         let ready = !desk.har_path.trim().is_empty() && !desk.exporting_har;
         if ui
@@ -163,8 +163,9 @@ pub fn log_ui(
             ui.separator();
             labelled_field(ui, labels::FILTER, &mut desk.filter, 160.0);
         }
+        ui.separator();
+        har_ui(ui, desk, cmds);
     });
-    har_ui(ui, desk, cmds);
     if desk.source == LogSource::AllRuns {
         crate::ui::support::search::all_runs_ui(ui, desk, cmds);
         return;
