@@ -41,16 +41,14 @@ pub fn step_for(ex: &Exchange) -> Option<Step> {
         return Some(Step::dropped(on));
     };
     let body = ex.body.clone().unwrap_or_default();
-    // The client reads bodies by status and content, not by Content-Type; the log keeps no
-    // headers besides Retry-After, so the type is inferred from the body.
-    let content_type = if body.trim_start().starts_with(['{', '[']) {
-        "application/json"
-    } else if body.trim_start().starts_with('<') {
-        "text/html"
-    } else {
-        "text/plain"
-    };
-    let mut headers = vec![("content-type".to_string(), content_type.to_string())];
+    // The client reads bodies by status and content, not by Content-Type: the recorded type
+    // when the log has the response headers, else one inferred from the body.
+    let mut content_type = super::wire::response_mime(ex);
+    // Only a plain header value replays as one (a bundle is outside input).
+    if content_type.len() > 128 || !content_type.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        content_type = "application/octet-stream".to_string();
+    }
+    let mut headers = vec![("content-type".to_string(), content_type)];
     if let Some(r) = ex.retry_after {
         headers.push(("retry-after".to_string(), r.to_string()));
     }

@@ -36,11 +36,16 @@ pub fn settings_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
 
 fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     ui.label(RichText::new("Service access").strong());
+    let target = app.settings_profile();
     ui.label(
-        RichText::new(format!(
-            "The key and the service address below belong to profile {}.",
-            app.settings_profile()
-        ))
+        RichText::new(if app.profiles.active().simulator {
+            format!(
+                "A key saved here goes to profile {target} (with the service address below), \
+                 which then becomes active."
+            )
+        } else {
+            format!("The key and the service address below belong to profile {target}.")
+        })
         .weak(),
     );
     match (&app.connection.key, app.connection.demo) {

@@ -327,6 +327,14 @@ impl App {
         // The address is the profile's Settings edits (when it exists and is not built in);
         // the settings keep it too while that is `default`, as before profiles.
         let target = self.settings_profile();
+        let fixed = self.profiles.get(&target).is_some_and(|p| p.is_built_in());
+        if fixed && !base.is_empty() && base.trim_end_matches('/') != DEFAULT_BASE_URL {
+            self.toast(
+                format!("Profile {target}'s address is fixed; add a profile (below) for {base}"),
+                true,
+            );
+            return;
+        }
         if self.profiles.get(&target).is_some_and(|p| !p.is_built_in()) {
             let url = if base.is_empty() {
                 DEFAULT_BASE_URL

@@ -32,11 +32,10 @@ pub struct ProfileForm {
 
 impl App {
     /// The profile the Settings screen's key and address apply to: the active one, or
-    /// `default` while a built-in one (production's address is fixed; the simulator needs no
-    /// key) is active.
+    /// `default` while the built-in simulator (which needs no key) is active.
     pub fn settings_profile(&self) -> String {
         let active = self.profiles.active();
-        if active.is_built_in() {
+        if active.simulator {
             profiles::DEFAULT.to_string()
         } else {
             active.name
