@@ -4,6 +4,7 @@
 //! Usage: gui_pilot [--size WxH] [--fixture WAV] [--scenario TOML] [--credits N] [--fast]
 //!        [--record] [--submit] [--then record|history|settings|support|result]
 //!        [--settings] [--history] [--explain TEXT] [--confirm-remove] [--batch DIR]
+//!        [--select-request N] [--all-runs] [--bundle ZIP [--replay max|N]]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,10 @@ fn main() -> ExitCode {
     let explain = value("--explain");
     let confirm_remove = flag("--confirm-remove");
     let batch = value("--batch").map(PathBuf::from);
+    let select_request = value("--select-request").and_then(|n| n.parse::<usize>().ok());
+    let all_runs = flag("--all-runs");
+    let bundle = value("--bundle");
+    let replay_speed = value("--replay").and_then(|s| s.parse().ok());
     let then = if flag("--history") {
         Some(Screen::History)
     } else {
@@ -109,6 +114,8 @@ fn main() -> ExitCode {
                 app.run_command(ctx, Command::Submit);
                 step = 2;
             }
+            // Straight to a bundle, nothing submitted.
+            1 if !submit && bundle.is_some() => step = 2,
             2 if !app.is_submitting() => {
                 if let Some(screen) = then {
                     // A run that failed left its dialog up; the screen is the subject here.
@@ -119,7 +126,26 @@ fn main() -> ExitCode {
                     app.support.explain_input = text.clone();
                     app.run_command(ctx, Command::Support(SupportCommand::Explain));
                 }
+                if select_request.is_some() {
+                    app.support.selected = select_request;
+                }
+                if all_runs {
+                    app.support.source = speech_scorer::ui::support::LogSource::AllRuns;
+                    app.run_command(ctx, Command::Support(SupportCommand::Search));
+                }
+                if let Some(zip) = &bundle {
+                    app.run_command(ctx, Command::OpenBundleFile(PathBuf::from(zip)));
+                    step = 5;
+                    return;
+                }
                 step = 3;
+            }
+            5 if app.support.bundle.is_some() => {
+                if let Some(speed) = replay_speed {
+                    app.support.replay_speed = speed;
+                    app.run_command(ctx, Command::Support(SupportCommand::StartReplay));
+                }
+                step = 6;
             }
             3 if confirm_remove => {
                 // Wait for the history rows, then ask to remove the newest run.

@@ -89,4 +89,10 @@ if sel batch; then
   # A warm-up after the first run: every row waits, with its countdown.
   shot batch 5 -- --fast --batch "$TMP/batch" --scenario assets/scenarios/batch-warmup-mid-batch.toml
 fi
+sel support-request && shot support-request 18 -- --fast --fixture "$SPEECH" --submit --then support --select-request 0
+sel support-all-runs && shot support-all-runs 18 -- --fast --fixture "$SPEECH" --submit --then support --all-runs --select-request 0
+# A customer's bundle (BUNDLE=path/to/support.zip), opened and replayed at max.
+if sel support-replay && [ -n "${BUNDLE:-}" ]; then
+  shot support-replay 12 -- --bundle "$(realpath "$BUNDLE")" --replay max
+fi
 exit 0

@@ -16,8 +16,9 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
   shift
 done
 [ "${1:-}" = "--" ] && shift
-# The keychain tests are left to the run below, which gives them a Secret Service.
-cargo test --locked "${cargo_args[@]}" -- --include-ignored --skip secret_service_ "$@"
+# The keychain tests are left to the run below, which gives them a Secret Service; every
+# other test keeps keys in files (never the keychain of whoever runs the suite).
+SPEECH_SCORER_KEYCHAIN=off cargo test --locked "${cargo_args[@]}" -- --include-ignored --skip secret_service_ "$@"
 if [ ${#cargo_args[@]} -eq 0 ] && [ $# -eq 0 ]; then
   scripts/with-keyring.sh cargo test --locked --test keychain -- --include-ignored
 fi

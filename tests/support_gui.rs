@@ -134,7 +134,11 @@ fn look_up_a_run_by_id_and_by_external_id_and_see_credits_and_health() {
 
 #[test]
 fn copy_as_curl_and_export_the_run_on_screen() {
-    let mut gui = start(SimConfig::fast());
+    // A tall window: the request view opens above the export panel.
+    let mut gui = gui_support::start_with(gui_support::Setup {
+        size: egui::vec2(900.0, 1100.0),
+        ..gui_support::Setup::default()
+    });
     import_and_submit(&mut gui);
     let out = gui.home.path().join("export.zip");
     let h = &mut gui.harness;
@@ -206,7 +210,7 @@ fn open_a_bundle_and_replay_it_step_by_step() {
     wait_for(h, "1. submit 503 SERVICE_WARMING_UP");
     wait_for(
         h,
-        "Replay matches the original: same requests, same outcome",
+        "Replay matches the original: same requests, same waits, same outcome",
     );
     assert!(shows(h, "poll 200 STUCK_TIMEOUT"));
     assert!(shows(h, "Outcome: failed"));

@@ -12,7 +12,7 @@ use speech_scorer::engine::Outcome;
 use speech_scorer::guidance;
 use speech_scorer::simulator::{Scenario, SimConfig, SimHandle, Simulator};
 use speech_scorer::support::bundle::read_bundle;
-use speech_scorer::support::replay::{replay, signature};
+use speech_scorer::support::replay::{ReplayOptions, ReplaySpeed, replay, signature};
 
 const KEY: &str = "zh_live_replay_test_key_5150";
 
@@ -131,7 +131,10 @@ fn a_failed_run_bundled_and_replayed_ends_the_same_way() {
         .block_on(replay(
             &bundle,
             scratch.path(),
-            Duration::from_secs(120),
+            ReplayOptions {
+                max_wait: Duration::from_secs(120),
+                speed: ReplaySpeed::Times(1.0),
+            },
             speech_scorer::engine::events::null_sink(),
             tokio_util::sync::CancellationToken::new(),
         ))
@@ -205,7 +208,11 @@ fn shipped_fault_scenarios_replay_exactly() {
             .block_on(replay(
                 &bundle,
                 &scratch,
-                Duration::from_secs(120),
+                // At max: the same requests, waits and outcome without sitting them out.
+                ReplayOptions {
+                    max_wait: Duration::from_secs(120),
+                    speed: ReplaySpeed::Max,
+                },
                 speech_scorer::engine::events::null_sink(),
                 tokio_util::sync::CancellationToken::new(),
             ))

@@ -90,6 +90,105 @@ pub struct RunsFilter {
     pub created_before: Option<String>,
 }
 
+/// One HTTP header as it went out or came back. A request's `X-API-Key` is only ever kept
+/// masked (`zh_…1234`, see [`ApiKey::masked`]): the secret itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+/// The audio part of a submit, described (its bytes are never kept).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentAudio {
+    /// The file name sent in the part's `Content-Disposition`.
+    pub file_name: String,
+    /// The part's length in bytes.
+    pub size_bytes: u64,
+    /// The part's `Content-Type` (`audio/wav`, ...).
+    pub content_type: String,
+    /// How long the audio is, when the engine knew it (the client does not read audio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+/// The form fields of a submit as they were sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentForm {
+    pub language: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The metadata part as sent (a JSON string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<String>,
+    pub audio: SentAudio,
+}
+
+/// The most response headers kept per exchange (the service sends about ten).
+pub const MAX_KEPT_HEADERS: usize = 32;
+/// A kept header value is cut at this many characters.
+pub const MAX_HEADER_VALUE_CHARS: usize = 256;
+
+/// Cuts `value` to [`MAX_HEADER_VALUE_CHARS`] characters.
+fn capped_value(value: &str) -> String {
+    if value.chars().count() <= MAX_HEADER_VALUE_CHARS {
+        return value.to_string();
+    }
+    let mut v: String = value.chars().take(MAX_HEADER_VALUE_CHARS).collect();
+    v.push('…');
+    v
+}
+
+/// The request headers as they go out, the key masked. reqwest adds `accept` and
+/// `user-agent` from the client's defaults when sending; they are listed too, so the log
+/// shows what the server saw.
+fn sent_headers(headers: &HeaderMap, key: Option<&ApiKey>) -> Vec<Header> {
+    let mut out: Vec<Header> = headers
+        .iter()
+        .take(MAX_KEPT_HEADERS)
+        .map(|(name, value)| Header {
+            name: name.as_str().to_string(),
+            value: if name.as_str().eq_ignore_ascii_case("x-api-key") {
+                // Masked here, at capture: the secret never reaches the log.
+                key.map_or_else(|| "…".to_string(), ApiKey::masked)
+            } else {
+                capped_value(&String::from_utf8_lossy(value.as_bytes()))
+            },
+        })
+        .collect();
+    for (name, value) in [("accept", "*/*"), ("user-agent", USER_AGENT)] {
+        if !headers.contains_key(name) {
+            out.push(Header {
+                name: name.to_string(),
+                value: value.to_string(),
+            });
+        }
+    }
+    out
+}
+
+/// The response headers worth keeping: at most [`MAX_KEPT_HEADERS`], values capped, and never
+/// a cookie (`set-cookie` is named but its value is not kept).
+fn received_headers(headers: &HeaderMap) -> Vec<Header> {
+    headers
+        .iter()
+        .take(MAX_KEPT_HEADERS)
+        .map(|(name, value)| Header {
+            name: name.as_str().to_string(),
+            value: if name == reqwest::header::SET_COOKIE {
+                "(not kept)".to_string()
+            } else {
+                capped_value(&String::from_utf8_lossy(value.as_bytes()))
+            },
+        })
+        .collect()
+}
+
+/// The `User-Agent` the client sends.
+pub const USER_AGENT: &str = concat!("speech-scorer/", env!("CARGO_PKG_VERSION"));
+
 /// What happened on the wire during one exchange, whatever its outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Facts {
@@ -114,6 +213,12 @@ pub struct Facts {
     pub body_cut: bool,
     /// The response carried `x-zenhire-simulator`: results are not real.
     pub simulated: bool,
+    /// The request headers as sent, the key masked (empty when nothing was sent).
+    pub request_headers: Vec<Header>,
+    /// A submit's form fields and a description of its audio part.
+    pub form: Option<Box<SentForm>>,
+    /// The response headers (see [`received_headers`] for what is kept).
+    pub response_headers: Vec<Header>,
 }
 
 impl Facts {
@@ -131,6 +236,17 @@ impl Facts {
             body: None,
             body_cut: false,
             simulated: false,
+            request_headers: Vec::new(),
+            form: None,
+            response_headers: Vec::new(),
+        }
+    }
+
+    /// Adds the audio's duration to a submit's form description (the engine knows it from
+    /// probing the file; the client does not read audio).
+    pub fn note_audio_duration(&mut self, duration: Duration) {
+        if let Some(form) = &mut self.form {
+            form.audio.duration_ms = Some(duration.as_millis() as u64);
         }
     }
 }
@@ -377,7 +493,7 @@ impl ApiClient {
             .connect_timeout(CONNECT_TIMEOUT)
             // A redirect could carry the key header to another host: never follow one.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("speech-scorer/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .build()
             .map_err(|e| ClientError::Build(e.to_string()))?;
         Ok(ApiClient { http, base, key })
@@ -452,6 +568,7 @@ impl ApiClient {
                 };
             }
         };
+        facts.request_headers = sent_headers(built.headers(), self.key.as_ref());
         let declared_len = built
             .headers()
             .get(CONTENT_LENGTH)
@@ -481,6 +598,7 @@ impl ApiClient {
         facts.status = Some(status);
         facts.retry_after = header_retry_after(response.headers());
         facts.simulated = response.headers().contains_key("x-zenhire-simulator");
+        facts.response_headers = received_headers(response.headers());
         facts.bytes_sent = sent_so_far().or(declared_len).unwrap_or(0);
         if (300..400).contains(&status) {
             // Never followed, and its body is not read: the address is wrong or hostile.
@@ -587,6 +705,18 @@ impl ApiClient {
                 };
             }
         };
+        // What the request log keeps of the form: the fields, and the audio described.
+        let sent_form = SentForm {
+            language: fields.language.clone(),
+            external_id: fields.external_id.clone(),
+            metadata: fields.metadata.as_ref().map(Value::to_string),
+            audio: SentAudio {
+                file_name: file_name.clone(),
+                size_bytes: total,
+                content_type: mime.to_string(),
+                duration_ms: None,
+            },
+        };
         let counter = Arc::new(AtomicU64::new(0));
         let sent = Arc::clone(&counter);
         let stream =
@@ -662,8 +792,11 @@ impl ApiClient {
         if let Some(len) = content_length {
             req = req.header(CONTENT_LENGTH, len);
         }
-        self.exchange("POST", req, api_path, Some((counter, total)))
-            .await
+        let mut reply: Reply<SubmitAccepted> = self
+            .exchange("POST", req, api_path, Some((counter, total)))
+            .await;
+        reply.facts.form = Some(Box::new(sent_form));
+        reply
     }
 
     /// `GET /api/v1/speech/analyze/{id}`.

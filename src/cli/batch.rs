@@ -384,7 +384,11 @@ fn status(env: &Env, args: &BatchArgs, which: &str) -> ExitCode {
         let Ok(source) = std::fs::canonicalize(which) else {
             return usage(&format!("{which}: cannot be read"));
         };
-        batch_id(&source, env.base_url(&args.conn).trim_end_matches('/'))
+        let base_url = match env.service(&args.conn) {
+            Ok(service) => service.base_url,
+            Err(e) => return usage(&e),
+        };
+        batch_id(&source, base_url.trim_end_matches('/'))
     } else {
         which.to_string()
     };

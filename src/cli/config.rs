@@ -1,11 +1,23 @@
-//! What every command resolves the same way: where settings and history live, the key
-//! (`$ZENHIRE_API_KEY` or the saved one), the service address (`--base-url`,
-//! `$ZENHIRE_BASE_URL`, the settings, the default), logging and the async runtime.
+//! What every command resolves the same way: where settings and history live, which service
+//! (a profile), the key and the address, logging and the async runtime.
+//!
+//! The service: `--profile NAME` (or `$ZENHIRE_PROFILE`) picks that profile's base URL and
+//! its own key, and nothing else decides (only `--base-url` still overrides its address).
+//! Without one: the address from `--base-url`, `$ZENHIRE_BASE_URL`, the active profile, the
+//! default; the key from `$ZENHIRE_API_KEY`, else the active profile's. The built-in
+//! simulator profile is used only when named: the CLI then starts its own simulator for the
+//! command (a script never gets simulated results by accident).
 
 use std::process::ExitCode;
 
+use std::sync::{Arc, OnceLock};
+
 use crate::api::client::{ApiClient, ApiKey, DEFAULT_BASE_URL};
-use crate::store::{History, KeychainOrFileStore, Paths, SecretStore as _, Settings};
+use crate::simulator::SimHandle;
+use crate::store::profiles::{Profile, Profiles};
+use crate::store::{
+    History, KeychainOrFileStore, Paths, ProfileKeys, SecretStore, Settings, StoredProfileKeys,
+};
 
 use super::Exit;
 
@@ -15,19 +27,37 @@ pub use crate::store::KEY_ENV;
 /// The base URL's environment variable.
 pub const BASE_URL_ENV: &str = "ZENHIRE_BASE_URL";
 
+/// The profile's environment variable (what `--profile` defaults to).
+pub const PROFILE_ENV: &str = "ZENHIRE_PROFILE";
+
 /// Where to send requests.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnArgs {
-    /// API base URL (default: $ZENHIRE_BASE_URL, the settings, then `https://platform.zenhire.ai`).
+    /// API base URL (default: $ZENHIRE_BASE_URL, the active profile's, then `https://platform.zenhire.ai`).
     /// Plain http:// is accepted only for loopback hosts (the simulator).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Use this service profile's base URL and its own key (see `speech-scorer profile
+    /// list`); `simulator` starts the built-in simulator for this command.
+    #[arg(long, value_name = "NAME", env = PROFILE_ENV)]
+    pub profile: Option<String>,
 }
 
-/// Settings, paths and the key, read once per command.
+/// Settings, paths, profiles and keys, read once per command.
 pub(crate) struct Env {
     pub(crate) paths: Option<Paths>,
     pub(crate) settings: Settings,
+    pub(crate) profiles: Profiles,
+    keys: Option<Arc<dyn ProfileKeys>>,
+    /// The built-in simulator, when a command named its profile (on its own runtime, alive
+    /// as long as the command).
+    sim: OnceLock<Result<(tokio::runtime::Runtime, SimHandle), String>>,
+}
+
+/// A service a command talks to, resolved.
+pub(crate) struct Service {
+    pub(crate) base_url: String,
+    pub(crate) key: Option<ApiKey>,
 }
 
 /// Warnings from the engine (e.g. history that could not be saved) go to stderr; `RUST_LOG`
@@ -60,30 +90,139 @@ impl Env {
             }
             None => Settings::default(),
         };
-        Env { paths, settings }
-    }
-
-    pub(crate) fn base_url(&self, conn: &ConnArgs) -> String {
-        conn.base_url
-            .clone()
-            .or_else(|| std::env::var(BASE_URL_ENV).ok().filter(|s| !s.is_empty()))
-            .or_else(|| self.settings.base_url.clone())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string())
-    }
-
-    /// The key: `$ZENHIRE_API_KEY`, else the saved one (system keychain or owner-only file).
-    /// A keychain that does not answer is said on stderr, never skipped in silence.
-    pub(crate) fn key(&self) -> Option<ApiKey> {
-        if let Some(k) = std::env::var(KEY_ENV).ok().and_then(ApiKey::new) {
-            return Some(k);
+        let keys = paths.as_ref().map(|p| {
+            let legacy: Arc<dyn SecretStore> = Arc::new(KeychainOrFileStore::saved(p));
+            Arc::new(StoredProfileKeys::new(p, legacy)) as Arc<dyn ProfileKeys>
+        });
+        let profiles = match &paths {
+            Some(p) => {
+                let key_saved = KeychainOrFileStore::saved(p).get().ok().flatten().is_some();
+                Profiles::load(p, &settings, key_saved).unwrap_or_else(|e| {
+                    eprintln!("speech-scorer: warning: {e}; using the built-in profiles");
+                    Profiles::migrated(&settings, key_saved)
+                })
+            }
+            None => Profiles::migrated(&settings, false),
+        };
+        Env {
+            paths,
+            settings,
+            profiles,
+            keys,
+            sim: OnceLock::new(),
         }
-        match KeychainOrFileStore::from_env(self.paths.as_ref()?).get() {
+    }
+
+    /// The profile a command named (`--profile` / `$ZENHIRE_PROFILE`), if any.
+    fn named_profile(&self, conn: &ConnArgs) -> Result<Option<Profile>, String> {
+        let Some(name) = conn
+            .profile
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        else {
+            return Ok(None);
+        };
+        self.profiles.get(name).cloned().map(Some).ok_or_else(|| {
+            let names: Vec<&str> = self.profiles.list.iter().map(|p| p.name.as_str()).collect();
+            format!(
+                "there is no profile {name:?} (profiles: {})",
+                names.join(", ")
+            )
+        })
+    }
+
+    /// The key saved for `profile`, if any.
+    fn profile_key(&self, profile: &str) -> Option<ApiKey> {
+        let entry = self.keys.as_ref()?.entry(profile);
+        match entry.get() {
             Ok(k) => k,
             Err(e) => {
-                eprintln!("speech-scorer: warning: the saved API key could not be read: {e}");
+                eprintln!(
+                    "speech-scorer: warning: the key of profile {profile} could not be read: {e}"
+                );
                 None
             }
         }
+    }
+
+    /// The built-in simulator, started on first use.
+    fn simulator(&self) -> Result<&SimHandle, String> {
+        let started = self.sim.get_or_init(|| {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("speech-scorer-sim")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("could not start the simulator's runtime: {e}"))?;
+            let sim = rt
+                .block_on(crate::simulator::Simulator::start(
+                    crate::simulator::SimConfig::default(),
+                ))
+                .map_err(|e| format!("the built-in simulator did not start: {e}"))?;
+            eprintln!(
+                "speech-scorer: profile simulator: the built-in simulator at {} (results are not real)",
+                sim.base_url()
+            );
+            Ok((rt, sim))
+        });
+        started.as_ref().map(|(_, sim)| sim).map_err(Clone::clone)
+    }
+
+    /// Which service a command talks to, with which key (see the module doc for the order).
+    pub(crate) fn service(&self, conn: &ConnArgs) -> Result<Service, String> {
+        let env_url = std::env::var(BASE_URL_ENV).ok().filter(|s| !s.is_empty());
+        let env_key = std::env::var(KEY_ENV).ok().and_then(ApiKey::new);
+        if let Some(profile) = self.named_profile(conn)? {
+            if profile.simulator {
+                let sim = self.simulator()?;
+                return Ok(Service {
+                    base_url: sim.base_url(),
+                    key: ApiKey::new(sim.api_key()),
+                });
+            }
+            let ignored: Vec<&str> = [
+                env_url.as_ref().map(|_| BASE_URL_ENV),
+                env_key.as_ref().map(|_| KEY_ENV),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !ignored.is_empty() {
+                eprintln!(
+                    "speech-scorer: profile {}: its own address and key are used; ${} {} ignored",
+                    profile.name,
+                    ignored.join(" and $"),
+                    if ignored.len() > 1 { "are" } else { "is" }
+                );
+            }
+            return Ok(Service {
+                base_url: conn
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| profile.url().unwrap_or(DEFAULT_BASE_URL).to_string()),
+                key: self.profile_key(&profile.name),
+            });
+        }
+        // No profile named: the environment first, then the active profile (unless it is the
+        // built-in simulator: then the key saved before profiles, and the settings' address).
+        let active = self.profiles.active();
+        let (profile_url, profile_key_name) = match active.url() {
+            Some(url) => (Some(url.to_string()), active.name.clone()),
+            None => (
+                self.settings.base_url.clone(),
+                crate::store::profiles::DEFAULT.to_string(),
+            ),
+        };
+        Ok(Service {
+            base_url: conn
+                .base_url
+                .clone()
+                .or(env_url)
+                .or(profile_url)
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+            key: env_key.or_else(|| self.profile_key(&profile_key_name)),
+        })
     }
 
     pub(crate) fn history(&self) -> Option<crate::engine::Records> {
@@ -93,8 +232,9 @@ impl Env {
     }
 
     pub(crate) fn client(&self, conn: &ConnArgs, with_key: bool) -> Result<ApiClient, String> {
-        let key = if with_key { self.key() } else { None };
-        ApiClient::new(&self.base_url(conn), key).map_err(|e| e.to_string())
+        let service = self.service(conn)?;
+        let key = if with_key { service.key } else { None };
+        ApiClient::new(&service.base_url, key).map_err(|e| e.to_string())
     }
 }
 

@@ -11,6 +11,8 @@ pub mod batch;
 mod batch_progress;
 pub mod config;
 pub mod exit;
+pub mod log_all;
+pub mod profile_cmds;
 pub mod progress;
 pub mod report;
 pub mod scoring;
@@ -65,6 +67,8 @@ pub enum Command {
     Completions(shell::CompletionsArgs),
     /// Print the manual page (roff), or write every page into a directory with --dir.
     Man(shell::ManArgs),
+    /// Service profiles: production, staging, a local simulator, the built-in simulator.
+    Profile(profile_cmds::ProfileArgs),
 }
 
 /// Runs one subcommand; the process exit code follows DESIGN's contract.
@@ -86,5 +90,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Replay(a) => support_cmds::replay(a),
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
+        Command::Profile(a) => profile_cmds::profile(a),
     }
 }

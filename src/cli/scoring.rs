@@ -63,15 +63,28 @@ pub(crate) fn job_client(
     json: bool,
     external_id: &Option<String>,
 ) -> Result<ApiClient, ExitCode> {
-    let Some(key) = env.key() else {
+    let service = env.service(conn).map_err(|e| {
+        local_failure(
+            json,
+            ErrorCode::Local(LocalCode::InvalidBaseUrl),
+            e,
+            external_id.clone(),
+        )
+    })?;
+    let Some(key) = service.key else {
         return Err(local_failure(
             json,
             ErrorCode::MissingApiKey,
-            format!("no API key: set ${KEY_ENV} or save one in the app's settings"),
+            match &conn.profile {
+                Some(p) => format!(
+                    "no API key for profile {p}: save one with `speech-scorer profile set-key {p}`"
+                ),
+                None => format!("no API key: set ${KEY_ENV} or save one in the app's settings"),
+            },
             external_id.clone(),
         ));
     };
-    ApiClient::new(&env.base_url(conn), Some(key)).map_err(|e| {
+    ApiClient::new(&service.base_url, Some(key)).map_err(|e| {
         local_failure(
             json,
             ErrorCode::Local(LocalCode::InvalidBaseUrl),

@@ -11,19 +11,61 @@ use crate::engine::events::{EventSink, JobEvent};
 use crate::engine::reqlog::Exchange;
 use crate::store::{History, KeychainOrFileStore, Paths, SecretStore as _, Settings};
 use crate::support::bundle::{BundleOptions, read_bundle, write_bundle};
-use crate::support::replay::{replay as replay_bundle, scenario_for_record};
+use crate::support::replay::{
+    ReplayOptions, ReplaySpeed, replay as replay_bundle, scenario_for_record,
+};
 use crate::support::{curl, lookup};
 
 #[derive(Debug, clap::Args)]
 pub struct LogArgs {
     /// The run id (req_…) or the local history id.
-    pub run: String,
-    /// Print the exchanges as a JSON array.
+    #[arg(required_unless_present = "all")]
+    pub run: Option<String>,
+    /// One log of every request across all runs in the history, newest first, a page at a
+    /// time; narrow it with the filters below.
+    #[arg(long, conflicts_with = "run")]
+    pub all: bool,
+    /// With --all: only exchanges with this error code (e.g. SERVICE_WARMING_UP).
+    #[arg(long, value_name = "CODE", requires = "all")]
+    pub code: Option<String>,
+    /// With --all: only this HTTP status: 503, a class like 5xx, or none (no reply).
+    #[arg(long, value_name = "STATUS", requires = "all")]
+    pub status: Option<crate::support::search::StatusFilter>,
+    /// With --all: only this run (its req_… id or local history id).
+    #[arg(long = "run", value_name = "RUN", requires = "all")]
+    pub run_filter: Option<String>,
+    /// With --all: only runs with this externalId.
+    #[arg(long, value_name = "ID", requires = "all")]
+    pub external_id: Option<String>,
+    /// With --all: at or after this time: 2026-05-01, 2026-05-01T10:00:00Z, or an age (2h, 7d).
+    #[arg(long, value_name = "TIME", requires = "all")]
+    pub since: Option<String>,
+    /// With --all: before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", requires = "all")]
+    pub until: Option<String>,
+    /// With --all: text to find (case-insensitive) in the path, code, ids, the decision, the
+    /// error or the body.
+    #[arg(long, value_name = "TEXT", requires = "all")]
+    pub text: Option<String>,
+    /// With --all: which page (1 is the newest). With --har, all matches unless given.
+    #[arg(long, value_name = "N", requires = "all")]
+    pub page: Option<usize>,
+    /// With --all: exchanges per page.
+    #[arg(long, value_name = "N", default_value_t = crate::support::search::PAGE_SIZE, requires = "all")]
+    pub per_page: usize,
+    /// Print the exchanges as JSON (with --all: the page, as one object).
     #[arg(long)]
     pub json: bool,
     /// Print every request as a curl command (the key as $ZENHIRE_API_KEY).
-    #[arg(long, conflicts_with = "json")]
+    #[arg(long, conflicts_with_all = ["json", "all"])]
     pub curl: bool,
+    /// Write the log as HTTP Archive 1.2 (open it in browser dev tools, Insomnia or
+    /// Postman); to stdout, or to --output. The key is masked, the audio described.
+    #[arg(long, conflicts_with_all = ["json", "curl"])]
+    pub har: bool,
+    /// Where --har writes (default: stdout).
+    #[arg(short = 'o', long = "output", value_name = "FILE", requires = "har")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,12 +93,18 @@ pub struct ReplayArgs {
     /// Also write the replay scenario (TOML) for `speech-scorer simulate --scenario`.
     #[arg(long, value_name = "FILE")]
     pub export_scenario: Option<PathBuf>,
-    /// Give up after this many seconds in total.
+    /// Give up after this many seconds in total, counted on the replay's own clock (the
+    /// original's waits count in full at any speed).
     #[arg(long, value_name = "SECS", default_value_t = 3600)]
     pub max_wait: u64,
+    /// How fast to replay: N divides every wait by N (1 = as the original did), `max` does
+    /// not wait at all. The requests, the waits chosen and the outcome are the same at any
+    /// speed.
+    #[arg(long, value_name = "N|max", default_value = "1")]
+    pub speed: ReplaySpeed,
 }
 
-fn history() -> Result<(Paths, History), ExitCode> {
+pub(super) fn history() -> Result<(Paths, History), ExitCode> {
     match Paths::from_env() {
         Ok(p) => {
             let h = History::new(&p);
@@ -133,7 +181,10 @@ pub fn log(args: LogArgs) -> ExitCode {
         Ok(h) => h,
         Err(c) => return c,
     };
-    let record = match find(&history, &args.run) {
+    let Some(run) = args.run.as_deref() else {
+        return super::log_all::log_all(&args);
+    };
+    let record = match find(&history, run) {
         Ok(r) => r,
         Err(c) => return c,
     };
@@ -143,6 +194,10 @@ pub fn log(args: LogArgs) -> ExitCode {
             serde_json::to_string(&record.exchanges).unwrap_or_else(|_| "[]".into())
         );
         return Exit::Success.into();
+    }
+    if args.har {
+        let text = crate::support::har::har_for_run(&record, configured_secret().as_deref());
+        return write_har(&text, args.output.as_deref());
     }
     if args.curl {
         for ex in &record.exchanges {
@@ -175,6 +230,37 @@ pub fn log(args: LogArgs) -> ExitCode {
     Exit::Success.into()
 }
 
+/// The configured key, read only so it can be scrubbed from what we write should it appear
+/// anywhere: the same trimmed key the client would send.
+pub(super) fn configured_secret() -> Option<String> {
+    std::env::var(KEY_ENV)
+        .ok()
+        .and_then(crate::api::ApiKey::new)
+        .or_else(|| {
+            let paths = Paths::from_env().ok()?;
+            KeychainOrFileStore::saved(&paths).get().ok().flatten()
+        })
+        .map(|k| k.expose().to_string())
+}
+
+/// Writes a HAR document to `out` (owner-only: it holds candidate data) or stdout.
+pub(super) fn write_har(text: &str, out: Option<&std::path::Path>) -> ExitCode {
+    let Some(path) = out else {
+        println!("{text}");
+        return Exit::Success.into();
+    };
+    match crate::support::bundle::write_private(path, text.as_bytes()) {
+        Ok(()) => {
+            eprintln!("wrote {}", path.display());
+            Exit::Success.into()
+        }
+        Err(e) => {
+            eprintln!("speech-scorer log: {e}");
+            Exit::Other.into()
+        }
+    }
+}
+
 /// `speech-scorer bundle RUN -o FILE`.
 pub fn bundle(args: BundleArgs) -> ExitCode {
     let (paths, history) = match history() {
@@ -187,12 +273,7 @@ pub fn bundle(args: BundleArgs) -> ExitCode {
     };
     let settings = Settings::load(&paths).unwrap_or_default();
     // The key is read only so it can be scrubbed should it appear in any part.
-    // The same trimmed key the client would send.
-    let secret = std::env::var(KEY_ENV)
-        .ok()
-        .and_then(crate::api::ApiKey::new)
-        .or_else(|| KeychainOrFileStore::from_env(&paths).get().ok().flatten())
-        .map(|k| k.expose().to_string());
+    let secret = configured_secret();
     let opts = BundleOptions {
         include_recording: args.include_recording,
         audio_device: args.device,
@@ -219,8 +300,8 @@ pub fn bundle(args: BundleArgs) -> ExitCode {
     }
 }
 
-fn progress_sink() -> EventSink {
-    std::sync::Arc::new(|e: JobEvent| match e {
+fn progress_sink(speed: ReplaySpeed) -> EventSink {
+    std::sync::Arc::new(move |e: JobEvent| match e {
         JobEvent::Exchange(ex) => eprintln!(
             "speech-scorer replay: {}",
             crate::support::replay::signature(&ex)
@@ -228,8 +309,15 @@ fn progress_sink() -> EventSink {
         JobEvent::Waiting {
             reason, seconds, ..
         } => eprintln!(
-            "speech-scorer replay: {} — {seconds:.1} s",
-            crate::guidance::wait_reason(reason)
+            "speech-scorer replay: {} — {seconds:.1} s{}",
+            crate::guidance::wait_reason(reason),
+            match speed {
+                ReplaySpeed::Max => " (not waited: max)".to_string(),
+                ReplaySpeed::Times(n) if n > 1.0 => {
+                    format!(" (waits {:.1} s at {speed})", seconds / n)
+                }
+                ReplaySpeed::Times(_) => String::new(),
+            }
         ),
         _ => {}
     })
@@ -293,14 +381,23 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
             token.cancel();
         }
     });
+    let options = ReplayOptions {
+        max_wait: Duration::from_secs(args.max_wait),
+        speed: args.speed,
+    };
     let result = rt.block_on(replay_bundle(
         &bundle,
         &scratch,
-        Duration::from_secs(args.max_wait),
-        progress_sink(),
+        options,
+        progress_sink(args.speed),
         cancel,
     ));
-    let _ = std::fs::remove_dir_all(&scratch);
+    if let Err(e) = std::fs::remove_dir_all(&scratch) {
+        eprintln!(
+            "speech-scorer replay: warning: could not remove {}: {e}",
+            scratch.display()
+        );
+    }
     let report = match result {
         Ok(r) => r,
         Err(e) => {
@@ -308,9 +405,15 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
             return Exit::Other.into();
         }
     };
+    eprintln!(
+        "speech-scorer replay: replayed at {} in {:.1} s (the original waited {:.0} s in all)",
+        report.speed,
+        report.elapsed.as_secs_f64(),
+        report.original_wait_secs()
+    );
     if report.matches() {
         eprintln!(
-            "speech-scorer replay: same {} exchanges and the same outcome as the original",
+            "speech-scorer replay: matches the original: the same {} exchanges, the same waits and the same outcome",
             report.replayed_sequence.len()
         );
     } else {
@@ -367,6 +470,9 @@ mod tests {
             error: None,
             simulated: false,
             interrupted: false,
+            request_headers: Vec::new(),
+            form: None,
+            response_headers: Vec::new(),
         };
         let t = log_table(&[ex]);
         let row = t.lines().nth(1).expect("a row");

@@ -1,12 +1,13 @@
 //! The request log: one [`Exchange`] per HTTP exchange the engine makes, with the wait it
 //! chose afterwards and why. Support staff read it, bundle it and replay it; it never holds
-//! the API key (the key travels only in a header, which is not recorded).
+//! the API key: the request headers are recorded with `X-API-Key` already masked by the
+//! client (`zh_…1234`), and the audio part of a submit is described, never kept.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::policy::{Step, WaitReason};
-use crate::api::client::Facts;
+use crate::api::client::{Facts, Header, SentForm};
 use crate::api::codes::ErrorCode;
 use crate::api::error::ApiError;
 
@@ -65,6 +66,19 @@ pub struct Exchange {
     /// was waited for. A replay leaves these out: the service saw, at most, a request.
     #[serde(default)]
     pub interrupted: bool,
+    // What was sent and what came back besides the body (issue 15). Records written before
+    // these existed read with them empty, so an old log shows what it has.
+    /// The request headers as sent; `X-API-Key` is masked (`zh_…1234`) at capture.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_headers: Vec<Header>,
+    /// A submit's form fields (language, externalId, metadata) and its audio part described
+    /// (file name, size, content type, duration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Box<SentForm>>,
+    /// The response headers (at most [`crate::api::client::MAX_KEPT_HEADERS`], values
+    /// capped, cookies not kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response_headers: Vec<Header>,
 }
 
 /// Cuts `body` to at most `cap` bytes on a character boundary.
@@ -128,6 +142,9 @@ impl Exchange {
             },
             simulated: facts.simulated,
             interrupted: false,
+            request_headers: facts.request_headers.clone(),
+            form: facts.form.clone(),
+            response_headers: facts.response_headers.clone(),
         }
     }
 }

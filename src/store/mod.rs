@@ -9,6 +9,8 @@ pub mod batches;
 pub mod history;
 pub mod keychain;
 pub mod paths;
+pub mod profiles;
+pub mod request_index;
 pub mod secrets;
 pub mod settings;
 pub mod takes;
@@ -17,6 +19,8 @@ pub use batches::Batches;
 pub use history::{History, LoggedEvent, RunRecord};
 pub use keychain::{KEYCHAIN_NAME, KEYCHAIN_TIMEOUT, KeychainError, KeychainSecretStore};
 pub use paths::Paths;
+pub use profiles::{MemoryProfileKeys, Profile, ProfileKeys, Profiles, StoredProfileKeys};
+pub use request_index::RequestIndex;
 pub use secrets::{
     FileSecretStore, KEY_ENV, KEYCHAIN_ENV, KeyLocation, KeyReport, KeychainOrFileStore,
     KeychainState, MemorySecretStore, SecretStore, describe_key_location,

@@ -301,6 +301,11 @@ impl SecretStore for MemorySecretStore {
     }
 }
 
+/// Whether the system keychain is to be used: unless `$SPEECH_SCORER_KEYCHAIN` is `off`.
+pub fn keychain_wanted() -> bool {
+    !std::env::var(KEYCHAIN_ENV).is_ok_and(|v| v.trim().eq_ignore_ascii_case("off"))
+}
+
 /// The app's key store: the environment variable first (read only), then the system
 /// keychain, then the owner-only file.
 ///
@@ -319,12 +324,39 @@ impl KeychainOrFileStore {
     /// The app's store for `paths`: the key from `$ZENHIRE_API_KEY` when set, the app's
     /// keychain item unless `$SPEECH_SCORER_KEYCHAIN` is `off`, and the key file.
     pub fn from_env(paths: &Paths) -> KeychainOrFileStore {
-        let keychain_off =
-            std::env::var(KEYCHAIN_ENV).is_ok_and(|v| v.trim().eq_ignore_ascii_case("off"));
         KeychainOrFileStore {
-            keychain: (!keychain_off).then(KeychainSecretStore::new),
+            keychain: keychain_wanted().then(KeychainSecretStore::new),
             file: FileSecretStore::new(paths),
             env_key: std::env::var(KEY_ENV).ok().and_then(ApiKey::new),
+        }
+    }
+
+    /// The key saved for `paths` (keychain or file), without `$ZENHIRE_API_KEY`: what a
+    /// profile's entry needs, where the caller decides about the environment itself.
+    pub fn saved(paths: &Paths) -> KeychainOrFileStore {
+        KeychainOrFileStore {
+            env_key: None,
+            ..KeychainOrFileStore::from_env(paths)
+        }
+    }
+
+    /// The key of service profile `profile`: its own keychain item
+    /// (`api-key.<profile>` under the app's service name) or, without a keychain, the
+    /// owner-only file `<profile_dir>/api-key`. `$ZENHIRE_API_KEY` is not consulted;
+    /// `keychain` false keeps it in the file (`$SPEECH_SCORER_KEYCHAIN=off`, tests).
+    pub fn for_profile(profile: &str, profile_dir: &Path, keychain: bool) -> KeychainOrFileStore {
+        KeychainOrFileStore {
+            keychain: keychain.then(|| {
+                KeychainSecretStore::with_names(
+                    super::keychain::KEYCHAIN_SERVICE,
+                    &format!("{}.{profile}", super::keychain::KEYCHAIN_USER),
+                )
+            }),
+            file: FileSecretStore::new(&Paths {
+                config_dir: profile_dir.to_path_buf(),
+                data_dir: profile_dir.to_path_buf(),
+            }),
+            env_key: None,
         }
     }
 

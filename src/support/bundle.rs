@@ -234,21 +234,7 @@ pub fn write_bundle(
     }
 
     // Owner-only, like history: it holds a candidate's results.
-    let mut open = std::fs::OpenOptions::new();
-    open.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        open.mode(0o600);
-    }
-    let file = open.open(out).map_err(|e| SupportError::io(out, e))?;
-    #[cfg(unix)]
-    {
-        // An existing file keeps its mode on open: make it owner-only too.
-        use std::os::unix::fs::PermissionsExt as _;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| SupportError::io(out, e))?;
-    }
+    let file = create_private(out)?;
     let mut zip = zip::ZipWriter::new(file);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -266,6 +252,33 @@ pub fn write_bundle(
     }
     zip.finish().map_err(zerr)?;
     Ok(manifest)
+}
+
+/// Creates (or truncates) `path` owner-only (0600), also when it already existed.
+pub fn create_private(path: &Path) -> Result<std::fs::File, SupportError> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        open.mode(0o600);
+    }
+    let file = open.open(path).map_err(|e| SupportError::io(path, e))?;
+    #[cfg(unix)]
+    {
+        // An existing file keeps its mode on open: make it owner-only too.
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| SupportError::io(path, e))?;
+    }
+    Ok(file)
+}
+
+/// Writes `bytes` to a new owner-only file at `path` (HAR exports hold candidate data too).
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), SupportError> {
+    let mut f = create_private(path)?;
+    f.write_all(bytes).map_err(|e| SupportError::io(path, e))?;
+    f.sync_all().map_err(|e| SupportError::io(path, e))
 }
 
 /// Serialization behind a trait object, so the part list above stays one expression each.

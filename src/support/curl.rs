@@ -16,8 +16,10 @@ pub fn to_curl(ex: &Exchange) -> String {
     to_curl_with(ex, None, None)
 }
 
-/// The request of `ex` as a curl command. `base_url` fixes the address (the run's base URL);
-/// `run` fills the submit's form fields (language, externalId, metadata, the file name).
+/// The request of `ex` as a curl command: the one builder behind `log --curl`, the bundle's
+/// `curl.txt` and the app's *Copy as curl*. `base_url` fixes the address (the run's own base
+/// URL; `None`: `$ZENHIRE_BASE_URL`, else production). The submit's form fields are the ones
+/// recorded with the exchange; `run` fills them for logs written before they were recorded.
 pub fn to_curl_with(ex: &Exchange, base_url: Option<&str>, run: Option<&RunRecord>) -> String {
     let path = if ex.path.starts_with('/') {
         ex.path.clone()
@@ -42,21 +44,27 @@ pub fn to_curl_with(ex: &Exchange, base_url: Option<&str>, run: Option<&RunRecor
     if !path.starts_with("/api/v1/health") {
         parts.push("-H \"X-API-Key: $ZENHIRE_API_KEY\"".to_string());
     }
-    if method == "POST" {
-        let file = run
-            .and_then(|r| r.file.as_ref())
-            .and_then(|f| f.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "recording.wav".to_string());
-        parts.push(format!("-F {}", sh_quote(&format!("audio=@{file}"))));
-        let language = run.and_then(|r| r.language.as_deref()).unwrap_or("en");
-        parts.push(format!("-F {}", sh_quote(&format!("language={language}"))));
-        if let Some(id) = run.and_then(|r| r.external_id.as_deref()) {
+    // The form as it was sent (recorded with the exchange), or rebuilt from the run for
+    // logs written before the form was recorded.
+    if let Some(form) = super::wire::form_of(ex, run) {
+        let mut audio = format!("audio=@{}", form.audio.file_name);
+        if !form.audio.content_type.is_empty() {
+            audio.push_str(&format!(";type={}", form.audio.content_type));
+        }
+        parts.push(format!("-F {}", sh_quote(&audio)));
+        parts.push(format!(
+            "-F {}",
+            sh_quote(&format!("language={}", form.language))
+        ));
+        if let Some(id) = &form.external_id {
             parts.push(format!("-F {}", sh_quote(&format!("externalId={id}"))));
         }
-        if let Some(meta) = run.and_then(|r| r.metadata.as_ref()) {
+        if let Some(meta) = &form.metadata {
             parts.push(format!("-F {}", sh_quote(&format!("metadata={meta}"))));
         }
+    } else if method == "POST" {
+        parts.push(format!("-F {}", sh_quote("audio=@recording.wav")));
+        parts.push(format!("-F {}", sh_quote("language=en")));
     }
     parts.push(url);
     parts.join(" \\\n  ")
@@ -89,6 +97,9 @@ mod tests {
             error: None,
             simulated: false,
             interrupted: false,
+            request_headers: Vec::new(),
+            form: None,
+            response_headers: Vec::new(),
         }
     }
 
@@ -126,6 +137,31 @@ mod tests {
             c.ends_with("'http://127.0.0.1:9/api/v1/speech/analyze'"),
             "{c}"
         );
+    }
+
+    #[test]
+    fn the_recorded_form_wins_over_the_run() {
+        let mut e = ex("POST", "/api/v1/speech/analyze");
+        e.form = Some(Box::new(crate::api::client::SentForm {
+            language: "fr".into(),
+            external_id: Some("sent-1".into()),
+            metadata: None,
+            audio: crate::api::client::SentAudio {
+                file_name: "prepared.flac".into(),
+                size_bytes: 10,
+                content_type: "audio/flac".into(),
+                duration_ms: Some(200_000),
+            },
+        }));
+        let mut run = RunRecord::new(chrono::Utc::now());
+        run.external_id = Some("record-1".into());
+        let c = to_curl_with(&e, None, Some(&run));
+        assert!(
+            c.contains("-F 'audio=@prepared.flac;type=audio/flac'"),
+            "{c}"
+        );
+        assert!(c.contains("-F 'externalId=sent-1'"), "{c}");
+        assert!(!c.contains("record-1"), "{c}");
     }
 
     #[test]

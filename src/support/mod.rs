@@ -8,12 +8,18 @@
 //!   in-process simulator, ending with the same outcome as the original run.
 //! - [`curl`]: a logged request as a `curl` command, the key as `$ZENHIRE_API_KEY`.
 //! - [`explain`]: the technical side of an error, beside the dialog the customer saw.
+//! - [`wire`]: one exchange as read by a person (full URL, headers, form, response).
+//! - [`har`]: request logs as HTTP Archive 1.2, for browser dev tools, Insomnia, Postman.
+//! - [`search`]: one log of every request across all runs, filtered and paged.
 
 pub mod bundle;
 pub mod curl;
 pub mod explain;
+pub mod har;
 pub mod lookup;
 pub mod replay;
+pub mod search;
+pub mod wire;
 
 /// What can go wrong in the support tools.
 #[derive(Debug, thiserror::Error)]

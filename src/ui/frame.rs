@@ -84,6 +84,8 @@ fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
                 cmds.push(Command::Navigate(s));
             }
         }
+        ui.separator();
+        crate::ui::profiles::profile_switch_ui(ui, app, cmds);
     });
 }
 
@@ -134,7 +136,10 @@ fn status_bar_ui(ui: &mut Ui, app: &mut App) {
         let service = if app.connection.demo {
             "Service: built-in simulator".to_string()
         } else {
-            format!("Service: {}", app.connection.base_url)
+            format!(
+                "Service: {} (profile {})",
+                app.connection.base_url, app.connection.profile
+            )
         };
         ui.label(RichText::new(service).weak().small());
         let n = app.resuming.len();
@@ -152,7 +157,15 @@ fn status_bar_ui(ui: &mut Ui, app: &mut App) {
 fn dropped_files(ctx: &egui::Context, cmds: &mut Vec<Command>) {
     let dropped = ctx.input(|i| i.raw.dropped_files.first().map(|f| f.path().to_path_buf()));
     if let Some(path) = dropped {
-        cmds.push(Command::ImportPath(path));
+        // A support bundle opens on the Support screen; anything else is a recording.
+        let is_zip = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+        cmds.push(if is_zip {
+            Command::OpenBundleFile(path)
+        } else {
+            Command::ImportPath(path)
+        });
     }
 }
 

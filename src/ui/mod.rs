@@ -5,8 +5,9 @@
 //! - `app/`: the shell and what it does (commands, events, connection, jobs, takes, history,
 //!   the Support screen's work), split by concern;
 //! - `frame`: one frame (navigation, banner, the screen, modals, toasts); one file per
-//!   screen (`record`, `progress`, `result`, `history`, `batch`, `settings`), `support/` one file per
-//!   panel; `dialogs` for modals; `widgets` for the custom-painted meter, time bar and score
+//!   screen (`record`, `progress`, `result`, `history`, `batch`, `settings`), `support/` one file
+//!   per panel; `profiles` for the header's profile switch and the Settings list; `dialogs` for
+//!   modals; `widgets` for the custom-painted meter, time bar and score
 //!   bars; `ports` for the desktop doors tests replace.
 
 pub mod app;
@@ -15,6 +16,7 @@ pub mod dialogs;
 pub mod frame;
 pub mod history;
 pub mod ports;
+pub mod profiles;
 pub mod progress;
 pub mod record;
 pub mod result;

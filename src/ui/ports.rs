@@ -30,7 +30,17 @@ pub trait FilePicker: Send + Sync {
         let _ = folder;
         done(Picked::Unavailable(NO_DIALOG.to_string()));
     }
+
+    /// Opens the picker for a support bundle (`.zip`). Pickers that cannot show one say so
+    /// (the Support screen's path field is always there).
+    fn pick_bundle(&self, done: PickDone) {
+        done(Picked::Unavailable(NO_BUNDLE_DIALOG.to_string()));
+    }
 }
+
+/// What the Support screen says when no file dialog can open for a bundle.
+pub const NO_BUNDLE_DIALOG: &str = "No file dialog here: type or paste the bundle's path, or \
+     drop the .zip on the window.";
 
 /// Opens a URL in the person's browser.
 pub trait BrowserOpener: Send + Sync {
@@ -47,6 +57,10 @@ pub const NO_DIALOG: &str = "The file dialog could not open on this desktop (no 
 pub struct RfdFilePicker;
 
 impl FilePicker for RfdFilePicker {
+    fn pick_bundle(&self, done: PickDone) {
+        RfdFilePicker::pick_bundle_on_thread(done);
+    }
+
     fn pick_audio(&self, done: PickDone) {
         let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
@@ -121,6 +135,31 @@ impl RfdFilePicker {
             },
             done,
         );
+    }
+}
+
+impl RfdFilePicker {
+    fn pick_bundle_on_thread(done: PickDone) {
+        let spawned = std::thread::Builder::new()
+            .name("file-dialog".into())
+            .spawn(move || {
+                let opened = std::time::Instant::now();
+                let picked = rfd::FileDialog::new()
+                    .set_title("Open a support bundle")
+                    .add_filter("Support bundle (zip)", &["zip"])
+                    .add_filter("All files", &["*"])
+                    .pick_file();
+                done(match picked {
+                    Some(path) => Picked::File(path),
+                    None if opened.elapsed() < crate::ui::app::NO_DIALOG_WITHIN => {
+                        Picked::Unavailable(NO_BUNDLE_DIALOG.to_string())
+                    }
+                    None => Picked::Cancelled,
+                });
+            });
+        if let Err(e) = spawned {
+            tracing::error!("could not start the file dialog thread: {e}");
+        }
     }
 }
 

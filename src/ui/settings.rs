@@ -29,14 +29,34 @@ pub fn settings_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             ui.add_space(12.0);
             ui.label(RichText::new("Appearance").strong());
             ui.label(RichText::new("Light or dark follows your system setting.").weak());
+            ui.add_space(12.0);
+            crate::ui::profiles::profiles_settings_ui(ui, app, cmds);
         });
 }
 
 fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     ui.label(RichText::new("Service access").strong());
+    let target = app.settings_profile();
+    ui.label(
+        RichText::new(if app.profiles.active().simulator {
+            format!(
+                "A key saved here goes to profile {target} (with the service address below), \
+                 which then becomes active."
+            )
+        } else {
+            format!("The key and the service address below belong to profile {target}.")
+        })
+        .weak(),
+    );
     match (&app.connection.key, app.connection.demo) {
         (Some(key), false) => {
             ui.label(format!("Saved key: {}", key.masked()));
+        }
+        (None, false) => {
+            ui.label(format!(
+                "No key saved for profile {}: requests go without one and are refused.",
+                app.connection.profile
+            ));
         }
         _ => {
             ui.label(

@@ -181,7 +181,9 @@ impl Driver {
                 sink(JobEvent::Uploading { sent: done, total });
             },
         );
-        let reply: Reply<SubmitAccepted> = self.guard(request).await?;
+        let mut reply: Reply<SubmitAccepted> = self.guard(request).await?;
+        // The request log describes the audio part with its duration (issue 15).
+        reply.facts.note_audio_duration(prepared.info.duration);
         self.record.simulated |= reply.facts.simulated;
         Ok(match reply.result {
             Ok(acc) => {

@@ -103,6 +103,14 @@ pub enum Command {
     Support(SupportCommand),
     /// Something on the Batch screen.
     Batch(BatchCommand),
+    /// Open this support bundle on the Support screen (dropped on the window, or chosen).
+    OpenBundleFile(PathBuf),
+    /// Make this service profile the active one (the header's profile switch).
+    SwitchProfile(String),
+    /// Add the profile typed in Settings.
+    AddProfile,
+    /// Remove a service profile and its key (after [`Command::Confirm`]).
+    RemoveProfile(String),
 }
 
 /// "Are you sure?" before a command that can't be undone.
@@ -162,4 +170,12 @@ pub enum SupportCommand {
     StopReplay,
     /// Export the run on screen as a bundle.
     Export,
+    /// Open the file dialog to choose a bundle.
+    ChooseBundle,
+    /// Search the log of all runs with the filters typed in (from the first page).
+    Search,
+    /// Show this page (1-based) of the last search.
+    SearchPage(usize),
+    /// Write the request log shown as HAR to the path typed in.
+    ExportHar,
 }

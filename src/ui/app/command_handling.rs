@@ -59,6 +59,10 @@ impl App {
             Command::CloseConfirm => self.confirm = None,
             Command::Support(command) => self.run_support_command(command),
             Command::Batch(command) => self.run_batch_command(command),
+            Command::OpenBundleFile(path) => self.support_open_bundle_file(path),
+            Command::SwitchProfile(name) => self.switch_profile(&name),
+            Command::AddProfile => self.add_profile(),
+            Command::RemoveProfile(name) => self.remove_profile(&name),
         }
     }
 

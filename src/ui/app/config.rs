@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::store::{Paths, SecretStore};
+use crate::store::{Paths, ProfileKeys, SecretStore};
 use crate::ui::ports::{BrowserOpener, FilePicker, RfdFilePicker, SystemBrowser};
 
 /// The doors and stores of the app.
@@ -12,8 +12,12 @@ pub struct AppConfig {
     pub file_picker: Arc<dyn FilePicker>,
     /// The browser.
     pub browser: Arc<dyn BrowserOpener>,
-    /// Where the key lives; `None`: the owner-only file in the config dir.
+    /// Where the key lives; `None`: the owner-only file in the config dir. It is the
+    /// `default` profile's key entry (the one key saved before profiles existed).
     pub secrets: Option<Arc<dyn SecretStore>>,
+    /// Where each service profile's key lives (one entry per profile); `None`: a file per
+    /// profile beside `secrets` ([`crate::store::StoredProfileKeys`]).
+    pub profile_keys: Option<Arc<dyn ProfileKeys>>,
     /// Directories; `None`: from `SPEECH_SCORER_HOME` or the platform dirs.
     pub paths: Option<Paths>,
     /// The simulator's settings in demo mode.
@@ -26,6 +30,7 @@ impl Default for AppConfig {
             file_picker: Arc::new(RfdFilePicker),
             browser: Arc::new(SystemBrowser),
             secrets: None,
+            profile_keys: None,
             paths: None,
             demo_config: crate::simulator::SimConfig::default(),
         }
@@ -33,7 +38,7 @@ impl Default for AppConfig {
 }
 
 impl AppConfig {
-    /// For tests: everything under `home`, the key in memory (none saved), a file picker that
+    /// For tests: everything under `home`, the keys in memory (none saved), a file picker that
     /// answers `pick` without a window, a browser that only records URLs, and the simulator
     /// settings `demo_config` for demo mode.
     pub fn for_test(
@@ -42,10 +47,14 @@ impl AppConfig {
         pick: Option<PathBuf>,
     ) -> (AppConfig, crate::ui::ports::RecordingBrowser) {
         let browser = crate::ui::ports::RecordingBrowser::default();
+        let secrets: Arc<dyn SecretStore> = Arc::new(crate::store::MemorySecretStore::default());
         let config = AppConfig {
             file_picker: Arc::new(crate::ui::ports::FixedFilePicker::new(pick)),
             browser: Arc::new(browser.clone()),
-            secrets: Some(Arc::new(crate::store::MemorySecretStore::default())),
+            profile_keys: Some(Arc::new(crate::store::MemoryProfileKeys::new(Arc::clone(
+                &secrets,
+            )))),
+            secrets: Some(secrets),
             paths: Some(Paths::under(home.to_path_buf())),
             demo_config,
         };

@@ -1,11 +1,13 @@
-//! Which service the app talks to: the saved key against the configured address, or demo mode
-//! on the built-in simulator (started on the app's runtime, never on the UI thread). The key's
-//! life in Settings (test, save, forget) and saving the other settings live here too.
+//! Which service the app talks to: the active service profile (its address and its own key),
+//! or demo mode on the built-in simulator profile (started on the app's runtime, never on the
+//! UI thread). The key's life in Settings (test, save, forget) and saving the other settings
+//! live here too; switching and editing profiles is in `profiles`.
 
 use crate::api::client::{ApiClient, ApiKey, DEFAULT_BASE_URL, check_base_url};
 use crate::api::error::ApiError;
 use crate::guidance;
 use crate::simulator::SimHandle;
+use crate::store::profiles::{self, Profile};
 use crate::ui::app::{App, AppEvent, Command, Confirmation};
 
 /// The service the app talks to.
@@ -17,6 +19,8 @@ pub struct Connection {
     pub key: Option<ApiKey>,
     /// True for the built-in simulator (demo mode): results are not real.
     pub demo: bool,
+    /// The service profile this is.
+    pub profile: String,
 }
 
 impl Connection {
@@ -67,37 +71,52 @@ impl App {
     /// A client for the service in use.
     pub(crate) fn client(&self) -> Result<ApiClient, String> {
         if !self.connection.is_ready() {
-            return Err("The built-in simulator is still starting; try again in a moment.".into());
+            return Err(if self.connection.demo {
+                "The built-in simulator is still starting; try again in a moment.".into()
+            } else {
+                format!(
+                    "Switching to profile {}; try again in a moment.",
+                    self.connection.profile
+                )
+            });
         }
         ApiClient::new(&self.connection.base_url, self.connection.key.clone())
             .map_err(|e| e.to_string())
     }
 
-    /// Picks the service: the saved key against the configured URL, or demo mode on the
-    /// built-in simulator when no key is saved. The simulator starts in the background;
-    /// [`App::on_connected`] runs once the service is usable.
+    /// Connects to the active profile: a service profile with its own key (read here, as the
+    /// key always was at start-up), or demo mode on the built-in simulator, which starts in
+    /// the background; [`App::on_connected`] runs once the service is usable.
     pub(crate) fn connect(&mut self) {
-        let key = match self.secrets.get() {
-            Ok(k) => k,
-            Err(e) => {
-                self.toast(format!("The saved API key could not be read: {e}"), true);
-                None
-            }
-        };
-        if let Some(key) = key {
-            self.connection = Connection {
-                base_url: self
-                    .settings
-                    .base_url
-                    .clone()
-                    .filter(|u| !u.trim().is_empty())
-                    .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
-                key: Some(key),
-                demo: false,
+        let profile = self.profiles.active();
+        if !profile.simulator {
+            let key = match self.profile_keys.entry(&profile.name).get() {
+                Ok(k) => k,
+                Err(e) => {
+                    self.toast(format!("The saved API key could not be read: {e}"), true);
+                    None
+                }
             };
-            self.on_connected();
+            self.connect_service(&profile, key);
             return;
         }
+        self.connect_demo();
+    }
+
+    /// Talks to a service profile with `key` (none: requests go without one, and the header
+    /// says so).
+    pub(crate) fn connect_service(&mut self, profile: &Profile, key: Option<ApiKey>) {
+        self.connection = Connection {
+            base_url: profile.url().unwrap_or(DEFAULT_BASE_URL).to_string(),
+            key,
+            demo: false,
+            profile: profile.name.clone(),
+        };
+        self.on_connected();
+    }
+
+    /// Demo mode on the built-in simulator, started once in the background.
+    pub(crate) fn connect_demo(&mut self) {
         match &self.demo_sim {
             Some(sim) => {
                 self.connection = demo_connection(sim);
@@ -108,6 +127,7 @@ impl App {
                     base_url: String::new(),
                     key: None,
                     demo: true,
+                    profile: profiles::SIMULATOR.to_string(),
                 };
                 if !self.demo_starting {
                     self.demo_starting = true;
@@ -143,7 +163,7 @@ impl App {
     }
 
     /// The service is usable: ask for the balance and finish the runs left unfinished.
-    fn on_connected(&mut self) {
+    pub(crate) fn on_connected(&mut self) {
         self.refresh_credits();
         self.resume_pending = true;
         self.resume_unfinished();
@@ -229,23 +249,57 @@ impl App {
             self.toast("Type or paste the key first.", true);
             return;
         };
-        if let Err(e) = self.secrets.set(&key) {
+        // The key goes to the profile Settings edits; on the built-in simulator that is
+        // `default` (made from the saved address, as before profiles), which becomes active.
+        let target = self.settings_profile();
+        if self.profiles.get(&target).is_none() {
+            let url = self
+                .settings
+                .base_url
+                .clone()
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+            if let Err(e) = self.profiles.add(&target, &url) {
+                self.toast(e.to_string(), true);
+                return;
+            }
+        }
+        if let Err(e) = self.profile_keys.entry(&target).set(&key) {
             self.toast(format!("The key could not be saved: {e}"), true);
             return;
         }
+        if let Err(e) = self.profiles.set_active(&target) {
+            self.toast(e.to_string(), true);
+            return;
+        }
+        self.persist_profiles();
         self.form.key_input.clear();
         self.form.key_changed();
         self.connect();
-        self.toast(format!("Key {} saved", key.masked()), false);
+        self.toast(
+            format!("Key {} saved for profile {target}", key.masked()),
+            false,
+        );
     }
 
     pub(crate) fn forget_key(&mut self) {
-        if let Err(e) = self.secrets.clear() {
+        let target = self.settings_profile();
+        if let Err(e) = self.profile_keys.entry(&target).clear() {
             self.toast(format!("The key could not be removed: {e}"), true);
             return;
         }
+        // Without its key the profile cannot be used: back to demo mode, as before profiles.
+        if self.profiles.active == target
+            && let Err(e) = self.profiles.set_active(profiles::SIMULATOR)
+        {
+            self.toast(e.to_string(), true);
+        }
+        self.persist_profiles();
         self.connect();
-        self.toast("Key removed; using the built-in simulator", false);
+        self.toast(
+            format!("Key of profile {target} removed; using the built-in simulator"),
+            false,
+        );
     }
 
     pub(crate) fn save_settings(&mut self) {
@@ -270,7 +324,34 @@ impl App {
             self.toast(p.message, true);
             return;
         }
-        self.settings.base_url = (!base.is_empty()).then_some(base);
+        // The address is the profile's Settings edits (when it exists and is not built in);
+        // the settings keep it too while that is `default`, as before profiles.
+        let target = self.settings_profile();
+        let fixed = self.profiles.get(&target).is_some_and(|p| p.is_built_in());
+        if fixed && !base.is_empty() && base.trim_end_matches('/') != DEFAULT_BASE_URL {
+            self.toast(
+                format!("Profile {target}'s address is fixed; add a profile (below) for {base}"),
+                true,
+            );
+            return;
+        }
+        if self.profiles.get(&target).is_some_and(|p| !p.is_built_in()) {
+            let url = if base.is_empty() {
+                DEFAULT_BASE_URL
+            } else {
+                base.as_str()
+            };
+            match self.profiles.set_url(&target, url) {
+                Ok(()) => self.persist_profiles(),
+                Err(e) => {
+                    self.toast(e.to_string(), true);
+                    return;
+                }
+            }
+        }
+        if target == profiles::DEFAULT {
+            self.settings.base_url = (!base.is_empty()).then_some(base);
+        }
         self.settings.default_external_id = (!ext.is_empty()).then_some(ext);
         self.settings.default_metadata = (!meta.is_empty()).then_some(meta);
         self.persist_settings();
@@ -292,6 +373,7 @@ fn demo_connection(sim: &SimHandle) -> Connection {
         base_url: sim.base_url(),
         key: ApiKey::new(sim.api_key()),
         demo: true,
+        profile: profiles::SIMULATOR.to_string(),
     }
 }
 

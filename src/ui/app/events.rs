@@ -7,7 +7,7 @@ use std::sync::mpsc::Sender;
 use crate::engine::JobEvent;
 use crate::simulator::SimHandle;
 use crate::ui::app::recording::AudioEvent;
-use crate::ui::app::{App, HistoryRow, KeyTest, SupportEvent, Take};
+use crate::ui::app::{App, HistoryRow, KeyTest, ProfileEvent, SupportEvent, Take};
 use crate::ui::ports::Picked;
 
 /// What comes back from background work.
@@ -64,6 +64,8 @@ pub enum AppEvent {
     TakesLoaded(Result<crate::store::takes::TakeList, String>),
     /// The takes list was saved (or why not).
     TakesSaved(Result<(), String>),
+    /// Service profile work (the key of the profile switched to).
+    Profile(ProfileEvent),
 }
 
 impl std::fmt::Debug for AppEvent {
@@ -85,6 +87,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::Batch(_) => "Batch",
             AppEvent::TakesLoaded(_) => "TakesLoaded",
             AppEvent::TakesSaved(_) => "TakesSaved",
+            AppEvent::Profile(_) => "Profile",
         };
         f.write_str(name)
     }
@@ -138,6 +141,7 @@ impl App {
             AppEvent::TakesSaved(Err(e)) => {
                 self.toast(format!("The list of takes could not be saved: {e}"), true)
             }
+            AppEvent::Profile(event) => self.on_profile_event(event),
         }
     }
 }

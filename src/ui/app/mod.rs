@@ -24,6 +24,7 @@ mod connection;
 mod events;
 mod history;
 mod jobs;
+mod profiles;
 pub mod recording;
 mod state;
 mod support;
@@ -45,6 +46,7 @@ pub use connection::{Connection, KeyTest};
 pub use events::{AppEvent, UiSender};
 pub use history::{HistoryRow, HistoryView, is_own_recording};
 pub use jobs::ActiveJob;
+pub use profiles::{ProfileEvent, ProfileForm};
 pub use state::{Screen, State};
 pub use support::SupportEvent;
 pub use takes::{NO_DIALOG_WITHIN, Replacement, Take, TakeSource, TakesView, estimated_credits};
@@ -121,7 +123,16 @@ pub struct App {
     pub import_form: ImportForm,
     pub(crate) paths: Paths,
     pub(crate) history: History,
-    pub(crate) secrets: Arc<dyn SecretStore>,
+    /// The service profiles; the active one is what [`App::connection`] talks to.
+    pub profiles: crate::store::Profiles,
+    pub(crate) profile_keys: Arc<dyn crate::store::ProfileKeys>,
+    /// The "add a profile" fields in Settings.
+    pub profile_form: ProfileForm,
+    /// Counts profile switches, so a key read for an earlier switch is ignored.
+    pub(crate) profile_generation: u64,
+    /// The request index behind the Support screen's search of all runs (read off the UI
+    /// thread, kept in memory between searches).
+    pub(crate) request_index: Arc<crate::store::RequestIndex>,
     pub(crate) rt: tokio::runtime::Runtime,
     events: Receiver<AppEvent>,
     pub(crate) sender: UiSender,
@@ -210,9 +221,26 @@ impl App {
             startup_problems.push(format!("Settings could not be read ({e}); using defaults"));
             Settings::default()
         });
+        let profile_keys: Arc<dyn crate::store::ProfileKeys> = match &config.profile_keys {
+            Some(k) => k.clone(),
+            None => Arc::new(crate::store::StoredProfileKeys::new(
+                &paths,
+                secrets.clone(),
+            )),
+        };
+        // Read as the key was always read at start-up: before the first frame.
+        let key_saved = secrets.get().ok().flatten().is_some();
+        let profiles =
+            crate::store::Profiles::load(&paths, &settings, key_saved).unwrap_or_else(|e| {
+                startup_problems.push(format!(
+                    "Profiles could not be read ({e}); using the built-in ones"
+                ));
+                crate::store::Profiles::migrated(&settings, key_saved)
+            });
         let mut state = State::load(&paths);
         state.screen = state.restored_screen();
         let history = History::new(&paths);
+        let request_index = Arc::new(crate::store::RequestIndex::new(&paths));
         let paths_for_takes = paths.clone();
         let form = SettingsForm {
             base_url: settings.base_url.clone().unwrap_or_default(),
@@ -233,7 +261,11 @@ impl App {
             import_form: ImportForm::default(),
             paths,
             history,
-            secrets,
+            profiles,
+            profile_keys,
+            profile_form: ProfileForm::default(),
+            profile_generation: 0,
+            request_index,
             rt,
             events,
             sender: UiSender {
@@ -245,6 +277,7 @@ impl App {
                 base_url: String::new(),
                 key: None,
                 demo: true,
+                profile: crate::store::profiles::SIMULATOR.to_string(),
             },
             demo_sim: None,
             demo_starting: false,
@@ -277,6 +310,7 @@ impl App {
         };
         app.load_takes();
         app.refresh_history();
+        app.form.base_url = app.settings_form_url();
         app.connect();
         app.recover_interrupted_takes();
         if let Some(problem) = startup_problems.into_iter().next() {

@@ -1,10 +1,10 @@
 //! The Support screen's side effects: look-ups on the service, the credits/health bar,
-//! opening, replaying and exporting bundles. Each runs on the app's runtime and reports back
-//! as an [`AppEvent::Support`]; the screen's state is `App::support`.
+//! opening (path, file dialog, drop), replaying and exporting bundles, searching the log of
+//! all runs and saving a log as HAR. Each runs on the app's runtime and reports back as an
+//! [`AppEvent::Support`]; the screen's state is `App::support`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -12,9 +12,11 @@ use crate::api::client::{ApiClient, RunsFilter};
 use crate::engine::events::JobEvent;
 use crate::support::bundle::{Bundle, BundleOptions, read_bundle, write_bundle};
 use crate::support::lookup::{LookupResult, list_runs, poll_run};
-use crate::support::replay::{ReplayReport, replay};
+use crate::support::replay::{ReplayOptions, ReplayReport, replay};
+use crate::support::search::{LogQuery, PAGE_SIZE, StatusFilter, load_hits, parse_time, search};
 use crate::ui::app::{App, AppEvent, Screen, SupportCommand};
-use crate::ui::support::{LogSource, ReplayView};
+use crate::ui::ports::Picked;
+use crate::ui::support::{LogSource, ReplayView, SearchForm, SearchView};
 
 /// What comes back from the Support screen's background work.
 #[derive(Debug)]
@@ -33,9 +35,38 @@ pub enum SupportEvent {
     /// The export ended.
     Exported(Result<String, String>),
     /// An event of the replay in progress.
-    Replay(JobEvent),
+    Replay(Box<JobEvent>),
     /// The replay ended.
     Replayed(Box<Result<ReplayReport, String>>),
+    /// The file dialog for a bundle closed.
+    BundlePicked(Picked),
+    /// A search of all runs answered (`generation` tells the latest from older ones).
+    Searched {
+        /// Which search.
+        generation: u64,
+        /// The page, or why not.
+        result: Result<Box<SearchView>, String>,
+    },
+    /// A HAR export ended.
+    HarSaved(Result<String, String>),
+}
+
+/// The search fields as a query; the first field that does not read says why.
+pub fn query_from_form(form: &SearchForm) -> Result<LogQuery, String> {
+    let now = chrono::Utc::now();
+    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let time = |s: &str| opt(s).map(|t| parse_time(&t, now)).transpose();
+    Ok(LogQuery {
+        code: opt(&form.code),
+        status: opt(&form.status)
+            .map(|s| s.parse::<StatusFilter>())
+            .transpose()?,
+        run: opt(&form.run),
+        external_id: opt(&form.external_id),
+        since: time(&form.since)?,
+        until: time(&form.until)?,
+        text: opt(&form.text),
+    })
 }
 
 impl App {
@@ -80,7 +111,143 @@ impl App {
                 }
             }
             SupportCommand::Export => self.support_export(),
+            SupportCommand::ChooseBundle => {
+                self.support.bundle_dialog_error = None;
+                let sender = self.sender.clone();
+                self.config.file_picker.pick_bundle(Box::new(move |picked| {
+                    sender.send(AppEvent::Support(SupportEvent::BundlePicked(picked)))
+                }));
+            }
+            SupportCommand::Search => self.support_search(1),
+            SupportCommand::SearchPage(page) => self.support_search(page),
+            SupportCommand::ExportHar => self.support_export_har(),
         }
+    }
+
+    /// Opens `path` as a bundle on the Support screen (dropped on the window, or chosen).
+    pub(crate) fn support_open_bundle_file(&mut self, path: PathBuf) {
+        self.open_support();
+        self.support.bundle_path = path.display().to_string();
+        self.support_open_bundle();
+    }
+
+    /// Searches the log of all runs (page `page`, 1-based) off the UI thread; only the
+    /// latest search's answer is shown.
+    fn support_search(&mut self, page: usize) {
+        let query = match query_from_form(&self.support.search) {
+            Ok(q) => q,
+            Err(e) => {
+                self.support.search_error = Some(e);
+                return;
+            }
+        };
+        self.support.search_error = None;
+        self.support.searching = true;
+        self.support.search_generation += 1;
+        let generation = self.support.search_generation;
+        let index = Arc::clone(&self.request_index);
+        let sender = self.sender.clone();
+        self.rt.spawn_blocking(move || {
+            let result = search(&index, &query, page, PAGE_SIZE)
+                .map(|page| {
+                    let hits = load_hits(&index, &page.hits);
+                    Box::new(SearchView { page, hits })
+                })
+                .map_err(|e| e.to_string());
+            sender.send(AppEvent::Support(SupportEvent::Searched {
+                generation,
+                result,
+            }));
+        });
+    }
+
+    /// Writes the request log shown (the run on screen, the bundle, the replay, or every
+    /// match of the search of all runs) as HAR, owner-only, off the UI thread.
+    fn support_export_har(&mut self) {
+        let out = PathBuf::from(self.support.har_path.trim());
+        if out.as_os_str().is_empty() {
+            return;
+        }
+        let secret = self.connection.key.as_ref().map(|k| k.expose().to_string());
+        enum What {
+            Runs(Vec<crate::store::RunRecord>),
+            Search(LogQuery),
+        }
+        let what = match self.support.source {
+            LogSource::Current => {
+                let record = self.result_record.clone().or_else(|| {
+                    // A run on the progress screen with no record open: its live log.
+                    let run = self.run.as_ref()?;
+                    let mut r = crate::store::RunRecord::new(chrono::Utc::now());
+                    r.run_id = run.run_id.clone();
+                    r.base_url = Some(self.connection.base_url.clone());
+                    r.exchanges = run.exchanges.clone();
+                    Some(r)
+                });
+                What::Runs(record.into_iter().collect())
+            }
+            LogSource::Bundle => What::Runs(
+                self.support
+                    .bundle
+                    .as_ref()
+                    .map(|b| b.record.clone())
+                    .into_iter()
+                    .collect(),
+            ),
+            LogSource::Replay => {
+                let (Some(b), Some(r)) = (&self.support.bundle, &self.support.replay) else {
+                    return;
+                };
+                let mut rec = b.record.clone();
+                rec.exchanges = r.exchanges.clone();
+                What::Runs(vec![rec])
+            }
+            LogSource::AllRuns => match query_from_form(&self.support.search) {
+                Ok(q) => What::Search(q),
+                Err(e) => {
+                    self.support.har_result = Some(Err(e));
+                    return;
+                }
+            },
+        };
+        self.support.exporting_har = true;
+        self.support.har_result = None;
+        let index = Arc::clone(&self.request_index);
+        let sender = self.sender.clone();
+        self.rt.spawn_blocking(move || {
+            let written = (|| -> Result<String, String> {
+                let (text, n) = match what {
+                    What::Runs(runs) => {
+                        if runs.iter().all(|r| r.exchanges.is_empty()) {
+                            return Err("No requests to export.".into());
+                        }
+                        let items: Vec<_> = runs
+                            .iter()
+                            .flat_map(|r| r.exchanges.iter().map(move |e| (r, e)))
+                            .collect();
+                        (
+                            crate::support::har::har(&items, secret.as_deref()),
+                            items.len(),
+                        )
+                    }
+                    What::Search(query) => {
+                        let page =
+                            search(&index, &query, 1, usize::MAX).map_err(|e| e.to_string())?;
+                        let hits = load_hits(&index, &page.hits);
+                        let items: Vec<_> =
+                            hits.iter().map(|h| (h.run.as_ref(), &h.exchange)).collect();
+                        (
+                            crate::support::har::har(&items, secret.as_deref()),
+                            items.len(),
+                        )
+                    }
+                };
+                crate::support::bundle::write_private(&out, text.as_bytes())
+                    .map_err(|e| e.to_string())?;
+                Ok(format!("Wrote {} ({n} requests, HAR 1.2)", out.display()))
+            })();
+            sender.send(AppEvent::Support(SupportEvent::HarSaved(written)));
+        });
     }
 
     /// Asks for the credit balance (with the key) and the health (without).
@@ -177,6 +344,7 @@ impl App {
             return;
         }
         let path = PathBuf::from(text);
+        self.support.opening_bundle = true;
         let sender = self.sender.clone();
         self.rt.spawn_blocking(move || {
             let b = read_bundle(&path).map(Box::new).map_err(|e| e.to_string());
@@ -203,14 +371,19 @@ impl App {
         });
         self.support.source = LogSource::Replay;
         self.support.selected = None;
+        let options = ReplayOptions {
+            max_wait: crate::engine::job::DEFAULT_MAX_WAIT,
+            speed: self.support.replay_speed,
+        };
         let sender = self.sender.clone();
         let events = sender.clone();
-        let sink: crate::engine::EventSink =
-            Arc::new(move |e: JobEvent| events.send(AppEvent::Support(SupportEvent::Replay(e))));
+        let sink: crate::engine::EventSink = Arc::new(move |e: JobEvent| {
+            events.send(AppEvent::Support(SupportEvent::Replay(Box::new(e))))
+        });
         self.rt.spawn(async move {
             let scratch =
                 std::env::temp_dir().join(format!("speech-scorer-replay-{}", uuid::Uuid::new_v4()));
-            let result = replay(&bundle, &scratch, Duration::from_secs(3600), sink, cancel)
+            let result = replay(&bundle, &scratch, options, sink, cancel)
                 .await
                 .map_err(|e| e.to_string());
             if let Err(e) = tokio::fs::remove_dir_all(&scratch).await
@@ -288,6 +461,7 @@ impl App {
                 desk.health = Some(health);
             }
             SupportEvent::BundleOpened(path, Ok(b)) => {
+                desk.opening_bundle = false;
                 desk.bundle_error = None;
                 desk.bundle_path = path.display().to_string();
                 desk.bundle = Some(*b);
@@ -295,28 +469,58 @@ impl App {
                 desk.source = LogSource::Bundle;
                 desk.selected = None;
             }
-            SupportEvent::BundleOpened(_, Err(e)) => desk.bundle_error = Some(e),
+            SupportEvent::BundleOpened(_, Err(e)) => {
+                desk.opening_bundle = false;
+                desk.bundle_error = Some(e);
+            }
+            SupportEvent::BundlePicked(Picked::File(path)) => {
+                self.support_open_bundle_file(path);
+            }
+            SupportEvent::BundlePicked(Picked::Cancelled) => {}
+            SupportEvent::BundlePicked(Picked::Unavailable(why)) => {
+                // The path field is always there: point at it.
+                desk.bundle_dialog_error = Some(why);
+                desk.focus_bundle_path = true;
+            }
+            SupportEvent::Searched { generation, result } => {
+                if generation == desk.search_generation {
+                    desk.searching = false;
+                    match result {
+                        Ok(view) => {
+                            desk.search_error = None;
+                            desk.search_view = Some(*view);
+                        }
+                        Err(e) => desk.search_error = Some(e),
+                    }
+                }
+            }
+            SupportEvent::HarSaved(r) => {
+                desk.exporting_har = false;
+                desk.har_result = Some(r);
+            }
             SupportEvent::Exported(r) => {
                 desk.exporting = false;
                 desk.export_result = Some(r);
             }
-            SupportEvent::Replay(JobEvent::Exchange(ex)) => {
-                if let Some(r) = &mut desk.replay {
-                    r.waiting = None;
-                    r.exchanges.push(ex);
+            SupportEvent::Replay(event) => match *event {
+                JobEvent::Exchange(ex) => {
+                    if let Some(r) = &mut desk.replay {
+                        r.waiting = None;
+                        r.exchanges.push(ex);
+                    }
                 }
-            }
-            SupportEvent::Replay(JobEvent::Waiting {
-                reason, seconds, ..
-            }) => {
-                if let Some(r) = &mut desk.replay {
-                    r.waiting = Some(format!(
-                        "{} — {seconds:.1} s",
-                        crate::guidance::wait_reason(reason)
-                    ));
+                JobEvent::Waiting {
+                    reason, seconds, ..
+                } => {
+                    if let Some(r) = &mut desk.replay {
+                        r.waiting = Some(format!(
+                            "{} — {seconds:.1} s",
+                            crate::guidance::wait_reason(reason)
+                        ));
+                    }
                 }
-            }
-            SupportEvent::Replay(_) => {}
+                _ => {}
+            },
             SupportEvent::Replayed(result) => {
                 if let Some(r) = &mut desk.replay {
                     r.waiting = None;

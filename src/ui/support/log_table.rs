@@ -1,12 +1,15 @@
-//! The request log as a table: sortable, filterable, a row opens its body and "Copy as curl".
-//! The table scrolls sideways when the window is narrower than its columns.
+//! The request log as a table: sortable, filterable, a row opens its request view (request
+//! and response, "Copy as curl", "Copy as JSON"); the log shown saves as HAR. The table
+//! scrolls sideways when the window is narrower than its columns. "All runs" shows the
+//! search of every run instead (`search`).
 
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
-use serde_json::Value;
 
 use crate::engine::reqlog::Exchange;
-use crate::ui::app::Command;
+use crate::store::RunRecord;
+use crate::ui::app::{Command, SupportCommand};
+use crate::ui::support::request_view::exchange_view_ui;
 use crate::ui::support::{RunOnScreen, SupportDesk, labelled_field, labels};
 
 /// Which request log the table shows.
@@ -19,6 +22,8 @@ pub enum LogSource {
     Bundle,
     /// The replay of the bundle.
     Replay,
+    /// Every request of every run in the history (searched, paged).
+    AllRuns,
 }
 
 /// Table columns that sort.
@@ -97,7 +102,37 @@ fn exchanges<'a>(desk: &'a SupportDesk, on_screen: &'a RunOnScreen<'a>) -> &'a [
             .replay
             .as_ref()
             .map_or(&[][..], |r| r.exchanges.as_slice()),
+        LogSource::AllRuns => &[],
     }
+}
+
+fn har_ui(ui: &mut Ui, desk: &mut SupportDesk, cmds: &mut Vec<Command>) {
+    ui.scope(|ui| {
+        labelled_field(ui, labels::HAR_PATH, &mut desk.har_path, 200.0);
+        let ready = !desk.har_path.trim().is_empty() && !desk.exporting_har;
+        if ui
+            .add_enabled(ready, egui::Button::new(labels::SAVE_HAR))
+            .on_hover_text(
+                "HTTP Archive 1.2: open it in browser dev tools (Network → Import), Insomnia or \
+                 Postman. The key is masked; the audio is described, not embedded.",
+            )
+            .clicked()
+        {
+            cmds.push(Command::Support(SupportCommand::ExportHar));
+        }
+        if desk.exporting_har {
+            ui.spinner();
+        }
+        match &desk.har_result {
+            Some(Ok(t)) => {
+                ui.label(t.as_str());
+            }
+            Some(Err(e)) => {
+                ui.label(RichText::new(e).color(ui.visuals().error_fg_color));
+            }
+            None => {}
+        }
+    });
 }
 
 /// Draws the source picker, the filter, the table and the selected row's details.
@@ -116,12 +151,25 @@ pub fn log_ui(
         if desk.replay.is_some() {
             ui.selectable_value(&mut desk.source, LogSource::Replay, "Replay");
         }
+        ui.selectable_value(&mut desk.source, LogSource::AllRuns, labels::ALL_RUNS);
         if before != desk.source {
             desk.selected = None;
+            if desk.source == LogSource::AllRuns {
+                // Fresh numbers each time the log of all runs is opened.
+                cmds.push(Command::Support(SupportCommand::Search));
+            }
+        }
+        if desk.source != LogSource::AllRuns {
+            ui.separator();
+            labelled_field(ui, labels::FILTER, &mut desk.filter, 160.0);
         }
         ui.separator();
-        labelled_field(ui, labels::FILTER, &mut desk.filter, 160.0);
+        har_ui(ui, desk, cmds);
     });
+    if desk.source == LogSource::AllRuns {
+        crate::ui::support::search::all_runs_ui(ui, desk, cmds);
+        return;
+    }
     let exchanges = exchanges(desk, on_screen).to_vec();
     if exchanges.is_empty() {
         ui.label(match desk.source {
@@ -163,7 +211,7 @@ pub fn log_ui(
     }
     ui.label(
         RichText::new(format!(
-            "{} of {} requests shown · click a row for its body",
+            "{} of {} requests shown · click a row for its request and response",
             rows.len(),
             exchanges.len()
         ))
@@ -294,6 +342,20 @@ fn table_ui(
     });
 }
 
+/// The run an exchange of the table belongs to (for its address and, for old logs, its form).
+pub(crate) fn run_of<'a>(
+    desk: &'a SupportDesk,
+    on_screen: &'a RunOnScreen<'a>,
+) -> Option<&'a RunRecord> {
+    match desk.source {
+        LogSource::Current => on_screen.record,
+        // A replay's requests went to an in-process simulator that is gone: they are shown
+        // (and copied) as the customer's run sent them.
+        LogSource::Bundle | LogSource::Replay => desk.bundle.as_ref().map(|b| &b.record),
+        LogSource::AllRuns => None,
+    }
+}
+
 fn selected_ui(
     ui: &mut Ui,
     desk: &SupportDesk,
@@ -301,47 +363,13 @@ fn selected_ui(
     ex: &Exchange,
     cmds: &mut Vec<Command>,
 ) {
-    let run = match desk.source {
-        LogSource::Current => on_screen.record,
-        LogSource::Bundle => desk.bundle.as_ref().map(|b| &b.record),
-        LogSource::Replay => None,
-    };
-    let base_url = match desk.source {
-        LogSource::Current => on_screen.base_url,
+    let run = run_of(desk, on_screen);
+    // A live run on screen (no record open yet) went to the service in use.
+    let base_url = match (desk.source, run) {
+        (LogSource::Current, None) => on_screen.base_url,
         _ => None,
     };
-    egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.horizontal_wrapped(|ui| {
-            ui.strong(format!("{} {}", ex.method, ex.path));
-            if ui.button(labels::COPY_CURL).clicked() {
-                cmds.push(Command::CopyToClipboard {
-                    text: crate::support::curl::to_curl_with(ex, base_url, run),
-                    what: "curl command",
-                });
-            }
-        });
-        ui.label(format!("What the app decided: {}", ex.decision));
-        if let Some(r) = &ex.request_id {
-            ui.label(format!("requestId: {r}"));
-        }
-        if let Some(e) = &ex.error {
-            ui.label(format!("Error: {e}"));
-        }
-        if let Some(r) = ex.retry_after {
-            ui.label(format!("Retry-After: {r} s"));
-        }
-        let body = ex.body.as_deref().unwrap_or("(no body)");
-        let pretty = serde_json::from_str::<Value>(body)
-            .ok()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok())
-            .unwrap_or_else(|| body.to_string());
-        egui::ScrollArea::both()
-            .id_salt("exchange_body")
-            .max_height(180.0)
-            .show(ui, |ui| {
-                ui.label(RichText::new(pretty).monospace().small());
-            });
-    });
+    exchange_view_ui(ui, ex, run, base_url, cmds);
 }
 
 #[cfg(test)]
@@ -371,6 +399,9 @@ mod tests {
             error: None,
             simulated: true,
             interrupted: false,
+            request_headers: Vec::new(),
+            form: None,
+            response_headers: Vec::new(),
         }
     }
 

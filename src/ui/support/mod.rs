@@ -1,11 +1,14 @@
 //! The Support screen: what support staff use to reproduce what a customer saw. One file per
 //! panel:
 //!
-//! - `log_table`: the request log (of the run on screen, an opened bundle, or a replay) as a
-//!   sortable, filterable table; pick a row for its body, "Copy as curl";
+//! - `log_table`: the request log (of the run on screen, an opened bundle, a replay, or all
+//!   runs) as a sortable, filterable table, saved as HAR on demand;
+//! - `search`: the log of all runs, searched and filtered, a page at a time;
+//! - `request_view`: one exchange, request and response, "Copy as curl" / "Copy as JSON";
 //! - `explain`: paste an envelope, a code or a poll body and see the customer's dialog plus
 //!   the technical side;
-//! - `bundles`: open a bundle and replay it through an in-process simulator, step by step;
+//! - `bundles`: open a bundle (file dialog, drop on the window, or a path) and replay it
+//!   through an in-process simulator at any speed, step by step;
 //!   export the run on screen as a bundle ("include the recording" is opt-in);
 //! - `lookup`: look-up by run id (one poll) or by externalId / status / date range (the runs
 //!   list), shown as a tree with the raw JSON beside it.
@@ -18,6 +21,8 @@ mod bundles;
 mod explain;
 mod log_table;
 mod lookup;
+mod request_view;
+mod search;
 
 use egui::{RichText, Ui};
 
@@ -30,6 +35,8 @@ use crate::support::replay::ReplayReport;
 use crate::ui::app::{App, Command, SupportCommand};
 
 pub use log_table::{LogSource, SortBy, matches_filter, visible_rows};
+pub use request_view::exchange_view_ui;
+pub use search::{SearchForm, SearchView};
 
 /// Labels tests and screen readers find the widgets by.
 pub mod labels {
@@ -69,6 +76,42 @@ pub mod labels {
     pub const COPY_CURL: &str = "Copy as curl";
     /// Refreshes the status bar.
     pub const REFRESH: &str = "Refresh credits and health";
+    /// Copies the selected exchange as JSON.
+    pub const COPY_JSON: &str = "Copy as JSON";
+    /// The request half of the request view.
+    pub const REQUEST: &str = "Request";
+    /// The response half of the request view.
+    pub const RESPONSE: &str = "Response";
+    /// The log source listing every run.
+    pub const ALL_RUNS: &str = "All runs";
+    /// The free-text search of all runs.
+    pub const SEARCH: &str = "Search requests";
+    /// The error-code filter.
+    pub const SEARCH_CODE: &str = "Code";
+    /// The HTTP status filter.
+    pub const SEARCH_STATUS: &str = "HTTP status";
+    /// The run filter.
+    pub const SEARCH_RUN: &str = "Run";
+    /// The externalId filter of the search.
+    pub const SEARCH_EXTERNAL_ID: &str = "External id";
+    /// The since filter.
+    pub const SEARCH_SINCE: &str = "Since";
+    /// The until filter.
+    pub const SEARCH_UNTIL: &str = "Until";
+    /// Searches again.
+    pub const SEARCH_BUTTON: &str = "Search";
+    /// The previous (newer) page.
+    pub const NEWER: &str = "Newer";
+    /// The next (older) page.
+    pub const OLDER: &str = "Older";
+    /// Where to write the HAR file.
+    pub const HAR_PATH: &str = "HAR file";
+    /// Writes the log shown as HAR.
+    pub const SAVE_HAR: &str = "Save as HAR";
+    /// Opens the file dialog for a bundle.
+    pub const CHOOSE_BUNDLE: &str = "Choose bundle…";
+    /// The replay speed choice.
+    pub const REPLAY_SPEED: &str = "Replay speed";
 }
 
 /// Below this width the panels stack instead of sitting side by side.
@@ -114,10 +157,18 @@ pub struct SupportDesk {
     pub bundle_path: String,
     /// The opened bundle.
     pub bundle: Option<Bundle>,
+    /// A bundle is being read.
+    pub opening_bundle: bool,
+    /// Why the file dialog could not open.
+    pub bundle_dialog_error: Option<String>,
+    /// Focus the bundle path field on the next frame.
+    pub focus_bundle_path: bool,
     /// Why the bundle could not be opened.
     pub bundle_error: Option<String>,
     /// The replay of the bundle.
     pub replay: Option<ReplayView>,
+    /// How fast the next replay runs (the choice beside *Replay bundle*).
+    pub replay_speed: crate::support::replay::ReplaySpeed,
     /// Where to export.
     pub export_path: String,
     /// Put the recording in the export (holds the candidate's voice: opt-in).
@@ -142,6 +193,22 @@ pub struct SupportDesk {
     pub health: Option<Result<String, String>>,
     /// The status bar is being refreshed.
     pub refreshing: bool,
+    /// The search of all runs: the fields.
+    pub search: SearchForm,
+    /// The page of results shown.
+    pub search_view: Option<SearchView>,
+    /// Why the last search could not run (a filter that does not read).
+    pub search_error: Option<String>,
+    /// A search is running.
+    pub searching: bool,
+    /// Counts searches, so an older answer never replaces a newer one.
+    pub search_generation: u64,
+    /// Where "Save as HAR" writes.
+    pub har_path: String,
+    /// A HAR export is running.
+    pub exporting_har: bool,
+    /// The last HAR export's result in words.
+    pub har_result: Option<Result<String, String>>,
     /// The screen has been opened (its status bar filled) at least once.
     pub opened: bool,
 }
