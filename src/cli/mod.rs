@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 pub mod audio_cmds;
 pub mod config;
 pub mod exit;
+pub mod export;
 pub mod progress;
 pub mod report;
 pub mod scoring;
@@ -56,6 +57,8 @@ pub enum Command {
     Bundle(support_cmds::BundleArgs),
     /// Replay a support bundle through the local simulator.
     Replay(support_cmds::ReplayArgs),
+    /// Export the history (CSV, JSON Lines) or a result as a one-page report.
+    Export(export::ExportArgs),
 }
 
 /// Runs one subcommand; the process exit code follows DESIGN's contract.
@@ -74,5 +77,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Log(a) => support_cmds::log(a),
         Command::Bundle(a) => support_cmds::bundle(a),
         Command::Replay(a) => support_cmds::replay(a),
+        Command::Export(a) => export::export(a),
     }
 }
