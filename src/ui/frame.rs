@@ -4,7 +4,7 @@
 use egui::{RichText, Ui};
 
 use crate::ui::app::{App, Command, Screen, TOAST_TIME};
-use crate::ui::{dialogs, history, progress, record, result, settings};
+use crate::ui::{dialogs, history, progress, record, result, settings, trend};
 
 /// Draws the whole window.
 pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
@@ -23,15 +23,11 @@ pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     egui::CentralPanel::default().show(ui, |ui| match app.state.screen {
         Screen::Record => record::record_ui(ui, app, cmds),
         Screen::Progress => progress::progress_ui(ui, app, cmds),
-        Screen::Result => match &app.result {
-            Some(poll) => result::result_ui(ui, poll, app.result_simulated, cmds),
-            None => {
-                ui.label("No result yet.");
-            }
-        },
+        Screen::Result => result::result_screen_ui(ui, app, cmds),
         Screen::History => history::history_ui(ui, app, cmds),
         Screen::Settings => settings::settings_ui(ui, app, cmds),
         Screen::Support => crate::ui::support::support_screen_ui(ui, app, cmds),
+        Screen::Trend => trend::trend_ui(ui, app, cmds),
     });
     modals_ui(&ctx, app, cmds);
 }
@@ -69,7 +65,12 @@ fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         if app.result.is_some() {
             screens.push(Screen::Result);
         }
-        screens.extend([Screen::History, Screen::Settings, Screen::Support]);
+        screens.extend([
+            Screen::History,
+            Screen::Trend,
+            Screen::Settings,
+            Screen::Support,
+        ]);
         for s in screens {
             if ui
                 .selectable_label(app.state.screen == s, s.label())

@@ -7,10 +7,12 @@
 //! - `frame`: one frame (navigation, banner, the screen, modals, toasts); one file per
 //!   screen (`record`, `progress`, `result`, `history`, `settings`), `support/` one file per
 //!   panel; `dialogs` for modals; `widgets` for the custom-painted meter, time bar and score
-//!   bars; `ports` for the desktop doors tests replace.
+//!   bars; `waveform` for the take's waveform; `trend` for the chart across attempts;
+//!   `export` for the export form; `ports` for the desktop doors tests replace.
 
 pub mod app;
 pub mod dialogs;
+pub mod export;
 pub mod frame;
 pub mod history;
 pub mod ports;
@@ -19,6 +21,8 @@ pub mod record;
 pub mod result;
 pub mod settings;
 pub mod support;
+pub mod trend;
+pub mod waveform;
 pub mod widgets;
 
 use std::process::ExitCode;

@@ -23,6 +23,16 @@ pub type PickDone = Box<dyn FnOnce(Picked) + Send>;
 pub trait FilePicker: Send + Sync {
     /// Opens the picker; `done` runs (on any thread) when the person has chosen.
     fn pick_audio(&self, done: PickDone);
+
+    /// Asks where to save a file (`suggested`: the path field's text); `done` runs (on any
+    /// thread) with the answer. A picker that cannot save answers [`Picked::Unavailable`]
+    /// at once, so the path field is the way (tests never open a dialog).
+    fn pick_save(&self, suggested: PathBuf, done: PickDone) {
+        let _ = suggested;
+        done(Picked::Unavailable(
+            crate::guidance::NO_SAVE_DIALOG.to_string(),
+        ));
+    }
 }
 
 /// Opens a URL in the person's browser.
@@ -67,6 +77,31 @@ impl FilePicker for RfdFilePicker {
             });
         if let Err(e) = spawned {
             tracing::error!("could not start the file dialog thread: {e}");
+        }
+    }
+
+    fn pick_save(&self, suggested: PathBuf, done: PickDone) {
+        let spawned = std::thread::Builder::new()
+            .name("save-dialog".into())
+            .spawn(move || {
+                let opened = std::time::Instant::now();
+                let mut dialog = rfd::FileDialog::new().set_title("Save the export");
+                if let Some(dir) = suggested.parent().filter(|d| d.is_dir()) {
+                    dialog = dialog.set_directory(dir);
+                }
+                if let Some(name) = suggested.file_name() {
+                    dialog = dialog.set_file_name(name.to_string_lossy());
+                }
+                done(match dialog.save_file() {
+                    Some(path) => Picked::File(path),
+                    None if opened.elapsed() < crate::ui::app::NO_DIALOG_WITHIN => {
+                        Picked::Unavailable(crate::guidance::NO_SAVE_DIALOG.to_string())
+                    }
+                    None => Picked::Cancelled,
+                });
+            });
+        if let Err(e) = spawned {
+            tracing::error!("could not start the save dialog thread: {e}");
         }
     }
 }

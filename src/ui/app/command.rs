@@ -101,6 +101,8 @@ pub enum Command {
     CloseConfirm,
     /// Something on the Support screen.
     Support(SupportCommand),
+    /// The waveform, trend and export views.
+    Views(crate::ui::app::ViewCommand),
 }
 
 /// "Are you sure?" before a command that can't be undone.

@@ -58,6 +58,7 @@ impl App {
             Command::Confirm(confirmation) => self.confirm = Some(confirmation),
             Command::CloseConfirm => self.confirm = None,
             Command::Support(command) => self.run_support_command(command),
+            Command::Views(command) => self.run_view_command(command),
         }
     }
 

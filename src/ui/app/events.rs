@@ -62,6 +62,8 @@ pub enum AppEvent {
     TakesLoaded(Result<crate::store::takes::TakeList, String>),
     /// The takes list was saved (or why not).
     TakesSaved(Result<(), String>),
+    /// The waveform, trend and export views' background work.
+    Views(crate::ui::app::ViewEvent),
 }
 
 impl std::fmt::Debug for AppEvent {
@@ -82,6 +84,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::Support(_) => "Support",
             AppEvent::TakesLoaded(_) => "TakesLoaded",
             AppEvent::TakesSaved(_) => "TakesSaved",
+            AppEvent::Views(_) => "Views",
         };
         f.write_str(name)
     }
@@ -134,6 +137,7 @@ impl App {
             AppEvent::TakesSaved(Err(e)) => {
                 self.toast(format!("The list of takes could not be saved: {e}"), true)
             }
+            AppEvent::Views(event) => self.on_view_event(event),
         }
     }
 }

@@ -20,12 +20,17 @@ mod command_handling;
 mod config;
 mod connection;
 mod events;
+mod exports;
 mod history;
 mod jobs;
+mod live_meter;
 pub mod recording;
 mod state;
 mod support;
 mod takes;
+mod trend;
+pub mod views;
+mod waveform;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,6 +48,7 @@ pub use jobs::ActiveJob;
 pub use state::{Screen, State};
 pub use support::SupportEvent;
 pub use takes::{NO_DIALOG_WITHIN, Replacement, Take, TakeSource, TakesView, estimated_credits};
+pub use views::{ViewCommand, ViewEvent, Views};
 
 use crate::api::model::PollResponse;
 use crate::engine::JobHandle;
@@ -174,6 +180,8 @@ pub struct App {
     pub(crate) restore_note: Option<String>,
     /// Every take the app made or imported.
     pub takes: TakesView,
+    /// The waveform, trend and export views (issue 12).
+    pub views: Views,
 }
 
 impl App {
@@ -266,6 +274,7 @@ impl App {
             recovered_note: None,
             restore_note: None,
             takes: TakesView::new(crate::store::takes::Takes::new(&paths_for_takes)),
+            views: Views::default(),
         };
         app.load_takes();
         app.refresh_history();
@@ -322,8 +331,9 @@ impl eframe::App for App {
         self.handle_events();
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        self.views.last_frame_cpu = frame.info().cpu_usage;
         if let Some(t) = self.launched_at.take()
             && std::env::var_os("SPEECH_SCORER_TIMING").is_some()
         {

@@ -22,6 +22,8 @@ pub enum Screen {
     Settings,
     /// The request log of the run on screen, for support staff.
     Support,
+    /// Scores across attempts over time.
+    Trend,
 }
 
 impl Screen {
@@ -34,6 +36,7 @@ impl Screen {
             Screen::History => "History",
             Screen::Settings => "Settings",
             Screen::Support => "Support",
+            Screen::Trend => "Trend",
         }
     }
 }
@@ -48,6 +51,8 @@ pub struct State {
     pub screen: Screen,
     /// The input device chosen last (`None`: the system default).
     pub device: Option<String>,
+    /// How the trend groups attempts into one person's series.
+    pub trend_group: crate::store::attempts::GroupBy,
 }
 
 impl State {
@@ -73,7 +78,7 @@ impl State {
     /// The screen to open at start-up: the one shown last, unless it needs a run on screen.
     pub fn restored_screen(&self) -> Screen {
         match self.screen {
-            Screen::Record | Screen::History | Screen::Settings => self.screen,
+            Screen::Record | Screen::History | Screen::Settings | Screen::Trend => self.screen,
             _ => Screen::Record,
         }
     }
@@ -101,10 +106,11 @@ mod tests {
             (Screen::Progress, Screen::Record),
             (Screen::Result, Screen::Record),
             (Screen::Support, Screen::Record),
+            (Screen::Trend, Screen::Trend),
         ] {
             let s = State {
                 screen: shown,
-                device: None,
+                ..State::default()
             };
             assert_eq!(s.restored_screen(), restored, "{shown:?}");
         }
