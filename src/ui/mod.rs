@@ -60,6 +60,9 @@ pub fn run_app_sized(
             .with_inner_size(size)
             .with_min_inner_size([560.0, 400.0])
             .with_drag_and_drop(true),
+        // Dithering hides banding in gradients; this UI has none, and on a software
+        // renderer it costs a hash per pixel of every frame.
+        dithering: false,
         ..Default::default()
     };
     let result = eframe::run_native(
@@ -87,6 +90,10 @@ struct Piloted<F> {
 }
 
 impl<F: FnMut(&mut App, &egui::Context)> eframe::App for Piloted<F> {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        self.app.clear_color(visuals)
+    }
+
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.app.logic(ctx, frame);
     }

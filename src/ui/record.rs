@@ -303,6 +303,10 @@ fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot) {
             )
             .color(ui.visuals().warn_fg_color),
         );
+    } else {
+        // The line stays when there is nothing to say, so nothing below it jumps (and no
+        // layout change costs extra frames).
+        ui.label(" ");
     }
     ui.add_space(4.0);
     time_bar_ui(ui, s.elapsed);

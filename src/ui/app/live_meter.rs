@@ -17,11 +17,11 @@ use crate::audio::{Recorder, RecorderSnapshot};
 pub const METER_STEP_DB: f32 = 3.0;
 
 /// The meter alone wakes the UI at most this often.
-pub const MIN_WAKE_INTERVAL: Duration = Duration::from_millis(250);
+pub const MIN_WAKE_INTERVAL: Duration = Duration::from_millis(300);
 
 /// A frame at least this often while recording, whatever the gate saw (a stalled device
 /// still shows its clock and its error).
-pub const FALLBACK_REPAINT: Duration = Duration::from_secs(1);
+pub const FALLBACK_REPAINT: Duration = Duration::from_secs(3);
 
 /// Below this RMS the hint says "Very quiet" (dBFS).
 pub const QUIET_DBFS: f32 = -45.0;

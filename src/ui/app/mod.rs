@@ -326,6 +326,11 @@ impl App {
 }
 
 impl eframe::App for App {
+    /// The panels' own colour: they draw no fill of their own (see `ui::frame`).
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         // Runs even while the window is hidden, so finished runs are taken in right away.
         self.handle_events();
@@ -333,7 +338,7 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        self.views.last_frame_cpu = frame.info().cpu_usage;
+        self.views.note_frame(frame.info().cpu_usage);
         if let Some(t) = self.launched_at.take()
             && std::env::var_os("SPEECH_SCORER_TIMING").is_some()
         {

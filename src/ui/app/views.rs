@@ -118,9 +118,50 @@ pub struct Views {
     pub last_frame_cpu: Option<f32>,
     /// The transcript segments of the result on screen (by run id), read once.
     segments: Option<(String, Arc<Vec<Segment>>)>,
+    /// Frames counted for `SPEECH_SCORER_TIMING`.
+    frames: FrameCount,
+}
+
+/// `SPEECH_SCORER_TIMING` is set (read once).
+static TIMING: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os("SPEECH_SCORER_TIMING").is_some());
+
+/// With `SPEECH_SCORER_TIMING` set, how many frames were drawn and their CPU time, every
+/// this often (on stderr): the repaint rate of a screen, for the benchmarks.
+const FRAME_REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// Frames counted for the report.
+#[derive(Debug, Default)]
+pub struct FrameCount {
+    since: Option<std::time::Instant>,
+    frames: u32,
+    cpu: f32,
 }
 
 impl Views {
+    /// Called once per frame with its CPU time (`eframe::Frame::info().cpu_usage`).
+    pub fn note_frame(&mut self, cpu: Option<f32>) {
+        self.last_frame_cpu = cpu;
+        if !*TIMING {
+            return;
+        }
+        let now = std::time::Instant::now();
+        let c = &mut self.frames;
+        let since = *c.since.get_or_insert(now);
+        c.frames += 1;
+        c.cpu += cpu.unwrap_or(0.0);
+        if now.duration_since(since) >= FRAME_REPORT_EVERY {
+            let secs = now.duration_since(since).as_secs_f32();
+            eprintln!(
+                "speech-scorer: {} frames in {secs:.1} s ({:.1} per second), {:.2} ms CPU each",
+                c.frames,
+                c.frames as f32 / secs,
+                c.cpu * 1000.0 / c.frames.max(1) as f32
+            );
+            *c = FrameCount::default();
+        }
+    }
+
     /// The result's transcript segments, read leniently once per result (not per frame).
     pub fn segments_of(&mut self, poll: &PollResponse) -> Arc<Vec<Segment>> {
         if let Some((id, segments)) = &self.segments
