@@ -15,6 +15,8 @@ pub struct Series {
     pub attempts: usize,
     /// Overall and each dimension, oldest first.
     pub lines: Vec<TrendLine>,
+    /// Its attempts, as indices into [`TrendState::attempts`], newest first.
+    pub members: Vec<usize>,
 }
 
 /// The trend's cache.
@@ -47,16 +49,28 @@ impl TrendState {
     /// The series under `by`, computed now if the rows or the grouping changed.
     pub fn series_for(&mut self, by: &GroupBy) -> &[Series] {
         if self.computed_for.as_ref() != Some(by) {
+            let index: std::collections::HashMap<&str, usize> = self
+                .attempts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (a.local_id.as_str(), i))
+                .collect();
             let mut series: Vec<(Series, chrono::DateTime<chrono::Utc>)> =
                 groups(&self.attempts, by)
                     .into_iter()
                     .map(|(key, list)| {
                         let latest = list.last().map(|a| a.time).unwrap_or_default();
+                        let members = list
+                            .iter()
+                            .rev()
+                            .filter_map(|a| index.get(a.local_id.as_str()).copied())
+                            .collect();
                         (
                             Series {
                                 label: key.label(),
                                 attempts: list.len(),
                                 lines: trend(&list),
+                                members,
                                 key,
                             },
                             latest,
