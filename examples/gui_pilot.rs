@@ -2,9 +2,17 @@
 //! screenshot (scripts/gui-screenshots.sh runs it under Xvfb). Not a test: it only clicks.
 //!
 //! Usage: gui_pilot [--size WxH] [--fixture WAV] [--scenario TOML] [--credits N] [--fast]
-//!        [--record] [--submit] [--then record|history|settings|support|result]
+//!        [--record] [--submit] [--then record|history|settings|support|result|trend|batch]
 //!        [--settings] [--history] [--explain TEXT] [--confirm-remove] [--batch DIR]
 //!        [--select-request N] [--all-runs] [--bundle ZIP [--replay max|N]]
+//!        [--result POLL.json] [--trim-handles FROM-TO] [--zoom F] [--measure-frames N]
+//!
+//! `--result` shows a result body from a file on the Result screen, for the take imported
+//! with `--fixture` (as if it had been scored). `--trim-handles 12-170` moves the trim
+//! handles (seconds), `--zoom 0.25` zooms the waveform in around its middle.
+//! `--measure-frames N` draws N frames once the screen is ready and prints the frames' CPU
+//! time (`frame.info().cpu_usage`) and the waveform's drawing time, then closes (the
+//! benchmark of a 45-minute take's waveform).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +28,7 @@ fn screen_named(name: &str) -> Option<Screen> {
         "settings" => Screen::Settings,
         "support" => Screen::Support,
         "result" => Screen::Result,
+        "trend" => Screen::Trend,
         _ => return None,
     })
 }
@@ -67,6 +76,33 @@ fn main() -> ExitCode {
     let all_runs = flag("--all-runs");
     let bundle = value("--bundle");
     let replay_speed = value("--replay").and_then(|s| s.parse().ok());
+    let result_body = match value("--result").map(std::fs::read_to_string) {
+        Some(Ok(text)) => {
+            match serde_json::from_str::<speech_scorer::api::model::PollResponse>(&text) {
+                Ok(poll) => Some(poll),
+                Err(e) => {
+                    eprintln!("gui_pilot: --result: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        Some(Err(e)) => {
+            eprintln!("gui_pilot: --result: {e}");
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
+    let handles = value("--trim-handles").and_then(|s| {
+        let (a, b) = s.split_once('-')?;
+        Some((
+            std::time::Duration::from_secs_f64(a.parse().ok()?),
+            std::time::Duration::from_secs_f64(b.parse().ok()?),
+        ))
+    });
+    let zoom: Option<f64> = value("--zoom").and_then(|z| z.parse().ok());
+    let mut measure: Option<usize> = value("--measure-frames").and_then(|n| n.parse().ok());
+    let mut cpu: Vec<f32> = Vec::new();
+    let mut wave: Vec<f32> = Vec::new();
     let then = if flag("--history") {
         Some(Screen::History)
     } else {
@@ -146,6 +182,17 @@ fn main() -> ExitCode {
                     app.run_command(ctx, Command::Support(SupportCommand::StartReplay));
                 }
                 step = 6;
+            1 if result_body.is_some() && app.take.is_some() => {
+                app.result = result_body.clone();
+                app.result_simulated = true;
+                app.run_command(ctx, Command::Navigate(Screen::Result));
+                step = 3;
+            }
+            1 if !submit && then.is_some() && app.history_view.loaded => {
+                if let Some(screen) = then {
+                    app.run_command(ctx, Command::Navigate(screen));
+                }
+                step = 3;
             }
             3 if confirm_remove => {
                 // Wait for the history rows, then ask to remove the newest run.
@@ -162,6 +209,75 @@ fn main() -> ExitCode {
                 }
             }
             _ => {}
+        }
+        // The waveform's handles and zoom, once the take is on screen.
+        if let Some(take) = app.take.clone()
+            && let Some(w) = app.views.wave.ready(&take.original)
+            && (handles.is_some() || zoom.is_some())
+        {
+            let mut view = app.views.wave.view(&take.original);
+            if view.selection.is_none()
+                && let Some(h) = handles
+            {
+                view.selection = Some(h);
+            }
+            if view.visible.is_none()
+                && let Some(z) = zoom
+            {
+                let len = w.duration().as_secs_f64();
+                let span = len * z;
+                let a = (len - span) / 2.0;
+                view.visible = Some((
+                    std::time::Duration::from_secs_f64(a),
+                    std::time::Duration::from_secs_f64(a + span),
+                ));
+            }
+            app.views.wave.set_view(&take.original, view);
+        }
+        // The benchmark: N frames once the waveform of the take is drawn.
+        if let Some(n) = measure {
+            // With a take: once its waveform is drawn; without: once the screen is reached.
+            let ready = if fixture.is_some() {
+                app.take
+                    .as_ref()
+                    .is_some_and(|t| app.views.wave.ready(&t.original).is_some())
+            } else {
+                step >= 3
+            };
+            if ready {
+                if let Some(c) = app.views.last_frame_cpu {
+                    cpu.push(c * 1000.0);
+                }
+                if let Some(d) = app.views.wave.last_draw {
+                    wave.push(d.as_secs_f32() * 1000.0);
+                }
+                if cpu.len() >= n {
+                    let stats = |v: &mut Vec<f32>| {
+                        v.sort_by(f32::total_cmp);
+                        let median = v.get(v.len() / 2).copied().unwrap_or(0.0);
+                        let max = v.last().copied().unwrap_or(0.0);
+                        (median, max)
+                    };
+                    // The first frames build fonts and caches: leave them out.
+                    let mut steady: Vec<f32> = cpu.iter().skip(5).copied().collect();
+                    let (m, x) = stats(&mut steady);
+                    let mut w: Vec<f32> = wave.iter().skip(5).copied().collect();
+                    let (wm, wx) = stats(&mut w);
+                    let length = app.take.as_ref().map(|t| t.duration.as_secs()).unwrap_or(0);
+                    println!(
+                        "frames: {}, take {}:{:02}; frame cpu_usage median {m:.2} ms, max {x:.2} ms; waveform drawing median {wm:.2} ms, max {wx:.2} ms",
+                        steady.len(),
+                        length / 60,
+                        length % 60
+                    );
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    measure = None;
+                } else {
+                    ctx.request_repaint();
+                }
+            } else {
+                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            }
         }
     })
 }

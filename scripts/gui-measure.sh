@@ -4,6 +4,10 @@
 # Usage: scripts/gui-measure.sh [BIN]   (default target/debug/speech-scorer; build it first)
 # Records from a private virtual microphone (scripts/vmic.sh) with speech looping into it,
 # started here and stopped at the end, unless PULSE_SERVER already points at one.
+#   RUNS=500        seed that many scored runs into the history first (first frame with a
+#                   full history; needs the seed_history example built next to BIN)
+#   WAVEFORM_MIN=45 also time the waveform of a take that long: computed off the UI thread,
+#                   and the frames drawing it (gui_pilot --measure-frames, built next to BIN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/debug/speech-scorer}
@@ -29,6 +33,10 @@ for _ in $(seq 50); do xdpyinfo -display "$DISP" >/dev/null 2>&1 && break; sleep
 export DISPLAY=$DISP
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 HOME_DIR=$(mktemp -d)
+BIN_DIR=$(dirname "$BIN")
+if [ -n "${RUNS:-}" ]; then
+  SPEECH_SCORER_HOME=$HOME_DIR "$BIN_DIR/examples/seed_history" "$RUNS"
+fi
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 measure() { # PID SECONDS -> % of one core
@@ -37,6 +45,7 @@ measure() { # PID SECONDS -> % of one core
 }
 t0=$(date +%s%N)
 SPEECH_SCORER_HOME=$HOME_DIR SPEECH_SCORER_TIMING=1 "$BIN" 2>"$HOME_DIR/stderr" & APID=$!
+echo "stderr: $HOME_DIR/stderr"
 WIN=$(xdotool search --sync --name '^speech-scorer$' | head -1)
 t1=$(date +%s%N)
 sleep 3
@@ -56,3 +65,12 @@ xdotool key space 2>/dev/null
 sleep 2
 ls "$HOME_DIR"/data/recordings 2>/dev/null | sed 's/^/recorded: /' || true
 echo "peak RSS: $(awk '/VmHWM/ {print $2, $3}' /proc/$APID/status)"
+if [ -n "${WAVEFORM_MIN:-}" ]; then
+  kill "$APID" 2>/dev/null || true; wait "$APID" 2>/dev/null || true; APID=""
+  TAKE=$HOME_DIR/long-take.wav
+  sox -n -r 16000 -c 1 -b 16 "$TAKE" synth "$((WAVEFORM_MIN * 60))" sine 220 tremolo 3 90 2>/dev/null
+  WHOME=$(mktemp -d)
+  SPEECH_SCORER_HOME=$WHOME SPEECH_SCORER_TIMING=1 "$BIN_DIR/examples/gui_pilot" --fixture "$TAKE" \
+    --measure-frames 120 2>"$WHOME/stderr"
+  grep -h "waveform of" "$WHOME/stderr" | sed 's/^speech-scorer: /computed off the UI thread: /' || true
+fi

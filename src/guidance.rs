@@ -1096,3 +1096,58 @@ mod ui_words_tests {
         );
     }
 }
+
+// ---- Words of the views: the waveform's trim, the result's sections, exports (issue 12) ----
+
+/// The button that keeps the first 45:00 of an over-long take (AUDIO_TOO_LONG's fix).
+pub fn trim_to_max_label() -> String {
+    let max = crate::api::limits::MAX_DURATION.as_secs();
+    format!("Trim to {}:{:02}", max / 60, max % 60)
+}
+
+/// Said beside *Trim to 45:00* on the Record screen when the take is over the limit.
+pub fn too_long_hint(length: &str) -> String {
+    format!(
+        "This take is {length}, longer than the 45-minute limit: the service would refuse it. \
+         {} keeps its first 45 minutes as a new take; the original stays in the Takes list.",
+        trim_to_max_label()
+    )
+}
+
+/// The button of the other "fix the recording" dialogs: it goes back to the take (the app
+/// cannot fix those by itself; the dialog's text says what to do).
+pub fn back_to_recording_label() -> &'static str {
+    "Back to the recording"
+}
+
+/// Said after a trim made a new take from the one on screen.
+pub fn trimmed_note(original: &str, length: &str) -> String {
+    format!(
+        "A trimmed copy ({length}) of {original} is now the take. The original is kept until you \
+         choose: keep the trimmed take, or go back to the original."
+    )
+}
+
+/// The heading of `candidateFeedback` (written for the person who was recorded).
+pub const FEEDBACK_HEADING: &str = "Feedback for you";
+
+/// The heading of `hrRecommendation` (written for a reviewer or recruiter).
+pub const RECOMMENDATION_HEADING: &str = "For the reviewer";
+
+/// "Compared with your last attempt" with the last attempt's date.
+pub fn compared_with_last(date: &str) -> String {
+    format!("Compared with your last attempt ({date})")
+}
+
+/// Why the trend has nothing to draw yet.
+pub const TREND_EMPTY: &str =
+    "No scored attempts in this group yet. Every scored run appears here, oldest on the left.";
+
+/// Said when an export was written.
+pub fn exported_text(what: &str, path: &str) -> String {
+    format!("{what} saved to {path}")
+}
+
+/// What the export field says when no save dialog can open.
+pub const NO_SAVE_DIALOG: &str = "The save dialog could not open on this desktop (no file \
+     chooser portal or zenity). Type or paste where to save the file, then press Save.";

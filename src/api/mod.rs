@@ -6,6 +6,7 @@ pub mod codes;
 pub mod error;
 pub mod limits;
 pub mod model;
+pub mod reading;
 
 pub use client::{ApiClient, ApiKey, Facts, Reply, RunsFilter};
 pub use codes::{CodeFamily, ErrorCode};

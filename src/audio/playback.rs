@@ -1,5 +1,7 @@
-//! Playing a take through the default output: a thread owns the cpal output stream (not
-//! `Send`) and decodes + resamples into a lock-free ring that the output callback drains.
+//! Playing a take (or a stretch of it) through the default output: a thread owns the cpal
+//! output stream (not `Send`) and decodes + resamples into a lock-free ring that the output
+//! callback drains. Seeking is a new [`Player::play_range`] from the new position (the
+//! decoder positions sample-exactly), so the callback never waits on a seek.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -28,12 +30,26 @@ pub struct Player {
     shared: Arc<Shared>,
     rate: u32,
     duration: Duration,
+    /// Where in the take playback started.
+    start: Duration,
+    /// Where it stops, when a stretch is played.
+    end: Option<Duration>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Player {
     /// Starts playing `path` (any format we can decode) on the default output device.
     pub fn play(path: &Path) -> Result<Player, AudioError> {
+        Player::play_range(path, Duration::ZERO, None)
+    }
+
+    /// Plays `start..end` of `path` (`end: None`: to the end of the take). The position
+    /// counts from the start of the take, so a playhead reads it directly.
+    pub fn play_range(
+        path: &Path,
+        start: Duration,
+        end: Option<Duration>,
+    ) -> Result<Player, AudioError> {
         super::convert::check_readable(path)?;
         let duration = super::probe::probe_file(path)
             .map(|i| i.duration)
@@ -44,7 +60,7 @@ impl Player {
         let s = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("audio-playback".into())
-            .spawn(move || playback_thread(&path, s, init_tx))
+            .spawn(move || playback_thread(&path, start, end, s, init_tx))
             .map_err(|e| AudioError::Device {
                 device: "output".into(),
                 reason: e.to_string(),
@@ -54,6 +70,8 @@ impl Player {
                 shared,
                 rate,
                 duration,
+                start,
+                end,
                 thread: Some(thread),
             }),
             Ok(Err(e)) => {
@@ -64,16 +82,26 @@ impl Player {
         }
     }
 
-    /// How far playback has got.
+    /// How far playback has got, from the start of the take.
     pub fn position(&self) -> Duration {
-        Duration::from_secs_f64(
+        let played = Duration::from_secs_f64(
             self.shared.frames_played.load(Ordering::Relaxed) as f64 / f64::from(self.rate.max(1)),
-        )
+        );
+        let at = self.start + played;
+        match self.end {
+            Some(end) => at.min(end),
+            None => at.min(self.duration.max(self.start)),
+        }
     }
 
-    /// Length of what is playing (as probed).
+    /// Length of the whole take (as probed), not of the stretch played.
     pub fn duration(&self) -> Duration {
         self.duration
+    }
+
+    /// The stretch being played: where it started and where it stops (`None`: the end).
+    pub fn range(&self) -> (Duration, Option<Duration>) {
+        (self.start, self.end)
     }
 
     /// True once everything was played (or playback stopped).
@@ -99,6 +127,8 @@ impl Drop for Player {
 
 fn playback_thread(
     path: &Path,
+    start: Duration,
+    end: Option<Duration>,
     shared: Arc<Shared>,
     init: std::sync::mpsc::SyncSender<Result<u32, AudioError>>,
 ) {
@@ -117,7 +147,11 @@ fn playback_thread(
             .map_err(|e| dev_err(e.to_string()))?;
         let format = supported.sample_format();
         let config = supported.config();
-        let decoder = Decoder::open(path)?;
+        let decoder = if start.is_zero() && end.is_none() {
+            Decoder::open(path)?
+        } else {
+            Decoder::open_range(path, start, end)?
+        };
         let resampler = MonoResampler::new(decoder.rate, decoder.channels, config.sample_rate)
             .map_err(|e| dev_err(e.to_string()))?;
         let (producer, consumer) = rtrb::RingBuffer::<f32>::new(config.sample_rate as usize);

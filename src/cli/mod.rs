@@ -13,6 +13,7 @@ pub mod config;
 pub mod exit;
 pub mod log_all;
 pub mod profile_cmds;
+pub mod export;
 pub mod progress;
 pub mod report;
 pub mod scoring;
@@ -69,6 +70,8 @@ pub enum Command {
     Man(shell::ManArgs),
     /// Service profiles: production, staging, a local simulator, the built-in simulator.
     Profile(profile_cmds::ProfileArgs),
+    /// Export the history (CSV, JSON Lines) or a result as a one-page report.
+    Export(export::ExportArgs),
 }
 
 /// Runs one subcommand; the process exit code follows DESIGN's contract.
@@ -91,5 +94,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Completions(a) => shell::completions(a),
         Command::Man(a) => shell::man(a),
         Command::Profile(a) => profile_cmds::profile(a),
+        Command::Export(a) => export::export(a),
     }
 }

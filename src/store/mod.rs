@@ -6,6 +6,8 @@
 //! when set (tests always set it to a temp dir).
 
 pub mod batches;
+pub mod attempts;
+pub mod export;
 pub mod history;
 pub mod keychain;
 pub mod paths;

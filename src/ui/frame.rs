@@ -4,36 +4,43 @@
 use egui::{RichText, Ui};
 
 use crate::ui::app::{App, Command, Screen, TOAST_TIME};
-use crate::ui::{dialogs, history, progress, record, result, settings};
+use crate::ui::{dialogs, history, progress, record, result, settings, trend};
 
 /// Draws the whole window.
 pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     let ctx = ui.ctx().clone();
     dropped_files(&ctx, cmds);
     keyboard_shortcuts(&ctx, app, cmds);
-    egui::Panel::top("nav").show(ui, |ui| {
-        ui.add_space(4.0);
-        nav_ui(ui, app, cmds);
-        ui.add_space(2.0);
-        if app.connection.demo {
-            demo_banner_ui(ui, cmds);
-        }
-    });
-    egui::Panel::bottom("status").show(ui, |ui| status_bar_ui(ui, app));
-    egui::CentralPanel::default().show(ui, |ui| match app.state.screen {
-        Screen::Record => record::record_ui(ui, app, cmds),
-        Screen::Progress => progress::progress_ui(ui, app, cmds),
-        Screen::Result => match &app.result {
-            Some(poll) => result::result_ui(ui, poll, app.result_simulated, cmds),
-            None => {
-                ui.label("No result yet.");
+    // The panels leave their fill to the window's clear colour (the same `panel_fill`, see
+    // `App::clear_color`): one full-window quad less to shade per frame, which is most of a
+    // frame's cost on a software renderer.
+    let style = ui.style().clone();
+    let bare = |frame: egui::Frame| frame.fill(egui::Color32::TRANSPARENT);
+    egui::Panel::top("nav")
+        .frame(bare(egui::Frame::side_top_panel(&style)))
+        .show(ui, |ui| {
+            ui.add_space(4.0);
+            nav_ui(ui, app, cmds);
+            ui.add_space(2.0);
+            if app.connection.demo {
+                demo_banner_ui(ui, cmds);
             }
-        },
-        Screen::History => history::history_ui(ui, app, cmds),
-        Screen::Settings => settings::settings_ui(ui, app, cmds),
-        Screen::Support => crate::ui::support::support_screen_ui(ui, app, cmds),
-        Screen::Batch => crate::ui::batch::batch_ui(ui, app, cmds),
-    });
+        });
+    egui::Panel::bottom("status")
+        .frame(bare(egui::Frame::side_top_panel(&style)))
+        .show(ui, |ui| status_bar_ui(ui, app));
+    egui::CentralPanel::default()
+        .frame(bare(egui::Frame::central_panel(&style)))
+        .show(ui, |ui| match app.state.screen {
+            Screen::Record => record::record_ui(ui, app, cmds),
+            Screen::Progress => progress::progress_ui(ui, app, cmds),
+            Screen::Result => result::result_screen_ui(ui, app, cmds),
+            Screen::History => history::history_ui(ui, app, cmds),
+            Screen::Settings => settings::settings_ui(ui, app, cmds),
+            Screen::Support => crate::ui::support::support_screen_ui(ui, app, cmds),
+            Screen::Trend => trend::trend_ui(ui, app, cmds),
+            Screen::Batch => crate::ui::batch::batch_ui(ui, app, cmds),
+        });
     modals_ui(&ctx, app, cmds);
 }
 
@@ -72,6 +79,7 @@ fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         }
         screens.extend([
             Screen::History,
+            Screen::Trend,
             Screen::Batch,
             Screen::Settings,
             Screen::Support,

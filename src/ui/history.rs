@@ -6,7 +6,6 @@
 
 use egui::{RichText, Ui};
 
-use crate::api::model::PollResponse;
 use crate::engine::OutcomeKind;
 use crate::ui::app::{App, Command, Confirmation, HistoryRow};
 use crate::ui::widgets::format_clock;
@@ -39,11 +38,8 @@ pub struct RowView {
 /// Reads a row into what the screen shows.
 pub fn row_view(row: &HistoryRow) -> RowView {
     let r = &row.record;
-    let poll = r
-        .final_body
-        .clone()
-        .and_then(|b| serde_json::from_value::<PollResponse>(b).ok());
-    let scores = poll.as_ref().and_then(|p| p.scores.as_ref()).map(|s| {
+    // Read off the UI thread with the row: no frame parses a result body.
+    let scores = row.attempt.scores.as_ref().map(|s| {
         let o = s.overall();
         match (o.cefr, o.score) {
             (Some(c), Some(v)) => format!("{c} · {v:.1}"),
@@ -81,13 +77,25 @@ pub fn row_view(row: &HistoryRow) -> RowView {
 }
 
 /// Draws the list of runs (from the cache; nothing here reads the disk).
-pub fn history_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+pub fn history_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
         ui.heading("History");
         if app.history_view.loading {
             ui.spinner();
         }
+        if !app.history_view.rows.is_empty() {
+            ui.add_space(12.0);
+            crate::ui::export::history_export_buttons_ui(ui, cmds);
+        }
     });
+    if matches!(
+        app.views.export.kind,
+        Some(crate::ui::app::views::ExportKind::HistoryCsv)
+            | Some(crate::ui::app::views::ExportKind::HistoryJsonl)
+    ) {
+        crate::ui::export::export_form_ui(ui, app, cmds);
+    }
+    let app: &App = app;
     if app.history_view.rows.is_empty() {
         let text = if app.history_view.loaded {
             "No runs yet."

@@ -7,12 +7,14 @@
 //! - `frame`: one frame (navigation, banner, the screen, modals, toasts); one file per
 //!   screen (`record`, `progress`, `result`, `history`, `batch`, `settings`), `support/` one file
 //!   per panel; `profiles` for the header's profile switch and the Settings list; `dialogs` for
-//!   modals; `widgets` for the custom-painted meter, time bar and score
-//!   bars; `ports` for the desktop doors tests replace.
+//!   modals; `widgets` for the custom-painted meter, time bar and score bars; `waveform` for
+//!   the take's waveform; `trend` for the chart across attempts; `export` for the export form;
+//!   `ports` for the desktop doors tests replace.
 
 pub mod app;
 pub mod batch;
 pub mod dialogs;
+pub mod export;
 pub mod frame;
 pub mod history;
 pub mod ports;
@@ -22,6 +24,8 @@ pub mod record;
 pub mod result;
 pub mod settings;
 pub mod support;
+pub mod trend;
+pub mod waveform;
 pub mod widgets;
 
 use std::process::ExitCode;
@@ -61,6 +65,9 @@ pub fn run_app_sized(
             .with_inner_size(size)
             .with_min_inner_size([560.0, 400.0])
             .with_drag_and_drop(true),
+        // Dithering hides banding in gradients; this UI has none, and on a software
+        // renderer it costs a hash per pixel of every frame.
+        dithering: false,
         ..Default::default()
     };
     let result = eframe::run_native(
@@ -88,6 +95,10 @@ struct Piloted<F> {
 }
 
 impl<F: FnMut(&mut App, &egui::Context)> eframe::App for Piloted<F> {
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        self.app.clear_color(visuals)
+    }
+
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         self.app.logic(ctx, frame);
     }

@@ -36,6 +36,16 @@ pub trait FilePicker: Send + Sync {
     fn pick_bundle(&self, done: PickDone) {
         done(Picked::Unavailable(NO_BUNDLE_DIALOG.to_string()));
     }
+
+    /// Asks where to save a file (`suggested`: the path field's text); `done` runs (on any
+    /// thread) with the answer. A picker that cannot save answers [`Picked::Unavailable`]
+    /// at once, so the path field is the way (tests never open a dialog).
+    fn pick_save(&self, suggested: PathBuf, done: PickDone) {
+        let _ = suggested;
+        done(Picked::Unavailable(
+            crate::guidance::NO_SAVE_DIALOG.to_string(),
+        ));
+    }
 }
 
 /// What the Support screen says when no file dialog can open for a bundle.
@@ -57,16 +67,10 @@ pub const NO_DIALOG: &str = "The file dialog could not open on this desktop (no 
 pub struct RfdFilePicker;
 
 impl FilePicker for RfdFilePicker {
-    fn pick_bundle(&self, done: PickDone) {
-        RfdFilePicker::pick_bundle_on_thread(done);
-    }
-
     fn pick_audio(&self, done: PickDone) {
-        let spawned = std::thread::Builder::new()
-            .name("file-dialog".into())
-            .spawn(move || {
-                let opened = std::time::Instant::now();
-                let picked = rfd::FileDialog::new()
+        RfdFilePicker::on_thread(
+            || {
+                rfd::FileDialog::new()
                     .set_title("Import a recording")
                     .add_filter(
                         "Audio (wav, mp3, m4a, flac, ogg, webm)",
@@ -75,49 +79,14 @@ impl FilePicker for RfdFilePicker {
                         ],
                     )
                     .add_filter("All files", &["*"])
-                    .pick_file();
-                done(match picked {
-                    Some(path) => Picked::File(path),
-                    // rfd says "nothing" both for a cancel and for a dialog it could not show;
-                    // only the second comes back at once.
-                    None if opened.elapsed() < crate::ui::app::NO_DIALOG_WITHIN => {
-                        Picked::Unavailable(NO_DIALOG.to_string())
-                    }
-                    None => Picked::Cancelled,
-                });
-            });
-        if let Err(e) = spawned {
-            tracing::error!("could not start the file dialog thread: {e}");
-        }
+                    .pick_file()
+            },
+            NO_DIALOG,
+            done,
+        );
     }
 
     fn pick_batch_input(&self, folder: bool, done: PickDone) {
-        RfdFilePicker::pick_batch(folder, done);
-    }
-}
-
-impl RfdFilePicker {
-    /// Runs `dialog` on its own thread and reports what it chose.
-    fn on_thread(dialog: impl FnOnce() -> Option<PathBuf> + Send + 'static, done: PickDone) {
-        let spawned = std::thread::Builder::new()
-            .name("file-dialog".into())
-            .spawn(move || {
-                let opened = std::time::Instant::now();
-                done(match dialog() {
-                    Some(path) => Picked::File(path),
-                    None if opened.elapsed() < crate::ui::app::NO_DIALOG_WITHIN => {
-                        Picked::Unavailable(NO_DIALOG.to_string())
-                    }
-                    None => Picked::Cancelled,
-                });
-            });
-        if let Err(e) = spawned {
-            tracing::error!("could not start the file dialog thread: {e}");
-        }
-    }
-
-    /// The batch's folder or manifest (see [`FilePicker::pick_batch_input`]).
-    fn pick_batch(folder: bool, done: PickDone) {
         RfdFilePicker::on_thread(
             move || {
                 let dialog = rfd::FileDialog::new();
@@ -133,26 +102,60 @@ impl RfdFilePicker {
                         .pick_file()
                 }
             },
+            NO_DIALOG,
+            done,
+        );
+    }
+
+    fn pick_bundle(&self, done: PickDone) {
+        RfdFilePicker::on_thread(
+            || {
+                rfd::FileDialog::new()
+                    .set_title("Open a support bundle")
+                    .add_filter("Support bundle (zip)", &["zip"])
+                    .add_filter("All files", &["*"])
+                    .pick_file()
+            },
+            NO_BUNDLE_DIALOG,
+            done,
+        );
+    }
+
+    fn pick_save(&self, suggested: PathBuf, done: PickDone) {
+        RfdFilePicker::on_thread(
+            move || {
+                let mut dialog = rfd::FileDialog::new().set_title("Save the export");
+                if let Some(dir) = suggested.parent().filter(|d| d.is_dir()) {
+                    dialog = dialog.set_directory(dir);
+                }
+                if let Some(name) = suggested.file_name() {
+                    dialog = dialog.set_file_name(name.to_string_lossy());
+                }
+                dialog.save_file()
+            },
+            crate::guidance::NO_SAVE_DIALOG,
             done,
         );
     }
 }
 
 impl RfdFilePicker {
-    fn pick_bundle_on_thread(done: PickDone) {
+    /// Runs `dialog` on its own thread and reports what it chose. rfd says "nothing" both
+    /// for a cancel and for a dialog it could not show; only the second comes back at once,
+    /// and is reported as [`Picked::Unavailable`] with `unavailable`.
+    fn on_thread(
+        dialog: impl FnOnce() -> Option<PathBuf> + Send + 'static,
+        unavailable: &'static str,
+        done: PickDone,
+    ) {
         let spawned = std::thread::Builder::new()
             .name("file-dialog".into())
             .spawn(move || {
                 let opened = std::time::Instant::now();
-                let picked = rfd::FileDialog::new()
-                    .set_title("Open a support bundle")
-                    .add_filter("Support bundle (zip)", &["zip"])
-                    .add_filter("All files", &["*"])
-                    .pick_file();
-                done(match picked {
+                done(match dialog() {
                     Some(path) => Picked::File(path),
                     None if opened.elapsed() < crate::ui::app::NO_DIALOG_WITHIN => {
-                        Picked::Unavailable(NO_BUNDLE_DIALOG.to_string())
+                        Picked::Unavailable(unavailable.to_string())
                     }
                     None => Picked::Cancelled,
                 });

@@ -6,8 +6,8 @@ use egui::{RichText, Ui};
 
 use crate::audio::RecorderSnapshot;
 use crate::store::takes::TakeOrigin;
-use crate::ui::app::recording::METER_REPAINT;
-use crate::ui::app::{App, Command, Confirmation, TakeSource};
+use crate::ui::app::recording::{FALLBACK_REPAINT, Hint, ShownMeter};
+use crate::ui::app::{App, Command, Confirmation, TakeSource, ViewCommand};
 use crate::ui::widgets::{MeterView, format_clock, level_meter_ui, time_bar_ui};
 
 /// The accessible label of the import path field.
@@ -266,46 +266,54 @@ fn recorder_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     });
     if let Some(s) = &snapshot {
         live_meter_ui(ui, s);
-        ui.ctx().request_repaint_after(METER_REPAINT);
+        // The recorder's repaint gate wakes the UI when the meter or the clock moves a
+        // visible step; this is only the floor if the device stalls.
+        ui.ctx().request_repaint_after(FALLBACK_REPAINT);
     }
 }
 
 fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot) {
     ui.add_space(6.0);
+    // Drawn in the steps the repaint gate watches, so a frame shows what woke it.
+    let shown = ShownMeter::of(s);
     level_meter_ui(
         ui,
         MeterView {
-            rms_dbfs: s.meter.rms_dbfs,
-            peak_hold_dbfs: s.meter.peak_hold_dbfs,
-            clipped: s.meter.clipped,
+            rms_dbfs: shown.level_dbfs,
+            peak_hold_dbfs: shown.peak_dbfs,
+            clipped: shown.clipped,
         },
     );
-    if s.meter.silence_warning() {
+    if shown.hint == Hint::Silence {
         ui.label(
             RichText::new(
                 "Silence: no sound is coming in. Is the microphone muted or blocked by the system?",
             )
             .color(ui.visuals().warn_fg_color),
         );
-    } else if s.meter.rms_dbfs < -45.0 {
+    } else if shown.hint == Hint::Quiet {
         ui.label(
             RichText::new("Very quiet: move closer to the microphone or speak up.")
                 .color(ui.visuals().warn_fg_color),
         );
-    } else if s.meter.clipped {
+    } else if shown.hint == Hint::Loud {
         ui.label(
             RichText::new(
                 "Too loud: the input clipped. Move back a little or lower the input gain.",
             )
             .color(ui.visuals().warn_fg_color),
         );
+    } else {
+        // The line stays when there is nothing to say, so nothing below it jumps (and no
+        // layout change costs extra frames).
+        ui.label(" ");
     }
     ui.add_space(4.0);
     time_bar_ui(ui, s.elapsed);
 }
 
-fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
-    let Some(take) = &app.take else {
+fn take_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    let Some(take) = app.take.clone() else {
         if app.importing {
             ui.label(RichText::new("Preparing the recording…").weak());
         } else if !app.is_recording() {
@@ -313,8 +321,9 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         }
         return;
     };
+    let take = &take;
     egui::Frame::group(ui.style()).show(ui, |ui| {
-        ui.set_max_width(ui.available_width().min(620.0));
+        ui.set_max_width(ui.available_width().min(900.0));
         let source = match take.source {
             TakeSource::Recorded => "recorded",
             TakeSource::Imported => "imported",
@@ -332,7 +341,11 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             take.size_bytes as f64 / 1_000_000.0
         ));
         ui.add_space(4.0);
+        pending_trim_ui(ui, app, cmds);
+        crate::ui::waveform::file_waveform_ui(ui, app, &take.original, true, 84.0, cmds);
+        ui.add_space(4.0);
         time_bar_ui(ui, take.duration);
+        too_long_ui(ui, app, take, cmds);
         ui.add_space(6.0);
         cost_ui(ui, app, take.estimated_credits(), cmds);
         ui.add_space(6.0);
@@ -380,13 +393,12 @@ fn take_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             }
         });
         if let Some(player) = &app.audio.player {
+            // The waveform asks for the repaints (when the playhead or this clock moves).
             ui.label(format!(
                 "Playing {} / {}",
                 format_clock(player.position()),
                 format_clock(player.duration())
             ));
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(250));
         }
     });
 }
@@ -425,4 +437,80 @@ fn cost_ui(ui: &mut Ui, app: &App, credits: u64, cmds: &mut Vec<Command>) {
             cmds.push(Command::RefreshCredits);
         }
     });
+}
+
+/// Over the 45-minute limit: say so, and offer the one fix that works here.
+fn too_long_ui(ui: &mut Ui, app: &App, take: &crate::ui::app::Take, cmds: &mut Vec<Command>) {
+    if take.duration <= crate::api::limits::MAX_DURATION {
+        return;
+    }
+    ui.add_space(4.0);
+    ui.add(
+        egui::Label::new(
+            RichText::new(crate::guidance::too_long_hint(&format_length(
+                take.duration,
+            )))
+            .color(ui.visuals().warn_fg_color),
+        )
+        .wrap(),
+    );
+    let busy = app.is_recording() || app.is_submitting() || app.views.wave.trimming;
+    if ui
+        .add_enabled(
+            !busy,
+            egui::Button::new(RichText::new(crate::guidance::trim_to_max_label()).strong()),
+        )
+        .clicked()
+    {
+        cmds.push(Command::Views(ViewCommand::TrimToMax));
+    }
+}
+
+/// `m:ss.s`: a length over the limit by less than a second must not read as "45:00".
+fn format_length(d: std::time::Duration) -> String {
+    let tenths = (d.as_millis() / 100) % 10;
+    format!("{}.{tenths}", format_clock(d))
+}
+
+/// After a trim: keep the trimmed take (the original goes), or go back to the original.
+fn pending_trim_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
+    let Some(pending) = &app.views.wave.pending else {
+        return;
+    };
+    let on_screen = app
+        .take
+        .as_ref()
+        .is_some_and(|t| t.original == pending.trimmed);
+    if !on_screen {
+        return;
+    }
+    egui::Frame::new()
+        .fill(ui.visuals().selection.bg_fill.gamma_multiply(0.25))
+        .inner_margin(egui::Margin::symmetric(8, 6))
+        .corner_radius(4)
+        .show(ui, |ui| {
+            let name = pending
+                .original
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            ui.add(
+                egui::Label::new(crate::guidance::trimmed_note(
+                    &name,
+                    &format_clock(pending.length),
+                ))
+                .wrap(),
+            );
+            ui.horizontal_wrapped(|ui| {
+                if ui.button("Keep the trimmed take").clicked()
+                    && let Some(confirmation) = app.keep_trimmed_confirmation()
+                {
+                    cmds.push(Command::Confirm(confirmation));
+                }
+                if ui.button("Back to the original").clicked() {
+                    cmds.push(Command::Views(ViewCommand::RevertTrim));
+                }
+            });
+        });
+    ui.add_space(4.0);
 }

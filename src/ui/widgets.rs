@@ -206,8 +206,60 @@ pub fn score_label(name: &str, score: &DimensionScore) -> String {
     }
 }
 
+/// The CEFR levels, lowest first (the API's A1–C2).
+pub const CEFR_LEVELS: [&str; 6] = ["A1", "A2", "B1", "B2", "C1", "C2"];
+
+/// The six CEFR levels in a row with the one the service gave filled in. The levels are
+/// shown as the service named them, not placed on the 0–5 bar: how scores map to levels is
+/// not documented, so the app does not guess band edges.
+pub fn cefr_ladder_ui(ui: &mut Ui, cefr: Option<&str>) {
+    let cell = vec2(20.0, 14.0);
+    let (rect, _) = ui.allocate_exact_size(vec2(cell.x * 6.0 + 5.0, cell.y), Sense::hover());
+    if !ui.is_rect_visible(rect) {
+        return;
+    }
+    let painter = ui.painter();
+    for (i, level) in CEFR_LEVELS.iter().enumerate() {
+        let r = Rect::from_min_size(
+            pos2(rect.left() + i as f32 * (cell.x + 1.0), rect.top()),
+            cell,
+        );
+        let on = cefr.is_some_and(|c| c.eq_ignore_ascii_case(level));
+        let (fill, text) = if on {
+            (
+                ui.visuals().selection.bg_fill,
+                ui.visuals().selection.stroke.color,
+            )
+        } else {
+            (
+                ui.visuals().extreme_bg_color,
+                ui.visuals().weak_text_color(),
+            )
+        };
+        painter.rect_filled(r, CornerRadius::same(2), fill);
+        painter.text(
+            r.center(),
+            egui::Align2::CENTER_CENTER,
+            *level,
+            egui::FontId::proportional(9.5),
+            text,
+        );
+    }
+}
+
 /// One dimension: name, a 0–5 bar, CEFR level and percent. A missing score says so.
 pub fn score_bar_ui(ui: &mut Ui, name: &str, score: &DimensionScore) -> Response {
+    score_bar_with_change_ui(ui, name, score, None)
+}
+
+/// [`score_bar_ui`] with the CEFR ladder and, when there is a last attempt to compare with,
+/// the change since it ("+0.3").
+pub fn score_bar_with_change_ui(
+    ui: &mut Ui,
+    name: &str,
+    score: &DimensionScore,
+    change: Option<f64>,
+) -> Response {
     let label = score_label(name, score);
     let inner = ui.horizontal(|ui| {
         ui.allocate_ui_with_layout(
@@ -218,7 +270,7 @@ pub fn score_bar_ui(ui: &mut Ui, name: &str, score: &DimensionScore) -> Response
                 ui.label(egui::RichText::new(name).strong());
             },
         );
-        let bar_w = (ui.available_width() - 150.0).clamp(80.0, 360.0);
+        let bar_w = (ui.available_width() - 300.0).clamp(80.0, 360.0);
         let (rect, _) = ui.allocate_exact_size(vec2(bar_w, 16.0), Sense::hover());
         if ui.is_rect_visible(rect) {
             let painter = ui.painter();
@@ -249,6 +301,10 @@ pub fn score_bar_ui(ui: &mut Ui, name: &str, score: &DimensionScore) -> Response
                 if let Some(p) = score.percent {
                     ui.label(egui::RichText::new(format!("{p:.0} %")).monospace().weak());
                 }
+                cefr_ladder_ui(ui, score.cefr.as_deref());
+                if let Some(c) = change {
+                    change_label_ui(ui, c);
+                }
             }
             None => {
                 ui.label(
@@ -262,6 +318,25 @@ pub fn score_bar_ui(ui: &mut Ui, name: &str, score: &DimensionScore) -> Response
     let response = inner.response;
     response.widget_info(|| WidgetInfo::labeled(Role::Meter, true, &label));
     response
+}
+
+/// "+0.3" in green, "-0.2" in red, "±0" weak: a change since the last attempt.
+pub fn change_label_ui(ui: &mut Ui, change: f64) -> Response {
+    let text = crate::store::attempts::delta_text(change);
+    let rounded = (change * 10.0).round();
+    let colour = if rounded > 0.0 {
+        if ui.visuals().dark_mode {
+            Color32::from_rgb(90, 200, 120)
+        } else {
+            Color32::from_rgb(25, 125, 55)
+        }
+    } else if rounded < 0.0 {
+        ui.visuals().error_fg_color
+    } else {
+        ui.visuals().weak_text_color()
+    };
+    ui.label(egui::RichText::new(text).strong().monospace().color(colour))
+        .on_hover_text("Change since your last attempt (0–5 scale)")
 }
 
 #[cfg(test)]

@@ -246,6 +246,11 @@ pub fn fixture(secs: f64) -> (tempfile::TempDir, PathBuf) {
     common::speech_fixture(secs)
 }
 
+/// A 16-bit mono tone WAV of exactly `frames` frames at `rate` (fast to write, for long takes).
+pub fn write_tone(path: &std::path::Path, rate: u32, frames: u64) {
+    common::write_tone_wav(path, rate, 1, frames);
+}
+
 /// A file dropped on the window.
 #[derive(Debug)]
 pub struct Dropped(pub PathBuf);

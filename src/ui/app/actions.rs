@@ -28,6 +28,9 @@ pub fn command_for_action(action: &Action, support_summary: &str) -> Option<(Str
     let label = match action {
         Action::WaitForWarmUp => "Try again and wait",
         Action::ContactSupport => "Copy summary for support",
+        // The app cannot fix these by itself: the button says what it does (the dialog's
+        // text says what to fix). AUDIO_TOO_LONG gets "Trim to 45:00" instead (below).
+        Action::FixRecording { .. } => guidance::back_to_recording_label(),
         other => other.label(),
     };
     Some((label.to_string(), command))
@@ -60,7 +63,15 @@ pub fn dialog_with_origin(
         action: None,
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     };
-    dialog.action = command_for_action(&g.action, &dialog.support_summary());
+    dialog.action = if err.code == crate::api::ErrorCode::AudioTooLong {
+        // The one fix that works here: a new take of the first 45:00 (the original stays).
+        Some((
+            guidance::trim_to_max_label(),
+            Command::Views(crate::ui::app::ViewCommand::TrimToMax),
+        ))
+    } else {
+        command_for_action(&g.action, &dialog.support_summary())
+    };
     dialog
 }
 

@@ -111,6 +111,8 @@ pub enum Command {
     AddProfile,
     /// Remove a service profile and its key (after [`Command::Confirm`]).
     RemoveProfile(String),
+    /// The waveform, trend and export views.
+    Views(crate::ui::app::ViewCommand),
 }
 
 /// "Are you sure?" before a command that can't be undone.

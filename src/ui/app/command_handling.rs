@@ -63,6 +63,7 @@ impl App {
             Command::SwitchProfile(name) => self.switch_profile(&name),
             Command::AddProfile => self.add_profile(),
             Command::RemoveProfile(name) => self.remove_profile(&name),
+            Command::Views(command) => self.run_view_command(command),
         }
     }
 

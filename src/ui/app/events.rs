@@ -66,6 +66,8 @@ pub enum AppEvent {
     TakesSaved(Result<(), String>),
     /// Service profile work (the key of the profile switched to).
     Profile(ProfileEvent),
+    /// The waveform, trend and export views' background work.
+    Views(crate::ui::app::ViewEvent),
 }
 
 impl std::fmt::Debug for AppEvent {
@@ -88,6 +90,7 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::TakesLoaded(_) => "TakesLoaded",
             AppEvent::TakesSaved(_) => "TakesSaved",
             AppEvent::Profile(_) => "Profile",
+            AppEvent::Views(_) => "Views",
         };
         f.write_str(name)
     }
@@ -142,6 +145,7 @@ impl App {
                 self.toast(format!("The list of takes could not be saved: {e}"), true)
             }
             AppEvent::Profile(event) => self.on_profile_event(event),
+            AppEvent::Views(event) => self.on_view_event(event),
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct HistoryRow {
     pub own_recording: bool,
     /// The audio's length: from the result, else from the file's header.
     pub duration: Option<Duration>,
+    /// The run read once for the views (scores, status, ids): parsed here, off the UI thread,
+    /// so no frame parses a result body.
+    pub attempt: crate::store::attempts::Attempt,
 }
 
 /// The cached history.
@@ -80,6 +83,7 @@ fn load_rows(
                 })
             });
             HistoryRow {
+                attempt: crate::store::attempts::Attempt::from_record(&record),
                 record,
                 own_recording,
                 duration,
@@ -120,6 +124,9 @@ impl App {
                         self.history_view.durations.insert(file.clone(), d);
                     }
                 }
+                self.views
+                    .trend
+                    .set_attempts(rows.iter().map(|r| r.attempt.clone()).collect());
                 self.history_view.rows = rows;
                 self.history_view.loaded = true;
                 self.resume_unfinished();

@@ -150,11 +150,13 @@ impl App {
                     details: None,
                 });
                 let nothing_sent = outcome.kind == OutcomeKind::InvalidInput;
-                self.dialog = Some(dialog_with_origin(
+                let mut dialog = dialog_with_origin(
                     &err,
                     outcome.run_id.as_deref(),
                     crate::guidance::message_origin(&err, nothing_sent),
-                ));
+                );
+                self.offer_trim_when_too_long(&mut dialog);
+                self.dialog = Some(dialog);
                 // The take stays; the person fixes what the dialog says from the record screen.
                 self.state.screen = Screen::Record;
             }

@@ -22,13 +22,18 @@ mod command_handling;
 mod config;
 mod connection;
 mod events;
+mod exports;
 mod history;
 mod jobs;
 mod profiles;
+mod live_meter;
 pub mod recording;
 mod state;
 mod support;
 mod takes;
+mod trend;
+pub mod views;
+mod waveform;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -50,6 +55,7 @@ pub use profiles::{ProfileEvent, ProfileForm};
 pub use state::{Screen, State};
 pub use support::SupportEvent;
 pub use takes::{NO_DIALOG_WITHIN, Replacement, Take, TakeSource, TakesView, estimated_credits};
+pub use views::{ViewCommand, ViewEvent, Views};
 
 use crate::api::model::PollResponse;
 use crate::engine::JobHandle;
@@ -192,6 +198,8 @@ pub struct App {
     pub(crate) restore_note: Option<String>,
     /// Every take the app made or imported.
     pub takes: TakesView,
+    /// The waveform, trend and export views (issue 12).
+    pub views: Views,
 }
 
 impl App {
@@ -307,6 +315,7 @@ impl App {
             recovered_note: None,
             restore_note: None,
             takes: TakesView::new(crate::store::takes::Takes::new(&paths_for_takes)),
+            views: Views::default(),
         };
         app.load_takes();
         app.refresh_history();
@@ -359,13 +368,19 @@ impl App {
 }
 
 impl eframe::App for App {
+    /// The panels' own colour: they draw no fill of their own (see `ui::frame`).
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
         // Runs even while the window is hidden, so finished runs are taken in right away.
         self.handle_events();
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
+        self.views.note_frame(frame.info().cpu_usage);
         if let Some(t) = self.launched_at.take()
             && std::env::var_os("SPEECH_SCORER_TIMING").is_some()
         {

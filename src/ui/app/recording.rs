@@ -2,21 +2,18 @@
 //! `audio::playback::Player` off the UI thread (opening a device can take a while) and
 //! turning a finished recording into the take. All audio work is in `crate::audio`.
 
-use std::time::Duration;
-
 use crate::audio::devices::DeviceInfo;
 use crate::audio::playback::Player;
 use crate::audio::{Recorder, RecorderConfig, RecorderSnapshot, RecorderState};
 use crate::ui::app::{App, AppEvent, TakeSource};
 
-/// How often the record screen repaints while recording (the meter needs no more).
-pub const METER_REPAINT: Duration = Duration::from_millis(100);
+pub use super::live_meter::{FALLBACK_REPAINT, Hint, RecorderSlot, ShownMeter};
 
 /// Recording and playback state owned by the app.
 #[derive(Default)]
 pub struct Audio {
-    /// The recording in progress.
-    pub recorder: Option<Recorder>,
+    /// The recording in progress, shared with the repaint gate (see `live_meter`).
+    pub recorder: RecorderSlot,
     /// A device is being opened.
     pub starting: bool,
     /// A finished recording is being closed.
@@ -55,12 +52,30 @@ impl std::fmt::Debug for AudioEvent {
 impl App {
     /// True while recording (or opening the device to record).
     pub fn is_recording(&self) -> bool {
-        self.audio.recorder.is_some() || self.audio.starting
+        self.audio.starting || self.with_recorder(|_| ()).is_some()
     }
 
     /// The live numbers of the recording in progress.
     pub fn recorder_snapshot(&self) -> Option<RecorderSnapshot> {
-        self.audio.recorder.as_ref().map(Recorder::snapshot)
+        self.with_recorder(Recorder::snapshot)
+    }
+
+    fn with_recorder<T>(&self, f: impl FnOnce(&Recorder) -> T) -> Option<T> {
+        // A poisoned slot still holds the recorder: a panic elsewhere must not lose the take.
+        let guard = self
+            .audio
+            .recorder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.as_ref().map(f)
+    }
+
+    fn take_recorder(&self) -> Option<Recorder> {
+        self.audio
+            .recorder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     pub(crate) fn start_recording(&mut self) {
@@ -73,7 +88,11 @@ impl App {
             device: self.state.device.clone(),
             out_dir: self.paths.recordings_dir(),
             file_stem: format!("take-{}", chrono::Local::now().format("%Y%m%d-%H%M%S")),
-            on_update: None,
+            // Wakes the UI only when the clock or the meter would look different.
+            on_update: Some(super::live_meter::repaint_gate(
+                self.audio.recorder.clone(),
+                self.sender.ctx.clone(),
+            )),
         };
         let sender = self.sender.clone();
         self.rt.spawn_blocking(move || {
@@ -83,7 +102,7 @@ impl App {
     }
 
     pub(crate) fn stop_recording(&mut self) {
-        let Some(recorder) = self.audio.recorder.take() else {
+        let Some(recorder) = self.take_recorder() else {
             return;
         };
         self.audio.stopping = true;
@@ -94,19 +113,18 @@ impl App {
         });
     }
 
+    /// Plays the take from the waveform's playhead (the start, once it reached the end).
     pub(crate) fn play_take(&mut self) {
-        let Some(path) = self.take.as_ref().map(|t| t.path.clone()) else {
+        let Some((file, length)) = self.take.as_ref().map(|t| (t.original.clone(), t.duration))
+        else {
             return;
         };
-        self.stop_playback();
-        let sender = self.sender.clone();
-        self.rt.spawn_blocking(move || {
-            let result = Player::play(&path).map_err(|e| e.to_string());
-            sender.send(AppEvent::Audio(AudioEvent::Playing(result)));
-        });
+        let start = self.play_start(&file, length);
+        self.play_range(file, start, None);
     }
 
     pub(crate) fn stop_playback(&mut self) {
+        self.remember_stop_position();
         if let Some(mut player) = self.audio.player.take() {
             player.stop();
         }
@@ -167,7 +185,11 @@ impl App {
         match event {
             AudioEvent::Started(Ok(recorder)) => {
                 self.audio.starting = false;
-                self.audio.recorder = Some(recorder);
+                *self
+                    .audio
+                    .recorder
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(recorder);
             }
             AudioEvent::Started(Err(e)) => {
                 self.audio.starting = false;

@@ -24,6 +24,8 @@ pub enum Screen {
     Support,
     /// Many recordings at once: a folder or a manifest.
     Batch,
+    /// Scores across attempts over time.
+    Trend,
 }
 
 impl Screen {
@@ -37,6 +39,7 @@ impl Screen {
             Screen::Settings => "Settings",
             Screen::Support => "Support",
             Screen::Batch => "Batch",
+            Screen::Trend => "Trend",
         }
     }
 }
@@ -51,6 +54,8 @@ pub struct State {
     pub screen: Screen,
     /// The input device chosen last (`None`: the system default).
     pub device: Option<String>,
+    /// How the trend groups attempts into one person's series.
+    pub trend_group: crate::store::attempts::GroupBy,
 }
 
 impl State {
@@ -76,7 +81,7 @@ impl State {
     /// The screen to open at start-up: the one shown last, unless it needs a run on screen.
     pub fn restored_screen(&self) -> Screen {
         match self.screen {
-            Screen::Record | Screen::History | Screen::Settings => self.screen,
+            Screen::Record | Screen::History | Screen::Settings | Screen::Trend => self.screen,
             _ => Screen::Record,
         }
     }
@@ -104,10 +109,11 @@ mod tests {
             (Screen::Progress, Screen::Record),
             (Screen::Result, Screen::Record),
             (Screen::Support, Screen::Record),
+            (Screen::Trend, Screen::Trend),
         ] {
             let s = State {
                 screen: shown,
-                device: None,
+                ..State::default()
             };
             assert_eq!(s.restored_screen(), restored, "{shown:?}");
         }
