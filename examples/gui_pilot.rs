@@ -182,6 +182,7 @@ fn main() -> ExitCode {
                     app.run_command(ctx, Command::Support(SupportCommand::StartReplay));
                 }
                 step = 6;
+            }
             1 if result_body.is_some() && app.take.is_some() => {
                 app.result = result_body.clone();
                 app.result_simulated = true;

@@ -1151,3 +1151,19 @@ pub fn exported_text(what: &str, path: &str) -> String {
 /// What the export field says when no save dialog can open.
 pub const NO_SAVE_DIALOG: &str = "The save dialog could not open on this desktop (no file \
      chooser portal or zenity). Type or paste where to save the file, then press Save.";
+
+/// The words under the level meter for the recorder's hint (`None`: nothing to say; the
+/// line stays empty).
+pub fn level_hint(hint: crate::audio::meter::LevelHint) -> Option<&'static str> {
+    use crate::audio::meter::LevelHint;
+    match hint {
+        LevelHint::Good => None,
+        LevelHint::NoSound => Some(
+            "Silence: no sound is coming in. Is the microphone muted or blocked by the system?",
+        ),
+        LevelHint::TooQuiet => Some("Very quiet: move closer to the microphone or speak up."),
+        LevelHint::TooLoud => {
+            Some("Too loud: the input clipped. Move back a little or lower the input gain.")
+        }
+    }
+}

@@ -5,8 +5,8 @@
 //! (`ProjectDirs::from("ai", "ZenHire", "speech-scorer")`), or under `$SPEECH_SCORER_HOME`
 //! when set (tests always set it to a temp dir).
 
-pub mod batches;
 pub mod attempts;
+pub mod batches;
 pub mod export;
 pub mod history;
 pub mod keychain;

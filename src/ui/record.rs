@@ -6,7 +6,7 @@ use egui::{RichText, Ui};
 
 use crate::audio::RecorderSnapshot;
 use crate::store::takes::TakeOrigin;
-use crate::ui::app::recording::{FALLBACK_REPAINT, Hint, ShownMeter};
+use crate::ui::app::recording::{FALLBACK_REPAINT, ShownMeter};
 use crate::ui::app::{App, Command, Confirmation, TakeSource, ViewCommand};
 use crate::ui::widgets::{MeterView, format_clock, level_meter_ui, time_bar_ui};
 
@@ -284,29 +284,15 @@ fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot) {
             clipped: shown.clipped,
         },
     );
-    if shown.hint == Hint::Silence {
-        ui.label(
-            RichText::new(
-                "Silence: no sound is coming in. Is the microphone muted or blocked by the system?",
-            )
-            .color(ui.visuals().warn_fg_color),
-        );
-    } else if shown.hint == Hint::Quiet {
-        ui.label(
-            RichText::new("Very quiet: move closer to the microphone or speak up.")
-                .color(ui.visuals().warn_fg_color),
-        );
-    } else if shown.hint == Hint::Loud {
-        ui.label(
-            RichText::new(
-                "Too loud: the input clipped. Move back a little or lower the input gain.",
-            )
-            .color(ui.visuals().warn_fg_color),
-        );
-    } else {
+    match crate::guidance::level_hint(shown.hint) {
+        Some(words) => {
+            ui.label(RichText::new(words).color(ui.visuals().warn_fg_color));
+        }
         // The line stays when there is nothing to say, so nothing below it jumps (and no
         // layout change costs extra frames).
-        ui.label(" ");
+        None => {
+            ui.label(" ");
+        }
     }
     ui.add_space(4.0);
     time_bar_ui(ui, s.elapsed);

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::audio::meter::LevelHint;
 use crate::audio::recorder::OnUpdate;
 use crate::audio::{Recorder, RecorderSnapshot};
 
@@ -23,22 +24,6 @@ pub const MIN_WAKE_INTERVAL: Duration = Duration::from_millis(300);
 /// still shows its clock and its error).
 pub const FALLBACK_REPAINT: Duration = Duration::from_secs(3);
 
-/// Below this RMS the hint says "Very quiet" (dBFS).
-pub const QUIET_DBFS: f32 = -45.0;
-
-/// The hint under the meter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hint {
-    /// Nothing to say.
-    None,
-    /// Digital silence: a muted or blocked microphone.
-    Silence,
-    /// Very quiet.
-    Quiet,
-    /// The input clipped.
-    Loud,
-}
-
 /// What the record screen draws of a live recording, in the steps it draws it in.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ShownMeter {
@@ -50,8 +35,9 @@ pub struct ShownMeter {
     pub peak_dbfs: f32,
     /// The clip light.
     pub clipped: bool,
-    /// The hint.
-    pub hint: Hint,
+    /// The hint under the meter: the recorder's judgement of the last few seconds, held a
+    /// while (so ordinary pauses do not flip it; see [`LevelHint`]).
+    pub hint: LevelHint,
 }
 
 fn step(dbfs: f32) -> f32 {
@@ -67,21 +53,12 @@ fn step(dbfs: f32) -> f32 {
 impl ShownMeter {
     /// What `s` looks like on screen.
     pub fn of(s: &RecorderSnapshot) -> ShownMeter {
-        let hint = if s.meter.silence_warning() {
-            Hint::Silence
-        } else if s.meter.rms_dbfs < QUIET_DBFS {
-            Hint::Quiet
-        } else if s.meter.clipped {
-            Hint::Loud
-        } else {
-            Hint::None
-        };
         ShownMeter {
             second: s.elapsed.as_secs(),
             level_dbfs: step(s.meter.rms_dbfs),
             peak_dbfs: step(s.meter.peak_hold_dbfs),
             clipped: s.meter.clipped,
-            hint,
+            hint: s.meter.hint,
         }
     }
 
@@ -156,12 +133,14 @@ mod tests {
                 peak_hold_dbfs: rms + 6.0,
                 clipped: false,
                 silent_for: Duration::ZERO,
+                hint: LevelHint::TooQuiet,
             },
             overflows: 0,
             level_history: Vec::new(),
             state: crate::audio::RecorderState::Recording,
             error: None,
             device: "test".into(),
+            take_loudness: None,
         }
     }
 
@@ -173,7 +152,11 @@ mod tests {
         assert_eq!(a, b, "inside one step and one second: nothing to redraw");
         let c = ShownMeter::of(&snapshot(1_900, -17.5));
         assert_ne!(a.meter_key(), c.meter_key(), "a visible step");
-        assert_eq!(ShownMeter::of(&snapshot(0, -50.0)).hint, Hint::Quiet);
+        // The hint is the recorder's (held over seconds), not this frame's level.
+        assert_eq!(
+            ShownMeter::of(&snapshot(0, -10.0)).hint,
+            LevelHint::TooQuiet
+        );
         // Silence reads as the floor's step, not as minus infinity.
         assert_eq!(
             ShownMeter::of(&snapshot(0, f32::NEG_INFINITY)).level_dbfs,

@@ -7,7 +7,7 @@ use crate::audio::playback::Player;
 use crate::audio::{Recorder, RecorderConfig, RecorderSnapshot, RecorderState};
 use crate::ui::app::{App, AppEvent, TakeSource};
 
-pub use super::live_meter::{FALLBACK_REPAINT, Hint, RecorderSlot, ShownMeter};
+pub use super::live_meter::{FALLBACK_REPAINT, RecorderSlot, ShownMeter};
 
 /// Recording and playback state owned by the app.
 #[derive(Default)]
