@@ -209,7 +209,11 @@ impl Writer {
                     self.set_state(RecorderState::Stopping);
                 }
             }
-            if reason.is_none() && self.capture.shared.ended.load(Ordering::Acquire) {
+            // Read before draining: the capture sets `ended` after its last samples are in the
+            // ring, so when it is seen here, this drain takes them all. (Read after the drain,
+            // a burst that came in between was dropped with the take's end.)
+            let capture_done = self.capture.shared.ended.load(Ordering::Acquire);
+            if reason.is_none() && capture_done {
                 reason = Some(StopReason::DeviceLost);
             }
 
@@ -241,7 +245,6 @@ impl Writer {
                 return Err(self.fail_writing(e));
             }
             let drained = self.consumer.slots() < ch;
-            let capture_done = self.capture.shared.ended.load(Ordering::Acquire);
             let at_limit = self.take.as_ref().is_some_and(TakeState::at_limit);
             if let Some(r) = reason
                 && (r == StopReason::NotRealTime || drained && capture_done || at_limit)
