@@ -219,7 +219,7 @@ fn making_the_picked_language_the_default_is_a_separate_choice() {
 }
 
 #[test]
-fn fix_the_recording_returns_to_the_recorder_keeping_the_take() {
+fn back_to_the_recording_returns_to_the_recorder_keeping_the_take() {
     let sim = SimConfig::fast().with_scenario(scenario(
         r#"name = "transcription-failed"
 [[step]]
@@ -231,7 +231,7 @@ code = "TRANSCRIPTION_FAILED"
     let mut gui = start(sim);
     import_and_submit(&mut gui);
     let h = &mut gui.harness;
-    click(h, "Fix the recording");
+    click(h, speech_scorer::guidance::back_to_recording_label());
     assert_eq!(h.state().state.screen, Screen::Record);
     assert_eq!(
         h.state().take.as_ref().map(|t| t.path.clone()),
