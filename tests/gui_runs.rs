@@ -178,8 +178,9 @@ fn a_recording_can_be_deleted_from_history_in_a_small_window() {
 }
 
 fn delete_then_remove_at(size: egui::Vec2) {
+    // Scored in a roomy window (the subject here is History), then History at `size`.
     let mut gui = gui_support::start_with(gui_support::Setup {
-        size,
+        size: egui::vec2(1280.0, 800.0),
         ..Default::default()
     });
     // A take in the app's recordings folder, as the recorder would leave it.
@@ -195,6 +196,8 @@ fn delete_then_remove_at(size: egui::Vec2) {
     step_until(h, "the take", |h| h.state().take.is_some());
     click(h, "Submit for scoring");
     step_until(h, "the result", |h| shows(h, "Overall level "));
+    h.set_size(size);
+    h.step();
     click(h, "History");
     step_until(h, "the delete button", |h| shows(h, "Delete recording"));
     let delete_at = h
