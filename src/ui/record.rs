@@ -326,11 +326,8 @@ fn take_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             take.format.label(),
             take.size_bytes as f64 / 1_000_000.0
         ));
-        ui.add_space(4.0);
-        pending_trim_ui(ui, app, cmds);
-        crate::ui::waveform::file_waveform_ui(ui, app, &take.original, true, 84.0, cmds);
-        ui.add_space(4.0);
-        time_bar_ui(ui, take.duration);
+        // What to do with the take first (its cost, language and Submit), then the
+        // waveform to look at: the main action stays above the fold in the default window.
         too_long_ui(ui, app, take, cmds);
         ui.add_space(6.0);
         cost_ui(ui, app, take.estimated_credits(), cmds);
@@ -386,6 +383,11 @@ fn take_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
                 format_clock(player.duration())
             ));
         }
+        ui.add_space(8.0);
+        pending_trim_ui(ui, app, cmds);
+        crate::ui::waveform::file_waveform_ui(ui, app, &take.original, true, 84.0, cmds);
+        ui.add_space(4.0);
+        time_bar_ui(ui, take.duration);
     });
 }
 
