@@ -1167,3 +1167,13 @@ pub fn level_hint(hint: crate::audio::meter::LevelHint) -> Option<&'static str> 
         }
     }
 }
+
+// Views (views3): the trend, the comparison with the last attempt, the report, exports.
+
+/// What the Trend screen says under its heading.
+pub const TREND_INTRO: &str = "Scores across attempts, oldest on the left. Attempts in \
+     different languages are never mixed; group them by an externalId prefix or a metadata \
+     key to follow one person.";
+
+/// Said while the history is being read for the trend.
+pub const TREND_READING: &str = "Reading the history…";

@@ -320,6 +320,57 @@ fn the_trend_chart_has_one_point_per_attempt_and_draws() {
     assert_eq!(h.state().views.trend.drawn_points, 9);
 }
 
+#[test]
+fn the_attempts_table_draws_only_the_rows_in_view_and_opens_one() {
+    // 600 attempts of two people: the table lists them all, draws only what is in view.
+    let runs: Vec<(i64, f64, &'static str)> = (0..600)
+        .map(|k| {
+            let who = if k % 2 == 0 { "ana-x" } else { "ben-x" };
+            (600 - k, 2.0 + f64::from((k % 30) as u32) / 20.0, who)
+        })
+        .collect();
+    let mut gui = start_with(Setup {
+        prepare: seeded(runs),
+        ..Setup::default()
+    });
+    let h = &mut gui.harness;
+    step_until(h, "the history", |h| h.state().history_view.loaded);
+    click(h, "Trend");
+    step_until(h, "the table", |h| shows(h, "Attempts (600), newest first"));
+    let open_buttons = h.query_all_by_role_and_label(Role::Button, "Open").count();
+    assert!(
+        (1..60).contains(&open_buttons),
+        "{open_buttons} rows drawn of 600: the table is not virtualized"
+    );
+    // The newest attempt is the first row; its Open shows its result.
+    let newest = h.state().views.trend.shown().expect("a series").members[0];
+    let run_id = h.state().views.trend.attempts[newest].run_id.clone();
+    h.query_all_by_role_and_label(Role::Button, "Open")
+        .next()
+        .expect("a row")
+        .click_accesskit();
+    h.step();
+    step_until(h, "the result", |h| {
+        h.state().state.screen == Screen::Result
+            && h.state().result.as_ref().map(|p| p.id.clone()) == run_id
+    });
+    // Grouped by the externalId prefix typed in: ana's 300 only.
+    click(h, "Trend");
+    step_until(h, "the trend", |h| shows(h, "Group attempts by"));
+    h.get_by_role_and_label(Role::ComboBox, "Group attempts by")
+        .click_accesskit();
+    h.step();
+    h.step();
+    h.get_by_label("externalId prefix").click_accesskit();
+    h.step();
+    h.step();
+    gui_support::type_into(h, "starting with", "ana-");
+    step_until(h, "ana's series", |h| {
+        shows(h, "Attempts (300), newest first")
+    });
+    assert_eq!(h.state().views.trend.drawn_points, 900, "3 lines × 300");
+}
+
 fn show_full_result(h: &mut Harness<'static, App>) -> PollResponse {
     let poll: PollResponse = serde_json::from_str(FULL_RESULT).expect("fixture parses");
     h.state_mut().result = Some(poll.clone());

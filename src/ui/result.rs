@@ -128,7 +128,7 @@ fn result_layout_ui(
         crate::ui::export::export_form_ui(ui, app, cmds);
     }
     ui.separator();
-    let previous = app.as_deref().and_then(|a| a.result_attempts().1);
+    let previous = app.as_deref_mut().and_then(App::result_previous);
 
     if poll.status == RunStatus::Partial {
         let missing = missing_dimensions_text(poll).unwrap_or_else(|| "some dimensions".into());

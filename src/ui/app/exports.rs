@@ -146,6 +146,25 @@ impl App {
         (this, previous)
     }
 
+    /// The same person's previous attempt for the result on screen, for "compared with your
+    /// last attempt": computed once per result, history read and grouping, not per frame.
+    pub fn result_previous(&mut self) -> Option<Attempt> {
+        let id = self.result.as_ref()?.id.clone();
+        let key = (
+            id,
+            self.views.trend.generation,
+            self.state.trend_group.clone(),
+        );
+        if let Some((k, previous)) = &self.views.compared
+            && *k == key
+        {
+            return previous.clone();
+        }
+        let previous = self.result_attempts().1;
+        self.views.compared = Some((key, previous.clone()));
+        previous
+    }
+
     /// Writes the export the form is open for, off the UI thread.
     pub(crate) fn export(&mut self) {
         let Some(kind) = self.views.export.kind else {
