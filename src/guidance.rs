@@ -1177,3 +1177,9 @@ pub const TREND_INTRO: &str = "Scores across attempts, oldest on the left. Attem
 
 /// Said while the history is being read for the trend.
 pub const TREND_READING: &str = "Reading the history…";
+
+/// Said under a report's text when `speech-scorer export --format report` prints to a
+/// terminal.
+pub const REPORT_ON_TERMINAL: &str = "This is the report's text. For the one-page report to \
+     send or print, write it to a file: speech-scorer export --format report -o report.html \
+     (open it in a browser; Print, then Save as PDF, makes a PDF).";

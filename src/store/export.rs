@@ -569,6 +569,18 @@ pub fn report_for_run(
         Some(r) => format!("no run {r} in the history"),
         None => "no scored run in the history yet".to_string(),
     })?;
+    if !target.is_scored() {
+        return Err(format!(
+            "run {} has no scores to report (it ended {}{})",
+            target.run_id.as_deref().unwrap_or(&target.local_id),
+            target.status,
+            target
+                .error_code
+                .as_deref()
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default()
+        ));
+    }
     let record = records
         .iter()
         .find(|r| r.local_id == target.local_id)
