@@ -1183,3 +1183,23 @@ pub const TREND_READING: &str = "Reading the history…";
 pub const REPORT_ON_TERMINAL: &str = "This is the report's text. For the one-page report to \
      send or print, write it to a file: speech-scorer export --format report -o report.html \
      (open it in a browser; Print, then Save as PDF, makes a PDF).";
+
+/// The banner at the top of a report a simulator scored.
+pub const REPORT_SIMULATED: &str = "Simulated — not a real score: a simulator of the ZenHire \
+     service made these numbers up from the sound of the recording, not from what was said.";
+
+/// Under the scores of a partial result's report.
+pub const REPORT_PARTIAL: &str = "Partial result: a dimension marked \"not scored\" could not \
+     be scored. It is unknown, not zero.";
+
+/// On a report whose speaker detection had low confidence.
+pub const REPORT_REVIEW_NEEDED: &str = "Review needed: the service is not sure it picked the \
+     right speaker; read the transcript before relying on these scores.";
+
+/// Under a report's analysis when sections were left out for the page's sake.
+pub fn report_more_in_app(sections: usize) -> String {
+    format!(
+        "{sections} more section{} of the analysis in the app.",
+        if sections == 1 { "" } else { "s" }
+    )
+}
