@@ -151,26 +151,23 @@ fn result_layout_ui(
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            if let Some(scores) = &poll.scores {
-                let changes = previous
-                    .as_ref()
-                    .and_then(|p| p.scores.as_ref())
-                    .map(|before| deltas(scores, before))
-                    .unwrap_or_default();
-                let change_of =
-                    |m: Measure| changes.iter().find(|d| d.measure == m).map(|d| d.change);
-                overall_ui(ui, poll, previous.as_ref(), change_of(Measure::Overall));
-                ui.add_space(10.0);
-                for d in Dimension::ALL {
-                    score_bar_with_change_ui(
-                        ui,
-                        d.label(),
-                        &scores.dimension(d),
-                        change_of(Measure::Dimension(d)),
-                    );
-                }
-                ui.add_space(10.0);
+            // Wide: the scores and what was said about them on the left, the recording,
+            // its transcript and the analysis on the right, so one screen shows it all.
+            if ui.available_width() >= TWO_COLUMNS_FROM {
+                ui.columns(2, |cols| {
+                    let (left, right) = cols.split_at_mut(1);
+                    let (left, right) = (&mut left[0], &mut right[0]);
+                    scores_ui(left, poll, previous.as_ref());
+                    explainability_ui(left, poll);
+                    feedback_ui(left, poll);
+                    candidate_ui(left, poll);
+                    credits_ui(left, poll);
+                    transcript_ui(right, poll, app, cmds);
+                    analysis_ui(right, poll);
+                });
+                return;
             }
+            scores_ui(ui, poll, previous.as_ref());
             explainability_ui(ui, poll);
             feedback_ui(ui, poll);
             candidate_ui(ui, poll);
@@ -178,6 +175,30 @@ fn result_layout_ui(
             transcript_ui(ui, poll, app, cmds);
             credits_ui(ui, poll);
         });
+}
+
+/// From this width the result is laid out in two columns.
+const TWO_COLUMNS_FROM: f32 = 1100.0;
+
+/// The overall level and the three dimensions, each with its change since `previous`.
+fn scores_ui(ui: &mut Ui, poll: &PollResponse, previous: Option<&Attempt>) {
+    let Some(scores) = &poll.scores else { return };
+    let changes = previous
+        .and_then(|p| p.scores.as_ref())
+        .map(|before| deltas(scores, before))
+        .unwrap_or_default();
+    let change_of = |m: Measure| changes.iter().find(|d| d.measure == m).map(|d| d.change);
+    overall_ui(ui, poll, previous, change_of(Measure::Overall));
+    ui.add_space(10.0);
+    for d in Dimension::ALL {
+        score_bar_with_change_ui(
+            ui,
+            d.label(),
+            &scores.dimension(d),
+            change_of(Measure::Dimension(d)),
+        );
+    }
+    ui.add_space(10.0);
 }
 
 fn status_badge_ui(ui: &mut Ui, status: &RunStatus) {
