@@ -1192,9 +1192,41 @@ pub const REPORT_SIMULATED: &str = "Simulated — not a real score: a simulator 
 pub const REPORT_PARTIAL: &str = "Partial result: a dimension marked \"not scored\" could not \
      be scored. It is unknown, not zero.";
 
-/// On a report whose speaker detection had low confidence.
-pub const REPORT_REVIEW_NEEDED: &str = "Review needed: the service is not sure it picked the \
-     right speaker; read the transcript before relying on these scores.";
+/// On a result (screen and report) whose speaker detection had low confidence.
+pub const REVIEW_NEEDED: &str = "Review needed: the service is not sure it picked the right \
+     speaker; read the transcript before relying on these scores.";
+
+/// The banner of a partial result on the Result screen (`missing`: "Accent").
+pub fn partial_result_banner(missing: &str) -> String {
+    format!(
+        "Partial result: {missing} could not be scored. The scores below are real; the \
+         missing ones are not zero, they are unknown."
+    )
+}
+
+/// Above timed segments whose recording is not on this computer.
+pub const RECORDING_NOT_HERE: &str =
+    "The recording is not on this computer: segments can't be played.";
+
+/// The export form's Save with an empty path.
+pub const EXPORT_NEEDS_PATH: &str = "Type where to save the file first.";
+
+/// The export form's Save with a folder for a path.
+pub fn export_path_is_folder(path: &str) -> String {
+    format!("{path} is a folder: add a file name.")
+}
+
+/// *Export report…* with no result on screen.
+pub const EXPORT_NO_RESULT: &str = "There is no result on screen.";
+
+/// Said when an export could not be written (`what`: "Report", `why`: the error).
+pub fn export_failed(what: &str, why: &str) -> String {
+    format!("{what} could not be saved: {why}")
+}
+
+/// Under the export form of a report.
+pub const REPORT_HINT: &str = "One page of HTML: open it in a browser to read or print it \
+     (Print, then Save as PDF, makes a PDF).";
 
 /// Under a report's analysis when sections were left out for the page's sake.
 pub fn report_more_in_app(sections: usize) -> String {

@@ -495,7 +495,7 @@ pub fn report_html(input: &ReportInput<'_>) -> String {
         if cd.confidence == Some(Confidence::Low) {
             h.push_str(&format!(
                 "<p><b>{}</b></p>",
-                escape(crate::guidance::REPORT_REVIEW_NEEDED)
+                escape(crate::guidance::REVIEW_NEEDED)
             ));
         }
     }

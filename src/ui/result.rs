@@ -133,11 +133,8 @@ fn result_layout_ui(
     if poll.status == RunStatus::Partial {
         let missing = missing_dimensions_text(poll).unwrap_or_else(|| "some dimensions".into());
         ui.label(
-            RichText::new(format!(
-                "Partial result: {missing} could not be scored. The scores below are real; \
-                 the missing ones are not zero, they are unknown."
-            ))
-            .color(ui.visuals().warn_fg_color),
+            RichText::new(crate::guidance::partial_result_banner(&missing))
+                .color(ui.visuals().warn_fg_color),
         );
         ui.add_space(6.0);
     }
@@ -338,13 +335,7 @@ fn candidate_ui(ui: &mut Ui, poll: &PollResponse) {
         ui.label(RichText::new(reason).italics().weak());
     }
     if needs_review(poll) {
-        ui.label(
-            RichText::new(
-                "Review needed: the service is not sure it picked the right speaker. \
-                 Read the transcript before relying on these scores.",
-            )
-            .color(ui.visuals().warn_fg_color),
-        );
+        ui.label(RichText::new(crate::guidance::REVIEW_NEEDED).color(ui.visuals().warn_fg_color));
     }
     ui.add_space(8.0);
 }
@@ -551,12 +542,7 @@ fn segments_ui(
         .default_open(true)
         .show(ui, |ui| {
             if file.is_none() {
-                ui.label(
-                    RichText::new(
-                        "The recording is not on this computer: segments can't be played.",
-                    )
-                    .weak(),
-                );
+                ui.label(RichText::new(crate::guidance::RECORDING_NOT_HERE).weak());
             }
             let row_h = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
             egui::ScrollArea::vertical()

@@ -172,20 +172,19 @@ impl App {
         };
         let path = PathBuf::from(self.views.export.path.trim());
         if path.as_os_str().is_empty() {
-            self.views.export.last = Some(Err("Type where to save the file first.".into()));
+            self.views.export.last = Some(Err(crate::guidance::EXPORT_NEEDS_PATH.into()));
             return;
         }
         if path.is_dir() {
-            self.views.export.last = Some(Err(format!(
-                "{} is a folder: add a file name.",
-                path.display()
+            self.views.export.last = Some(Err(crate::guidance::export_path_is_folder(
+                &path.display().to_string(),
             )));
             return;
         }
         let report = match kind {
             ExportKind::Report => {
                 let Some(poll) = self.result.clone() else {
-                    self.views.export.last = Some(Err("There is no result on screen.".into()));
+                    self.views.export.last = Some(Err(crate::guidance::EXPORT_NO_RESULT.into()));
                     return;
                 };
                 let (this, previous) = self.result_attempts();
@@ -233,7 +232,7 @@ impl App {
                 crate::guidance::exported_text(kind.label(), &path.display().to_string()),
                 false,
             ),
-            Err(e) => self.toast(format!("{} could not be saved: {e}", kind.label()), true),
+            Err(e) => self.toast(crate::guidance::export_failed(kind.label(), e), true),
         }
         self.views.export.last = Some(result);
     }
