@@ -75,6 +75,77 @@ fn the_waveform_appears_for_a_take_and_a_click_seeks() {
     assert!((after - at - 5.0).abs() < 0.01, "{at} → {after}");
 }
 
+#[test]
+fn silence_and_clipping_are_marked_on_the_waveform() {
+    // 10 s of a voice-like tone, 3 s of silence, 1 s clipped at full scale, 10 s of tone.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("marks.wav");
+    let rate = 16_000u32;
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).expect("wav");
+    let tone = |i: u32| {
+        ((f64::from(i) * 2.0 * std::f64::consts::PI * 140.0 / f64::from(rate)).sin() * 8_000.0)
+            as i16
+    };
+    for i in 0..10 * rate {
+        w.write_sample(tone(i)).expect("write");
+    }
+    for _ in 0..3 * rate {
+        w.write_sample(0i16).expect("write");
+    }
+    for i in 0..rate {
+        w.write_sample(if (i / 40) % 2 == 0 {
+            i16::MAX
+        } else {
+            i16::MIN
+        })
+        .expect("write");
+    }
+    for i in 0..10 * rate {
+        w.write_sample(tone(i)).expect("write");
+    }
+    w.finalize().expect("finalize");
+    let mut gui = start(SimConfig::fast());
+    let h = &mut gui.harness;
+    step_until(h, "the record screen", |h| shows(h, "Import a file"));
+    gui_support::type_into(
+        h,
+        speech_scorer::ui::record::IMPORT_PATH_LABEL,
+        &path.display().to_string(),
+    );
+    click(h, "Import");
+    wait_for_waveform(h);
+    let label = h
+        .get_by_label_contains(WAVEFORM_LABEL)
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    assert!(label.contains("1 silence, 1 clipped stretch"), "{label}");
+    let file = take_file(h);
+    let wave = h.state().views.wave.ready(&file).expect("the peaks");
+    let silence = wave.silences()[0];
+    let clip = wave.clipping()[0];
+    assert!(
+        (silence.start.as_secs_f64() - 10.0).abs() < 0.05,
+        "{silence:?}"
+    );
+    assert!(
+        (silence.end.as_secs_f64() - 13.0).abs() < 0.05,
+        "{silence:?}"
+    );
+    assert!((clip.start.as_secs_f64() - 13.0).abs() < 0.05, "{clip:?}");
+    assert!((clip.end.as_secs_f64() - 14.0).abs() < 0.05, "{clip:?}");
+    assert!(
+        shows(h, "grey: silence"),
+        "the marks are explained beside the waveform"
+    );
+}
+
 /// Drags from `from` to `to` (screen points) with the primary button.
 fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
     h.hover_at(from);
