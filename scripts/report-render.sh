@@ -8,6 +8,7 @@ set -euo pipefail
 HTML=$(realpath "$1"); OUT=$2; DPI=${3:-96}
 PROFILE=$(mktemp -d)
 trap 'rm -rf "$PROFILE"' EXIT
+# --no-sandbox: Chromium refuses to run as root with its sandbox (CI and this machine run as root).
 chromium-headless-shell --no-sandbox --disable-gpu --user-data-dir="$PROFILE" \
   --no-pdf-header-footer --print-to-pdf="$OUT.pdf" "file://$HTML" >/dev/null 2>&1
 PAGES=$(pdfinfo "$OUT.pdf" | awk '/^Pages:/ {print $2}')
