@@ -6,10 +6,12 @@
 //!        [--settings] [--history] [--explain TEXT] [--confirm-remove] [--batch DIR]
 //!        [--select-request N] [--all-runs] [--bundle ZIP [--replay max|N]]
 //!        [--result POLL.json] [--trim-handles FROM-TO] [--zoom F] [--measure-frames N]
+//!        [--group-by prefix:TEXT|key:NAME]
 //!
 //! `--result` shows a result body from a file on the Result screen, for the take imported
 //! with `--fixture` (as if it had been scored). `--trim-handles 12-170` moves the trim
 //! handles (seconds), `--zoom 0.25` zooms the waveform in around its middle.
+//! `--group-by` groups the trend's attempts by an externalId prefix or a metadata key.
 //! `--measure-frames N` draws N frames once the screen is ready and prints the frames' CPU
 //! time (`frame.info().cpu_usage`) and the waveform's drawing time, then closes (the
 //! benchmark of a 45-minute take's waveform).
@@ -100,6 +102,14 @@ fn main() -> ExitCode {
         ))
     });
     let zoom: Option<f64> = value("--zoom").and_then(|z| z.parse().ok());
+    let group_by = value("--group-by").and_then(|g| {
+        use speech_scorer::store::attempts::GroupBy;
+        match g.split_once(':')? {
+            ("prefix", p) => Some(GroupBy::ExternalIdPrefix(p.to_string())),
+            ("key", k) => Some(GroupBy::MetadataKey(k.to_string())),
+            _ => None,
+        }
+    });
     let mut measure: Option<usize> = value("--measure-frames").and_then(|n| n.parse().ok());
     let mut cpu: Vec<f32> = Vec::new();
     let mut wave: Vec<f32> = Vec::new();
@@ -115,6 +125,14 @@ fn main() -> ExitCode {
     let mut step = 0;
     let mut frames_there = 0;
     speech_scorer::ui::run_app_sized(config, size, move |app: &mut App, ctx: &egui::Context| {
+        if let Some(by) = &group_by
+            && app.state.trend_group != *by
+        {
+            app.run_command(
+                ctx,
+                Command::Views(speech_scorer::ui::app::ViewCommand::SetGrouping(by.clone())),
+            );
+        }
         match step {
             0 if batch.is_some() => {
                 // The Batch screen: check the folder, then start it.

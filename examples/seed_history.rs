@@ -4,7 +4,10 @@
 //! slowly with some noise, alternating two people (externalId `ana-…` / `ben-…`) and a
 //! German run now and then; every run marked simulated (they are made up).
 //!
-//! Usage: SPEECH_SCORER_HOME=DIR seed_history [N] [--spread-days D]
+//! Usage: SPEECH_SCORER_HOME=DIR seed_history [N] [--spread-days D] [--result POLL.json]
+//!
+//! `--result` adds one more run, the newest, with that result body (e.g.
+//! tests/fixtures/result-full.json), for the full result's and the report's screenshots.
 
 use std::process::ExitCode;
 
@@ -41,6 +44,23 @@ fn main() -> ExitCode {
         }
     };
     let history = History::new(&paths);
+    let extra = match args
+        .iter()
+        .position(|a| a == "--result")
+        .and_then(|i| args.get(i + 1))
+        .map(|p| std::fs::read_to_string(p).map(|t| serde_json::from_str::<serde_json::Value>(&t)))
+    {
+        None => None,
+        Some(Ok(Ok(body))) => Some(body),
+        Some(Ok(Err(e))) => {
+            eprintln!("seed_history: --result: {e}");
+            return ExitCode::from(2);
+        }
+        Some(Err(e)) => {
+            eprintln!("seed_history: --result: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let start = Utc::now() - Duration::seconds((spread * 86_400.0) as i64);
     for k in 0..n {
         let at = start + Duration::seconds((spread * 86_400.0 * k as f64 / n.max(1) as f64) as i64);
@@ -85,6 +105,34 @@ fn main() -> ExitCode {
         r.metadata = Some(json!({"candidate_id": person}));
         r.set_outcome(&Outcome {
             kind: OutcomeKind::Success,
+            run_id: r.run_id.clone(),
+            external_id: r.external_id.clone(),
+            local_id: Some(r.local_id.clone()),
+            result: Some(body),
+            error: None,
+        });
+        if let Err(e) = history.save(&r) {
+            eprintln!("seed_history: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    if let Some(body) = extra {
+        let mut r = RunRecord::new(Utc::now());
+        r.run_id = body["id"].as_str().map(str::to_string);
+        r.external_id = body["externalId"].as_str().map(str::to_string);
+        r.language = body["audio"]["languageCode"].as_str().map(str::to_string);
+        r.metadata = body.get("metadata").cloned();
+        r.file = Some(paths.recordings_dir().join("take-seed-result.wav"));
+        r.simulated = true;
+        r.accepted_at = Some(r.created);
+        r.last_status = body["status"].as_str().map(str::to_string);
+        let kind = if body["status"] == "partial" {
+            OutcomeKind::Partial
+        } else {
+            OutcomeKind::Success
+        };
+        r.set_outcome(&Outcome {
+            kind,
             run_id: r.run_id.clone(),
             external_id: r.external_id.clone(),
             local_id: Some(r.local_id.clone()),

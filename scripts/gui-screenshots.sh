@@ -5,7 +5,9 @@
 # Usage: scripts/gui-screenshots.sh [SPEECH.wav] [shot...]
 #   SPEECH.wav defaults to a 200 s espeak-ng reading made on the fly.
 #   SIZES="640x480 1280x800" (default) — one PNG per shot and size: NAME-WxH.png.
-# Needs: xvfb xdotool imagemagick (scripts/packages.sh app), espeak-ng + sox for the speech.
+# Needs: xvfb xdotool imagemagick (scripts/packages.sh app), espeak-ng + sox for the speech;
+# the report's shot also chromium-headless-shell + poppler-utils (scripts/packages.sh docs).
+# SEED="N [seed_history args]" in a shot's environment fills its history first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=docs/screenshots
@@ -24,8 +26,9 @@ else
   sox "$TMP/long.wav" -r 16000 -c 1 "$SPEECH" trim 0 200
 fi
 mkdir -p "$OUT"
-cargo build -q --example gui_pilot
+cargo build -q --example gui_pilot --example seed_history --bin speech-scorer
 PILOT=target/debug/examples/gui_pilot
+SEEDER=target/debug/examples/seed_history
 
 # A display of our own: Xvfb picks a free number and tells us on a pipe.
 exec 3<> <(:)
@@ -41,6 +44,8 @@ shot() {
   local name=$1 wait=$2; shift 3
   for size in $SIZES; do
     local home; home=$(mktemp -d -p "$TMP")
+    # shellcheck disable=SC2086 # SEED is a list of arguments
+    [ -n "${SEED:-}" ] && SPEECH_SCORER_HOME=$home "$SEEDER" $SEED 2>/dev/null
     SPEECH_SCORER_HOME=$home "$PILOT" --size "$size" "$@" >/dev/null 2>"$home/stderr" & local pid=$!
     local win=""
     for _ in $(seq 150); do win=$(xdotool search --name '^speech-scorer$' 2>/dev/null | head -1) && [ -n "$win" ] && break; sleep 0.1; done
@@ -94,5 +99,29 @@ sel support-all-runs && shot support-all-runs 18 -- --fast --fixture "$SPEECH" -
 # A customer's bundle (BUNDLE=path/to/support.zip), opened and replayed at max.
 if sel support-replay && [ -n "${BUNDLE:-}" ]; then
   shot support-replay 12 -- --bundle "$(realpath "$BUNDLE")" --replay max
+fi
+# The views (issue 12). The waveform of a take with a 4 s silence at 0:50 and a clipped
+# stretch at 1:20, its trim handles at 0:12 and 2:50.
+if sel waveform; then
+  sox "$SPEECH" "$TMP/m1.wav" trim 0 50
+  sox -n -r 16000 -c 1 "$TMP/m2.wav" trim 0 4
+  sox "$SPEECH" "$TMP/m3.wav" trim 50 30
+  sox "$SPEECH" "$TMP/m4.wav" trim 80 6 gain 14 2>/dev/null
+  sox "$SPEECH" "$TMP/m5.wav" trim 86 110
+  sox "$TMP"/m[1-5].wav "$TMP/marks.wav"
+  shot waveform 7 -- --fixture "$TMP/marks.wav" --trim-handles 12-170
+fi
+# 500 attempts of two people (seed_history), one person's series.
+sel trend && SEED=500 shot trend 8 -- --then trend --group-by key:candidate_id
+# The whole result (tests/fixtures/result-full.json) for the take, 12 earlier attempts.
+sel result-full && SEED=12 shot result-full 8 -- --fixture "$SPEECH" --result tests/fixtures/result-full.json
+# The report of that result, printed as a browser prints it (one A4 page).
+if sel report; then
+  home=$(mktemp -d -p "$TMP")
+  SPEECH_SCORER_HOME=$home "$SEEDER" 12 --result tests/fixtures/result-full.json 2>/dev/null
+  SPEECH_SCORER_HOME=$home target/debug/speech-scorer export --format report -o "$TMP/report.html"
+  scripts/report-render.sh "$TMP/report.html" "$TMP/report" 96
+  cp "$TMP/report.png" "$OUT/report.png"
+  echo "saved $OUT/report.png"
 fi
 exit 0

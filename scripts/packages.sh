@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages speech-scorer needs, if any are missing.
-# Usage: scripts/packages.sh build|app|test|package   (as root, or with sudo available)
+# Usage: scripts/packages.sh build|app|test|package|docs   (as root, or with sudo available)
 set -euo pipefail
 BUILD=(pkg-config libasound2-dev)
 APP=(libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcursor1 libxrandr2 libxi6 libx11-xcb1)
@@ -12,12 +12,16 @@ TEST+=(dbus gnome-keyring)
 # The .deb: validators for the desktop entry, AppStream metainfo and the package itself,
 # and rsvg-convert to draw the icon sizes from the SVG (scripts/package.sh).
 PACKAGE=(dpkg-dev desktop-file-utils appstream lintian librsvg2-bin)
+# The docs' report rendering (scripts/report-render.sh: print to PDF as a browser does, count
+# the pages, draw a PNG). No test needs it.
+DOCS=(chromium-headless-shell poppler-utils)
 case "${1:-test}" in
   build) want=("${BUILD[@]}") ;;
   app) want=("${BUILD[@]}" "${APP[@]}") ;;
   test) want=("${BUILD[@]}" "${APP[@]}" "${TEST[@]}") ;;
   package) want=("${BUILD[@]}" "${PACKAGE[@]}") ;;
-  *) echo "usage: $0 build|app|test|package" >&2; exit 2 ;;
+  docs) want=("${DOCS[@]}") ;;
+  *) echo "usage: $0 build|app|test|package|docs" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

@@ -1167,3 +1167,71 @@ pub fn level_hint(hint: crate::audio::meter::LevelHint) -> Option<&'static str> 
         }
     }
 }
+
+// Views (views3): the trend, the comparison with the last attempt, the report, exports.
+
+/// What the Trend screen says under its heading.
+pub const TREND_INTRO: &str = "Scores across attempts, oldest on the left. Attempts in \
+     different languages are never mixed; group them by an externalId prefix or a metadata \
+     key to follow one person.";
+
+/// Said while the history is being read for the trend.
+pub const TREND_READING: &str = "Reading the history…";
+
+/// Said under a report's text when `speech-scorer export --format report` prints to a
+/// terminal.
+pub const REPORT_ON_TERMINAL: &str = "This is the report's text. For the one-page report to \
+     send or print, write it to a file: speech-scorer export --format report -o report.html \
+     (open it in a browser; Print, then Save as PDF, makes a PDF).";
+
+/// The banner at the top of a report a simulator scored.
+pub const REPORT_SIMULATED: &str = "Simulated — not a real score: a simulator of the ZenHire \
+     service made these numbers up from the sound of the recording, not from what was said.";
+
+/// Under the scores of a partial result's report.
+pub const REPORT_PARTIAL: &str = "Partial result: a dimension marked \"not scored\" could not \
+     be scored. It is unknown, not zero.";
+
+/// On a result (screen and report) whose speaker detection had low confidence.
+pub const REVIEW_NEEDED: &str = "Review needed: the service is not sure it picked the right \
+     speaker; read the transcript before relying on these scores.";
+
+/// The banner of a partial result on the Result screen (`missing`: "Accent").
+pub fn partial_result_banner(missing: &str) -> String {
+    format!(
+        "Partial result: {missing} could not be scored. The scores below are real; the \
+         missing ones are not zero, they are unknown."
+    )
+}
+
+/// Above timed segments whose recording is not on this computer.
+pub const RECORDING_NOT_HERE: &str =
+    "The recording is not on this computer: segments can't be played.";
+
+/// The export form's Save with an empty path.
+pub const EXPORT_NEEDS_PATH: &str = "Type where to save the file first.";
+
+/// The export form's Save with a folder for a path.
+pub fn export_path_is_folder(path: &str) -> String {
+    format!("{path} is a folder: add a file name.")
+}
+
+/// *Export report…* with no result on screen.
+pub const EXPORT_NO_RESULT: &str = "There is no result on screen.";
+
+/// Said when an export could not be written (`what`: "Report", `why`: the error).
+pub fn export_failed(what: &str, why: &str) -> String {
+    format!("{what} could not be saved: {why}")
+}
+
+/// Under the export form of a report.
+pub const REPORT_HINT: &str = "One page of HTML: open it in a browser to read or print it \
+     (Print, then Save as PDF, makes a PDF).";
+
+/// Under a report's analysis when sections were left out for the page's sake.
+pub fn report_more_in_app(sections: usize) -> String {
+    format!(
+        "{sections} more section{} of the analysis in the app.",
+        if sections == 1 { "" } else { "s" }
+    )
+}

@@ -231,6 +231,7 @@ code = "TRANSCRIPTION_FAILED"
     let mut gui = start(sim);
     import_and_submit(&mut gui);
     let h = &mut gui.harness;
+    // The dialog's button for the "fix the recording" codes (its words from guidance).
     click(h, speech_scorer::guidance::back_to_recording_label());
     assert_eq!(h.state().state.screen, Screen::Record);
     assert_eq!(

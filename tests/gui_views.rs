@@ -75,6 +75,77 @@ fn the_waveform_appears_for_a_take_and_a_click_seeks() {
     assert!((after - at - 5.0).abs() < 0.01, "{at} → {after}");
 }
 
+#[test]
+fn silence_and_clipping_are_marked_on_the_waveform() {
+    // 10 s of a voice-like tone, 3 s of silence, 1 s clipped at full scale, 10 s of tone.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("marks.wav");
+    let rate = 16_000u32;
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).expect("wav");
+    let tone = |i: u32| {
+        ((f64::from(i) * 2.0 * std::f64::consts::PI * 140.0 / f64::from(rate)).sin() * 8_000.0)
+            as i16
+    };
+    for i in 0..10 * rate {
+        w.write_sample(tone(i)).expect("write");
+    }
+    for _ in 0..3 * rate {
+        w.write_sample(0i16).expect("write");
+    }
+    for i in 0..rate {
+        w.write_sample(if (i / 40) % 2 == 0 {
+            i16::MAX
+        } else {
+            i16::MIN
+        })
+        .expect("write");
+    }
+    for i in 0..10 * rate {
+        w.write_sample(tone(i)).expect("write");
+    }
+    w.finalize().expect("finalize");
+    let mut gui = start(SimConfig::fast());
+    let h = &mut gui.harness;
+    step_until(h, "the record screen", |h| shows(h, "Import a file"));
+    gui_support::type_into(
+        h,
+        speech_scorer::ui::record::IMPORT_PATH_LABEL,
+        &path.display().to_string(),
+    );
+    click(h, "Import");
+    wait_for_waveform(h);
+    let label = h
+        .get_by_label_contains(WAVEFORM_LABEL)
+        .accesskit_node()
+        .label()
+        .unwrap_or_default();
+    assert!(label.contains("1 silence, 1 clipped stretch"), "{label}");
+    let file = take_file(h);
+    let wave = h.state().views.wave.ready(&file).expect("the peaks");
+    let silence = wave.silences()[0];
+    let clip = wave.clipping()[0];
+    assert!(
+        (silence.start.as_secs_f64() - 10.0).abs() < 0.05,
+        "{silence:?}"
+    );
+    assert!(
+        (silence.end.as_secs_f64() - 13.0).abs() < 0.05,
+        "{silence:?}"
+    );
+    assert!((clip.start.as_secs_f64() - 13.0).abs() < 0.05, "{clip:?}");
+    assert!((clip.end.as_secs_f64() - 14.0).abs() < 0.05, "{clip:?}");
+    assert!(
+        shows(h, "grey: silence"),
+        "the marks are explained beside the waveform"
+    );
+}
+
 /// Drags from `from` to `to` (screen points) with the primary button.
 fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
     h.hover_at(from);
@@ -318,6 +389,57 @@ fn the_trend_chart_has_one_point_per_attempt_and_draws() {
         shows(h, "3 attempts, overall from 3.0 to 3.6")
     });
     assert_eq!(h.state().views.trend.drawn_points, 9);
+}
+
+#[test]
+fn the_attempts_table_draws_only_the_rows_in_view_and_opens_one() {
+    // 600 attempts of two people: the table lists them all, draws only what is in view.
+    let runs: Vec<(i64, f64, &'static str)> = (0..600)
+        .map(|k| {
+            let who = if k % 2 == 0 { "ana-x" } else { "ben-x" };
+            (600 - k, 2.0 + f64::from((k % 30) as u32) / 20.0, who)
+        })
+        .collect();
+    let mut gui = start_with(Setup {
+        prepare: seeded(runs),
+        ..Setup::default()
+    });
+    let h = &mut gui.harness;
+    step_until(h, "the history", |h| h.state().history_view.loaded);
+    click(h, "Trend");
+    step_until(h, "the table", |h| shows(h, "Attempts (600), newest first"));
+    let open_buttons = h.query_all_by_role_and_label(Role::Button, "Open").count();
+    assert!(
+        (1..60).contains(&open_buttons),
+        "{open_buttons} rows drawn of 600: the table is not virtualized"
+    );
+    // The newest attempt is the first row; its Open shows its result.
+    let newest = h.state().views.trend.shown().expect("a series").members[0];
+    let run_id = h.state().views.trend.attempts[newest].run_id.clone();
+    h.query_all_by_role_and_label(Role::Button, "Open")
+        .next()
+        .expect("a row")
+        .click_accesskit();
+    h.step();
+    step_until(h, "the result", |h| {
+        h.state().state.screen == Screen::Result
+            && h.state().result.as_ref().map(|p| p.id.clone()) == run_id
+    });
+    // Grouped by the externalId prefix typed in: ana's 300 only.
+    click(h, "Trend");
+    step_until(h, "the trend", |h| shows(h, "Group attempts by"));
+    h.get_by_role_and_label(Role::ComboBox, "Group attempts by")
+        .click_accesskit();
+    h.step();
+    h.step();
+    h.get_by_label("externalId prefix").click_accesskit();
+    h.step();
+    h.step();
+    gui_support::type_into(h, "starting with", "ana-");
+    step_until(h, "ana's series", |h| {
+        shows(h, "Attempts (300), newest first")
+    });
+    assert_eq!(h.state().views.trend.drawn_points, 900, "3 lines × 300");
 }
 
 fn show_full_result(h: &mut Harness<'static, App>) -> PollResponse {

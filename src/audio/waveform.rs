@@ -149,9 +149,17 @@ impl Waveform {
                 samples.push(i16::from_le_bytes([lo, hi]));
                 chunk = rest;
             }
-            let pairs = chunk.chunks_exact(2);
-            carry = pairs.remainder().first().copied();
-            samples.extend(pairs.map(|p| i16::from_le_bytes([p[0], p[1]])));
+            let whole = chunk.len() / 2;
+            carry = chunk.get(whole * 2).copied();
+            // An indexed loop into a slice, like `Builder::accumulate` (quick unoptimised too).
+            let first = samples.len();
+            samples.resize(first + whole, 0);
+            let out = &mut samples[first..];
+            let mut j = 0;
+            while j < whole {
+                out[j] = (u16::from(chunk[2 * j]) | u16::from(chunk[2 * j + 1]) << 8) as i16;
+                j += 1;
+            }
             b.push(&samples);
         }
         Ok(Some(b.finish()))
@@ -345,25 +353,47 @@ impl Builder {
         }
     }
 
-    /// Interleaved samples, whole frames.
+    /// Interleaved samples, whole frames: a bucket's stretch at a time.
     fn push(&mut self, interleaved: &[i16]) {
-        let scale = 1.0 / (32768.0 * 32768.0 * self.channels as f64);
-        for frame in interleaved.chunks_exact(self.channels) {
-            let mut sq = 0i64;
-            for &s in frame {
-                self.peak.min = self.peak.min.min(s);
-                self.peak.max = self.peak.max.max(s);
-                let v = i32::from(s);
-                sq += i64::from(v * v);
-                self.clipped |= v.abs() >= self.clip_at;
-            }
-            self.sum_squares += sq as f64 * scale;
-            self.in_bucket += 1;
-            self.frames += 1;
+        let channels = self.channels;
+        let mut rest = &interleaved[..interleaved.len() - interleaved.len() % channels];
+        while !rest.is_empty() {
+            let room = (self.bucket_frames - self.in_bucket) as usize * channels;
+            let (now, later) = rest.split_at(room.min(rest.len()));
+            self.accumulate(now);
+            let frames = (now.len() / channels) as u32;
+            self.in_bucket += frames;
+            self.frames += u64::from(frames);
             if self.in_bucket == self.bucket_frames {
                 self.close_bucket();
             }
+            rest = later;
         }
+    }
+
+    /// Adds whole frames of the bucket being filled. A plain indexed loop with local
+    /// accumulators: the take's every sample passes here, and it stays quick even where the
+    /// crate is built without optimisation (the dev profile).
+    fn accumulate(&mut self, samples: &[i16]) {
+        let (mut lo, mut hi) = (self.peak.min, self.peak.max);
+        let mut squares = 0i64;
+        let mut i = 0;
+        while i < samples.len() {
+            let s = samples[i];
+            if s < lo {
+                lo = s;
+            }
+            if s > hi {
+                hi = s;
+            }
+            let v = i64::from(s);
+            squares += v * v;
+            i += 1;
+        }
+        self.peak = Peak { min: lo, max: hi };
+        // The mean over channels of each frame's squares, summed over frames.
+        self.sum_squares += squares as f64 / (32768.0 * 32768.0 * self.channels as f64);
+        self.clipped |= i32::from(hi) >= self.clip_at || -i32::from(lo) >= self.clip_at;
     }
 
     fn close_bucket(&mut self) {

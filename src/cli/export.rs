@@ -2,7 +2,7 @@
 //! HTML report. The same `store::export` functions the desktop app's buttons call, so a file
 //! from either reads the same.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -47,10 +47,11 @@ pub struct ExportArgs {
 
 /// Runs `speech-scorer export`.
 pub fn export(args: ExportArgs) -> ExitCode {
-    let fail = |message: String| -> ExitCode {
+    let fail_as = |exit: Exit, message: String| -> ExitCode {
         eprintln!("speech-scorer: {message}");
-        Exit::Other.into()
+        exit.into()
     };
+    let fail = |message: String| fail_as(Exit::Other, message);
     let paths = match Paths::from_env() {
         Ok(p) => p,
         Err(e) => return fail(e.to_string()),
@@ -68,7 +69,11 @@ pub fn export(args: ExportArgs) -> ExitCode {
     let text = match args.format {
         Format::Csv | Format::Jsonl => {
             if args.run.is_some() {
-                return fail("--run goes with --format report".to_string());
+                return fail_as(
+                    Exit::InvalidInput,
+                    "--run goes with --format report (csv and jsonl are the whole history)"
+                        .to_string(),
+                );
             }
             let attempts: Vec<Attempt> = records.iter().map(Attempt::from_record).collect();
             if args.format == Format::Csv {
@@ -85,6 +90,8 @@ pub fn export(args: ExportArgs) -> ExitCode {
             };
             match report_for_run(&records, args.run.as_deref(), &by, chrono::Utc::now()) {
                 Ok(html) => html,
+                // A run named that the history does not have is the caller's input.
+                Err(e) if args.run.is_some() => return fail_as(Exit::InvalidInput, e),
                 Err(e) => return fail(e),
             }
         }
@@ -99,8 +106,20 @@ pub fn export(args: ExportArgs) -> ExitCode {
         },
         None => {
             let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            // A report on a terminal is read, not saved: its text, and how to get the page.
+            let shown = if args.format == Format::Report && out.is_terminal() {
+                format!(
+                    "{}\n\n{}\n",
+                    crate::store::export::html_text(&text),
+                    crate::guidance::REPORT_ON_TERMINAL
+                )
+            } else {
+                text
+            };
+            match out.write_all(shown.as_bytes()).and_then(|()| out.flush()) {
                 Ok(()) => Exit::Success.into(),
+                // The reader went away (`| head`): nothing more to say.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Success.into(),
                 Err(e) => fail(format!("could not write to stdout: {e}")),
             }
         }

@@ -93,13 +93,9 @@ impl Attempt {
                     .map(|p| p.metadata.clone().into_iter().collect())
             });
         for (k, v) in sent.into_iter().flatten() {
-            let text = match v {
-                Value::String(s) => s,
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => continue,
-            };
-            metadata.insert(k, text);
+            if let Some(text) = metadata_text(&v) {
+                metadata.insert(k, text);
+            }
         }
         Attempt {
             local_id: record.local_id.clone(),
@@ -141,6 +137,17 @@ impl Attempt {
     /// True when at least one measure has a score.
     pub fn is_scored(&self) -> bool {
         Measure::ALL.iter().any(|m| self.measure(*m).is_some())
+    }
+}
+
+/// A metadata value as the grouping compares it: text as is, numbers and booleans as text
+/// (`42` and `"42"` are one person); objects, arrays and null are no value.
+fn metadata_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
     }
 }
 
@@ -321,7 +328,7 @@ pub fn key_of_result(
         metadata: poll
             .metadata
             .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+            .filter_map(|(k, v)| Some((k.clone(), metadata_text(v)?)))
             .collect(),
         status: String::new(),
         error_code: None,
@@ -499,6 +506,22 @@ mod tests {
         let scores: Vec<f64> = lines[0].points.iter().map(|p| p.score).collect();
         assert_eq!(scores, vec![3.0, 3.4, 2.0, 3.9]);
         assert!(lines[3].points.is_empty(), "accent was never scored");
+    }
+
+    #[test]
+    fn a_fresh_result_joins_the_series_its_history_entry_would() {
+        // Sent as a number: the history entry and the fresh result agree on the person.
+        let mut r = record(1, "en", "ana-9", Some(3.0));
+        r.metadata = Some(json!({"candidate_id": 42}));
+        let a = Attempt::from_record(&r);
+        let by = GroupBy::MetadataKey("candidate_id".into());
+        let poll: PollResponse = serde_json::from_value(json!({
+            "id": "req_x", "status": "success", "audio": {"languageCode": "en"},
+            "metadata": {"candidate_id": 42}
+        }))
+        .expect("poll");
+        let key = key_of_result(&poll, None, &by).expect("a series");
+        assert_eq!(Some(key), group_key(&a, &by));
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //! needed, every computer opens it, its text stays selectable and searchable (and testable),
 //! and the browser's *Print → Save as PDF* makes the PDF when one is wanted. Every text that
 //! came from the service or the person is escaped, and the long ones are cut so the page
-//! stays one page. A run scored by a simulator says "Simulated" on the report and on its
+//! stays one page: `scripts/report-render.sh` prints the worst case
+//! (tests/fixtures/result-long.json, every text past its cap, six analysis sections) with
+//! headless Chromium and counts one A4 page. `analysis` (undocumented) becomes one line per
+//! section. A run scored by a simulator says "Simulated" on the report and on its
 //! row in both history formats.
 
 use std::path::Path;
@@ -180,10 +183,13 @@ pub struct ReportInput<'a> {
 }
 
 /// Longest texts on the report, in characters (so it stays one page).
-const REPORT_FEEDBACK_CHARS: usize = 650;
-const REPORT_EXPLAIN_CHARS: usize = 360;
-const REPORT_TRANSCRIPT_CHARS: usize = 520;
-const REPORT_ANALYSIS_ROWS: usize = 14;
+/// (Checked by printing the worst case, tests/fixtures/result-long.json, with
+/// scripts/report-render.sh: every text at its cap still fits one A4 page.)
+const REPORT_FEEDBACK_CHARS: usize = 380;
+const REPORT_EXPLAIN_CHARS: usize = 230;
+const REPORT_TRANSCRIPT_CHARS: usize = 260;
+const REPORT_ANALYSIS_LINES: usize = 6;
+const REPORT_ANALYSIS_LINE_CHARS: usize = 88;
 
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -201,10 +207,21 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// `text` cut to `max_chars` at a word's end when one is near, with "…".
 fn cut(text: &str, max_chars: usize) -> String {
     let text = text.trim();
     match text.char_indices().nth(max_chars) {
-        Some((i, _)) => format!("{}…", text[..i].trim_end()),
+        Some((i, _)) => {
+            let head = &text[..i];
+            let at_word = head
+                .rfind(char::is_whitespace)
+                .filter(|&w| head[w..].chars().count() < 30)
+                .map_or(head, |w| &head[..w]);
+            format!(
+                "{}…",
+                at_word.trim_end_matches(|c: char| c.is_whitespace() || c == ',')
+            )
+        }
         None => text.to_string(),
     }
 }
@@ -246,10 +263,10 @@ fn ladder_html(cefr: Option<&str>) -> String {
 const REPORT_CSS: &str = "\
 @page { size: A4; margin: 12mm; }
 * { box-sizing: border-box; }
-body { font: 10pt/1.35 -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif;
-  color: #1b1f24; margin: 0 auto; max-width: 186mm; padding: 6mm 0; }
+body { font: 9.5pt/1.33 -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif;
+  color: #1b1f24; margin: 0 auto; max-width: 186mm; padding: 4mm 0; }
 h1 { font-size: 17pt; margin: 0 0 2pt; }
-h2 { font-size: 10.5pt; margin: 9pt 0 3pt; color: #3a4048; text-transform: uppercase;
+h2 { break-after: avoid; font-size: 10.5pt; margin: 8pt 0 3pt; color: #3a4048; text-transform: uppercase;
   letter-spacing: .04em; border-bottom: 1px solid #d6d9de; padding-bottom: 1pt; }
 p { margin: 2pt 0; }
 .facts { color: #555d66; font-size: 8.5pt; }
@@ -270,9 +287,9 @@ td.num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .up { color: #1e7b34; } .down { color: #b42318; } .same { color: #555d66; }
 .cols { display: flex; gap: 12pt; } .cols > div { flex: 1; min-width: 0; }
 .quote { background: #f5f6f8; border-left: 3px solid #c5cad1; padding: 3pt 6pt; }
-dl.analysis { columns: 2; column-gap: 14pt; margin: 0; font-size: 8.5pt; }
-dl.analysis div { break-inside: avoid; } dl.analysis dt { display: inline; color: #555d66; }
-dl.analysis dd { display: inline; margin: 0 0 0 3pt; font-weight: 600; }
+dl.analysis { margin: 0; font-size: 8.5pt; }
+dl.analysis div { margin: 1pt 0; } dl.analysis dt { display: inline; font-weight: 700; }
+dl.analysis dd { display: inline; margin: 0 0 0 4pt; color: #3a4048; }
 .muted { color: #6b737c; font-size: 8.5pt; }
 footer { margin-top: 8pt; color: #6b737c; font-size: 7.5pt; border-top: 1px solid #d6d9de;
   padding-top: 3pt; }
@@ -301,11 +318,10 @@ pub fn report_html(input: &ReportInput<'_>) -> String {
             .unwrap_or_default()
     ));
     if simulated {
-        h.push_str(
-            "<div class=\"sim\">Simulated — not a real score. These numbers were made up by \
-             a simulator of the ZenHire service from the sound of the recording, not from \
-             what was said.</div>",
-        );
+        h.push_str(&format!(
+            "<div class=\"sim\">{}</div>",
+            escape(crate::guidance::REPORT_SIMULATED)
+        ));
     }
     let (status_text, status_class) = match &poll.status {
         RunStatus::Success => ("Complete", "status"),
@@ -410,10 +426,10 @@ pub fn report_html(input: &ReportInput<'_>) -> String {
     }
     h.push_str("</table>");
     if poll.status == RunStatus::Partial {
-        h.push_str(
-            "<p class=\"muted\">Partial result: a dimension marked \"not scored\" could not be \
-             scored. It is unknown, not zero.</p>",
-        );
+        h.push_str(&format!(
+            "<p class=\"muted\">{}</p>",
+            escape(crate::guidance::REPORT_PARTIAL)
+        ));
     }
 
     if let Some(ex) = &poll.explainability {
@@ -477,30 +493,30 @@ pub fn report_html(input: &ReportInput<'_>) -> String {
         }
         h.push_str(&format!("<h2>Who was scored</h2><p>{line}.</p>"));
         if cd.confidence == Some(Confidence::Low) {
-            h.push_str(
-                "<p><b>Review needed:</b> the service is not sure it picked the right speaker; \
-                 read the transcript before relying on these scores.</p>",
-            );
+            h.push_str(&format!(
+                "<p><b>{}</b></p>",
+                escape(crate::guidance::REVIEW_NEEDED)
+            ));
         }
     }
 
     if let Some(analysis) = &poll.analysis {
-        let (rows, left) = reading::flatten(analysis, "Analysis", REPORT_ANALYSIS_ROWS);
-        if !rows.is_empty() {
+        let (lines, left) =
+            analysis_lines(analysis, REPORT_ANALYSIS_LINES, REPORT_ANALYSIS_LINE_CHARS);
+        if !lines.is_empty() {
             h.push_str("<h2>Analysis</h2><dl class=\"analysis\">");
-            for r in &rows {
-                let indent = "· ".repeat(r.depth);
+            for (label, text) in &lines {
                 h.push_str(&format!(
-                    "<div><dt>{indent}{}</dt><dd>{}</dd></div>",
-                    escape(&r.label),
-                    r.value.as_deref().map(escape).unwrap_or_default()
+                    "<div><dt>{}</dt><dd>{}</dd></div>",
+                    escape(label),
+                    escape(text)
                 ));
             }
             h.push_str("</dl>");
             if left > 0 {
                 h.push_str(&format!(
-                    "<p class=\"muted\">{left} more value{} in the app.</p>",
-                    if left == 1 { "" } else { "s" }
+                    "<p class=\"muted\">{}</p>",
+                    escape(&crate::guidance::report_more_in_app(left))
                 ));
             }
         }
@@ -569,6 +585,18 @@ pub fn report_for_run(
         Some(r) => format!("no run {r} in the history"),
         None => "no scored run in the history yet".to_string(),
     })?;
+    if !target.is_scored() {
+        return Err(format!(
+            "run {} has no scores to report (it ended {}{})",
+            target.run_id.as_deref().unwrap_or(&target.local_id),
+            target.status,
+            target
+                .error_code
+                .as_deref()
+                .map(|c| format!(": {c}"))
+                .unwrap_or_default()
+        ));
+    }
     let record = records
         .iter()
         .find(|r| r.local_id == target.local_id)
@@ -600,6 +628,65 @@ pub fn report_for_run(
         previous,
         generated: now,
     }))
+}
+
+/// `analysis` (any shape) as a few lines of a page: one per top-level section, its values
+/// summed up on that line ("Speech ratio 0.712 · Words per minute 128 · Long pauses 2
+/// items"), each cut to `max_chars`; at most `max_lines`, the second value says how many
+/// sections were left out.
+pub fn analysis_lines(
+    value: &Value,
+    max_lines: usize,
+    max_chars: usize,
+) -> (Vec<(String, String)>, usize) {
+    fn summary(v: &Value, depth: usize) -> String {
+        match v {
+            _ if reading::is_leaf(v) => reading::leaf_text(v),
+            Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
+                let shown: Vec<String> = a.iter().take(6).map(reading::scalar_text).collect();
+                match a.len().saturating_sub(6) {
+                    0 => shown.join(", "),
+                    more => format!("{}, … {more} more", shown.join(", ")),
+                }
+            }
+            Value::Array(a) => format!("{} items", a.len()),
+            Value::Object(o) if depth < 2 => {
+                let parts: Vec<String> = o
+                    .iter()
+                    .map(|(k, child)| {
+                        let inner = summary(child, depth + 1);
+                        if child.is_object() && !reading::is_leaf(child) && depth < 1 {
+                            format!("{} ({inner})", reading::key_label(k))
+                        } else {
+                            format!("{} {inner}", reading::key_label(k))
+                        }
+                    })
+                    .collect();
+                parts.join(" · ")
+            }
+            Value::Object(o) => format!("{} fields", o.len()),
+            other => reading::scalar_text(other),
+        }
+    }
+    let mut lines = Vec::new();
+    let mut left = 0;
+    match value {
+        Value::Object(o) => {
+            for (k, v) in o {
+                if v.is_null() {
+                    continue;
+                }
+                if lines.len() >= max_lines {
+                    left += 1;
+                    continue;
+                }
+                lines.push((reading::key_label(k), cut(&summary(v, 0), max_chars)));
+            }
+        }
+        Value::Null => {}
+        other => lines.push(("Analysis".to_string(), cut(&summary(other, 0), max_chars))),
+    }
+    (lines, left)
 }
 
 fn class_of(change: f64) -> &'static str {
@@ -731,6 +818,37 @@ mod tests {
         assert_eq!(lines[1]["simulated"], false);
         assert!(lines[1].get("mark").is_none());
         assert_eq!(lines[0]["scores"]["fluency"], Value::Null);
+    }
+
+    #[test]
+    fn the_analysis_is_a_line_per_section_whatever_its_shape() {
+        let (lines, left) = analysis_lines(
+            &json!({"fluency": {"speechRatio": 0.712, "longPauses": [{"at": 1}, {"at": 2}],
+                                "fillers": {"um": 3}},
+                    "vocabulary": {"rareWords": ["a", "b", "c", "d", "e", "f", "g", "h", "i"]},
+                    "accent": null, "notes": "fine", "x": 1, "y": 2}),
+            4,
+            200,
+        );
+        assert_eq!(
+            lines[0],
+            (
+                "Fluency".to_string(),
+                "Fillers (Um 3) · Long pauses 2 items · Speech ratio 0.712".to_string()
+            )
+        );
+        // In key order (serde_json's map is sorted).
+        assert_eq!(lines[1], ("Notes".to_string(), "fine".to_string()));
+        assert_eq!(lines[2].0, "Vocabulary");
+        assert_eq!(lines[2].1, "Rare words a, b, c, d, e, f, … 3 more");
+        assert_eq!((lines.len(), left), (4, 1), "null sections are skipped");
+        // A bare value, and a long line cut at a word.
+        let (bare, _) = analysis_lines(&json!("all good here and more words"), 6, 12);
+        assert_eq!(
+            bare,
+            vec![("Analysis".to_string(), "all good…".to_string())]
+        );
+        assert!(analysis_lines(&Value::Null, 6, 80).0.is_empty());
     }
 
     #[test]

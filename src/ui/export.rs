@@ -85,14 +85,7 @@ pub fn export_form_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             None => {}
         }
         if kind == ExportKind::Report {
-            ui.label(
-                RichText::new(
-                    "One page of HTML: open it in a browser to read or print it (Print, then Save \
-                     as PDF, makes a PDF).",
-                )
-                .weak()
-                .small(),
-            );
+            ui.label(RichText::new(crate::guidance::REPORT_HINT).weak().small());
         }
     });
     ui.add_space(6.0);

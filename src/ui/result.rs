@@ -128,16 +128,13 @@ fn result_layout_ui(
         crate::ui::export::export_form_ui(ui, app, cmds);
     }
     ui.separator();
-    let previous = app.as_deref().and_then(|a| a.result_attempts().1);
+    let previous = app.as_deref_mut().and_then(App::result_previous);
 
     if poll.status == RunStatus::Partial {
         let missing = missing_dimensions_text(poll).unwrap_or_else(|| "some dimensions".into());
         ui.label(
-            RichText::new(format!(
-                "Partial result: {missing} could not be scored. The scores below are real; \
-                 the missing ones are not zero, they are unknown."
-            ))
-            .color(ui.visuals().warn_fg_color),
+            RichText::new(crate::guidance::partial_result_banner(&missing))
+                .color(ui.visuals().warn_fg_color),
         );
         ui.add_space(6.0);
     }
@@ -151,26 +148,23 @@ fn result_layout_ui(
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
-            if let Some(scores) = &poll.scores {
-                let changes = previous
-                    .as_ref()
-                    .and_then(|p| p.scores.as_ref())
-                    .map(|before| deltas(scores, before))
-                    .unwrap_or_default();
-                let change_of =
-                    |m: Measure| changes.iter().find(|d| d.measure == m).map(|d| d.change);
-                overall_ui(ui, poll, previous.as_ref(), change_of(Measure::Overall));
-                ui.add_space(10.0);
-                for d in Dimension::ALL {
-                    score_bar_with_change_ui(
-                        ui,
-                        d.label(),
-                        &scores.dimension(d),
-                        change_of(Measure::Dimension(d)),
-                    );
-                }
-                ui.add_space(10.0);
+            // Wide: the scores and what was said about them on the left, the recording,
+            // its transcript and the analysis on the right, so one screen shows it all.
+            if ui.available_width() >= TWO_COLUMNS_FROM {
+                ui.columns(2, |cols| {
+                    let (left, right) = cols.split_at_mut(1);
+                    let (left, right) = (&mut left[0], &mut right[0]);
+                    scores_ui(left, poll, previous.as_ref());
+                    explainability_ui(left, poll);
+                    feedback_ui(left, poll);
+                    candidate_ui(left, poll);
+                    credits_ui(left, poll);
+                    transcript_ui(right, poll, app, cmds);
+                    analysis_ui(right, poll);
+                });
+                return;
             }
+            scores_ui(ui, poll, previous.as_ref());
             explainability_ui(ui, poll);
             feedback_ui(ui, poll);
             candidate_ui(ui, poll);
@@ -178,6 +172,30 @@ fn result_layout_ui(
             transcript_ui(ui, poll, app, cmds);
             credits_ui(ui, poll);
         });
+}
+
+/// From this width the result is laid out in two columns.
+const TWO_COLUMNS_FROM: f32 = 1100.0;
+
+/// The overall level and the three dimensions, each with its change since `previous`.
+fn scores_ui(ui: &mut Ui, poll: &PollResponse, previous: Option<&Attempt>) {
+    let Some(scores) = &poll.scores else { return };
+    let changes = previous
+        .and_then(|p| p.scores.as_ref())
+        .map(|before| deltas(scores, before))
+        .unwrap_or_default();
+    let change_of = |m: Measure| changes.iter().find(|d| d.measure == m).map(|d| d.change);
+    overall_ui(ui, poll, previous, change_of(Measure::Overall));
+    ui.add_space(10.0);
+    for d in Dimension::ALL {
+        score_bar_with_change_ui(
+            ui,
+            d.label(),
+            &scores.dimension(d),
+            change_of(Measure::Dimension(d)),
+        );
+    }
+    ui.add_space(10.0);
 }
 
 fn status_badge_ui(ui: &mut Ui, status: &RunStatus) {
@@ -317,13 +335,7 @@ fn candidate_ui(ui: &mut Ui, poll: &PollResponse) {
         ui.label(RichText::new(reason).italics().weak());
     }
     if needs_review(poll) {
-        ui.label(
-            RichText::new(
-                "Review needed: the service is not sure it picked the right speaker. \
-                 Read the transcript before relying on these scores.",
-            )
-            .color(ui.visuals().warn_fg_color),
-        );
+        ui.label(RichText::new(crate::guidance::REVIEW_NEEDED).color(ui.visuals().warn_fg_color));
     }
     ui.add_space(8.0);
 }
@@ -530,12 +542,7 @@ fn segments_ui(
         .default_open(true)
         .show(ui, |ui| {
             if file.is_none() {
-                ui.label(
-                    RichText::new(
-                        "The recording is not on this computer: segments can't be played.",
-                    )
-                    .weak(),
-                );
+                ui.label(RichText::new(crate::guidance::RECORDING_NOT_HERE).weak());
             }
             let row_h = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
             egui::ScrollArea::vertical()

@@ -8,7 +8,7 @@
 use egui::{Color32, RichText, Ui};
 use egui_plot::{Corner, HoverPosition, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
 
-use crate::store::attempts::{GroupBy, Measure, TrendLine};
+use crate::store::attempts::{Attempt, GroupBy, Measure};
 use crate::ui::app::views::Series;
 use crate::ui::app::{App, Command, ViewCommand};
 
@@ -27,15 +27,14 @@ pub fn line_colour(m: Measure) -> Color32 {
     }
 }
 
-/// Days since the epoch: the chart's x.
-fn x_of(t: chrono::DateTime<chrono::Utc>) -> f64 {
-    t.timestamp() as f64 / 86_400.0
-}
-
 fn date_of(x: f64) -> Option<chrono::DateTime<chrono::Local>> {
     chrono::DateTime::from_timestamp((x * 86_400.0) as i64, 0)
         .map(|t| t.with_timezone(&chrono::Local))
 }
+
+/// A line with more points than this is drawn without markers (hundreds of markers are a
+/// smear, not information; hovering still finds each attempt).
+const MARKERS_UP_TO: usize = 80;
 
 /// What the chart says to a screen reader: the series, how many attempts, and where the
 /// overall score went.
@@ -62,7 +61,13 @@ pub fn chart_label(series: &Series) -> String {
 
 /// Draws the Trend screen.
 pub fn trend_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
+    // The chart and the table share the window's height (what is above them takes about
+    // 120 points); a window too short for both scrolls.
+    let below_header = (ui.available_height() - 120.0).max(0.0);
+    let chart_height = (below_header * 0.55).clamp(140.0, 380.0);
+    let table_height = (below_header - chart_height - 30.0).max(90.0);
     egui::ScrollArea::vertical()
+        .id_salt("trend_scroll")
         .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
@@ -71,63 +76,57 @@ pub fn trend_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
                     ui.spinner();
                 }
             });
-            ui.label(
-                RichText::new(
-                    "Scores across attempts, oldest on the left. Attempts in different \
-                     languages are never mixed.",
-                )
-                .weak(),
-            );
+            ui.label(RichText::new(crate::guidance::TREND_INTRO).weak());
             grouping_ui(ui, app, cmds);
             ui.add_space(6.0);
             let by = app.state.trend_group.clone();
-            let series = app.views.trend.series_for(&by).to_vec();
-            if series.is_empty() {
+            app.views.trend.series_for(&by);
+            let Some(shown) = app.views.trend.shown_index() else {
                 app.views.trend.drawn_points = 0;
                 let text = if app.history_view.loaded {
                     crate::guidance::TREND_EMPTY
                 } else {
-                    "Reading the history…"
+                    crate::guidance::TREND_READING
                 };
                 ui.label(RichText::new(text).weak());
                 return;
-            }
-            let shown = app
-                .views
-                .trend
-                .shown()
-                .cloned()
-                .unwrap_or_else(|| series[0].clone());
-            ui.horizontal_wrapped(|ui| {
-                let label = ui.label("Series");
-                egui::ComboBox::from_id_salt("trend_series")
-                    .selected_text(format!("{} ({})", shown.label, shown.attempts))
-                    .width(280.0)
-                    .show_ui(ui, |ui| {
-                        for s in &series {
-                            if ui
-                                .selectable_label(
-                                    s.label == shown.label,
-                                    format!("{} ({})", s.label, s.attempts),
-                                )
-                                .clicked()
-                            {
-                                cmds.push(Command::Views(ViewCommand::SelectSeries(
-                                    s.label.clone(),
-                                )));
-                            }
-                        }
-                    })
-                    .response
-                    .labelled_by(label.id);
-            });
-            let drawn = chart_ui(ui, &shown);
-            app.views.trend.drawn_points = drawn;
+            };
+            let trend = &app.views.trend;
+            let series = &trend.series[shown];
+            series_picker_ui(ui, trend, shown, cmds);
+            let drawn = chart_ui(ui, series, chart_height);
             ui.add_space(8.0);
-            attempts_table_ui(ui, app, &shown, cmds);
+            attempts_table_ui(ui, trend, series, table_height, cmds);
+            app.views.trend.drawn_points = drawn;
         });
 }
 
+fn series_picker_ui(
+    ui: &mut Ui,
+    trend: &crate::ui::app::views::TrendState,
+    shown: usize,
+    cmds: &mut Vec<Command>,
+) {
+    let current = &trend.series[shown];
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("Series");
+        egui::ComboBox::from_id_salt("trend_series")
+            .selected_text(format!("{} ({})", current.label, current.attempts))
+            .width(280.0)
+            .show_ui(ui, |ui| {
+                for (i, s) in trend.series.iter().enumerate() {
+                    if ui
+                        .selectable_label(i == shown, format!("{} ({})", s.label, s.attempts))
+                        .clicked()
+                    {
+                        cmds.push(Command::Views(ViewCommand::SelectSeries(s.label.clone())));
+                    }
+                }
+            })
+            .response
+            .labelled_by(label.id);
+    });
+}
 fn grouping_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let by = app.state.trend_group.clone();
     ui.horizontal_wrapped(|ui| {
@@ -189,24 +188,20 @@ fn grouping_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     });
 }
 
-/// The chart; returns how many points it was given.
-fn chart_ui(ui: &mut Ui, series: &Series) -> usize {
+/// The chart; returns how many points it was given. The points are the series' own
+/// (borrowed, nothing is rebuilt per frame).
+fn chart_ui(ui: &mut Ui, series: &Series, height: f32) -> usize {
     let mut drawn = 0;
-    let xs: Vec<f64> = series
-        .lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| x_of(p.time)))
-        .collect();
-    let (min_x, max_x) = xs
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+    let (min_x, max_x) = series.x_range;
     let pad = ((max_x - min_x) * 0.05).max(0.5);
     let span_days = max_x - min_x;
-    let height = (ui.available_height() * 0.55).clamp(180.0, 360.0);
-    let lines: Vec<TrendLine> = series.lines.clone();
     let response = Plot::new("trend_chart")
         .height(height)
-        .legend(Legend::default().position(Corner::LeftBottom))
+        .legend(
+            Legend::default()
+                .position(Corner::LeftBottom)
+                .follow_insertion_order(true),
+        )
         .include_y(0.0)
         .include_y(5.0)
         .include_x(min_x - pad)
@@ -243,33 +238,32 @@ fn chart_ui(ui: &mut Ui, series: &Series) -> usize {
             Some(format!("{name}\n{when}\n{:.1} of 5", at.y))
         })
         .show(ui, |plot| {
-            for line in &lines {
-                if line.points.is_empty() {
+            // Overall last, so it is drawn on top (and listed first: the legend in a
+            // bottom corner lists from the bottom up).
+            for (line, points) in series.lines.iter().zip(&series.plot).rev() {
+                if points.is_empty() {
                     continue;
                 }
-                let pts: Vec<[f64; 2]> = line
-                    .points
-                    .iter()
-                    .map(|p| [x_of(p.time), p.score])
-                    .collect();
-                drawn += pts.len();
+                drawn += points.len();
                 let colour = line_colour(line.measure);
                 let overall = line.measure == Measure::Overall;
                 plot.line(
-                    Line::new(line.measure.label(), PlotPoints::from(pts.clone()))
+                    Line::new(line.measure.label(), PlotPoints::Borrowed(points))
                         .color(colour)
                         .width(if overall { 3.0 } else { 1.5 }),
                 );
-                plot.points(
-                    Points::new(line.measure.label(), PlotPoints::from(pts))
-                        .color(colour)
-                        .radius(if overall { 4.5 } else { 3.0 })
-                        .shape(if overall {
-                            MarkerShape::Circle
-                        } else {
-                            MarkerShape::Diamond
-                        }),
-                );
+                if points.len() <= MARKERS_UP_TO {
+                    plot.points(
+                        Points::new(line.measure.label(), PlotPoints::Borrowed(points))
+                            .color(colour)
+                            .radius(if overall { 4.5 } else { 3.0 })
+                            .shape(if overall {
+                                MarkerShape::Circle
+                            } else {
+                                MarkerShape::Diamond
+                            }),
+                    );
+                }
             }
         });
     let label = chart_label(series);
@@ -279,93 +273,121 @@ fn chart_ui(ui: &mut Ui, series: &Series) -> usize {
     drawn
 }
 
-/// The series' attempts, newest first, each with its change since the one before.
-fn attempts_table_ui(ui: &mut Ui, app: &App, series: &Series, cmds: &mut Vec<Command>) {
-    let attempts: Vec<&crate::store::attempts::Attempt> = app
-        .views
-        .trend
-        .attempts
-        .iter()
-        .filter(|a| {
-            a.is_scored()
-                && crate::store::attempts::group_key(a, &app.state.trend_group).as_ref()
-                    == Some(&series.key)
+/// The accessible label of the attempts table's heading starts with this.
+pub const TABLE_LABEL: &str = "Attempts";
+
+/// The text of a measure's cell: "B2 3.4", or "—" when it was not scored.
+fn score_cell(a: &Attempt, m: Measure) -> String {
+    a.measure(m)
+        .map(|d| {
+            format!(
+                "{} {:.1}",
+                d.cefr.unwrap_or_else(|| "—".into()),
+                d.score.unwrap_or_default()
+            )
         })
-        .collect();
-    egui::CollapsingHeader::new(format!("Attempts ({})", attempts.len()))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// The series' attempts, newest first, each with its change since the one before: a table
+/// that draws only the rows in view (cheap with thousands of attempts).
+fn attempts_table_ui(
+    ui: &mut Ui,
+    trend: &crate::ui::app::views::TrendState,
+    series: &Series,
+    height: f32,
+    cmds: &mut Vec<Command>,
+) {
+    use egui_extras::{Column, TableBuilder};
+    let members = &series.members;
+    ui.label(RichText::new(format!("{TABLE_LABEL} ({}), newest first", members.len())).strong());
+    let row_height = ui.spacing().interact_size.y + 4.0;
+    let overall_of = |a: &Attempt| a.measure(Measure::Overall).and_then(|d| d.score);
+    TableBuilder::new(ui)
         .id_salt("trend_attempts")
-        .default_open(true)
-        .show(ui, |ui| {
-            egui::Grid::new("trend_attempts_grid")
-                .striped(true)
-                .spacing([12.0, 4.0])
-                .show(ui, |ui| {
-                    for h in [
-                        "Date", "Overall", "Change", "Vocab.", "Fluency", "Accent", "",
-                    ] {
-                        ui.label(RichText::new(h).strong());
+        .striped(true)
+        .resizable(false)
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .columns(Column::auto().at_least(40.0), 6)
+        .column(Column::auto().at_least(60.0).clip(true))
+        .column(Column::remainder())
+        .min_scrolled_height(0.0)
+        .max_scroll_height(height)
+        .header(row_height, |mut header| {
+            for h in [
+                "Date",
+                "Overall",
+                "Change",
+                "Vocab.",
+                "Fluency",
+                "Accent",
+                "externalId",
+                "",
+            ] {
+                header.col(|ui| {
+                    ui.label(RichText::new(h).strong());
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_height, members.len(), |mut row| {
+                let i = row.index();
+                let Some(a) = members.get(i).and_then(|&k| trend.attempts.get(k)) else {
+                    return;
+                };
+                // "Change" compares with the attempt before it (the next row).
+                let before = members.get(i + 1).and_then(|&k| trend.attempts.get(k));
+                row.col(|ui| {
+                    ui.label(
+                        a.time
+                            .with_timezone(&chrono::Local)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string(),
+                    );
+                });
+                row.col(|ui| {
+                    ui.label(RichText::new(score_cell(a, Measure::Overall)).strong());
+                });
+                row.col(|ui| match (overall_of(a), before.and_then(overall_of)) {
+                    (Some(now), Some(then)) => {
+                        crate::ui::widgets::change_label_ui(ui, now - then);
                     }
-                    ui.end_row();
-                    // Newest first; "change" compares with the attempt before it.
-                    for (i, a) in attempts.iter().enumerate() {
-                        let before = attempts.get(i + 1);
+                    _ => {
                         ui.label(
-                            a.time
-                                .with_timezone(&chrono::Local)
-                                .format("%Y-%m-%d %H:%M")
-                                .to_string(),
+                            RichText::new(if before.is_none() { "first" } else { "—" }).weak(),
                         );
-                        let cell = |m: Measure| {
-                            a.measure(m)
-                                .map(|d| {
-                                    format!(
-                                        "{} {:.1}",
-                                        d.cefr.unwrap_or_else(|| "—".into()),
-                                        d.score.unwrap_or_default()
-                                    )
-                                })
-                                .unwrap_or_else(|| "—".into())
-                        };
-                        ui.label(RichText::new(cell(Measure::Overall)).strong());
-                        let change = before.and_then(|b| {
-                            Some(
-                                a.measure(Measure::Overall)?.score?
-                                    - b.measure(Measure::Overall)?.score?,
-                            )
-                        });
-                        match change {
-                            Some(c) => {
-                                crate::ui::widgets::change_label_ui(ui, c);
-                            }
-                            None => {
-                                ui.label(
-                                    RichText::new(if before.is_none() { "first" } else { "—" })
-                                        .weak(),
-                                );
-                            }
-                        }
-                        for d in crate::api::model::Dimension::ALL {
-                            ui.label(cell(Measure::Dimension(d)));
-                        }
-                        ui.horizontal(|ui| {
-                            if ui
-                                .small_button("Open")
-                                .on_hover_text("Show this result")
-                                .clicked()
-                            {
-                                cmds.push(Command::OpenRun(a.local_id.clone()));
-                            }
-                            if a.simulated {
-                                ui.label(
-                                    RichText::new("Simulated")
-                                        .small()
-                                        .strong()
-                                        .color(ui.visuals().warn_fg_color),
-                                );
-                            }
-                        });
-                        ui.end_row();
                     }
                 });
+                for d in crate::api::model::Dimension::ALL {
+                    row.col(|ui| {
+                        ui.label(score_cell(a, Measure::Dimension(d)));
+                    });
+                }
+                row.col(|ui| {
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(a.external_id.as_deref().unwrap_or("—")).weak(),
+                        )
+                        .truncate(),
+                    );
+                });
+                row.col(|ui| {
+                    if ui
+                        .small_button("Open")
+                        .on_hover_text("Show this result")
+                        .clicked()
+                    {
+                        cmds.push(Command::OpenRun(a.local_id.clone()));
+                    }
+                    if a.simulated {
+                        ui.label(
+                            RichText::new(crate::store::export::SIMULATED_MARK)
+                                .small()
+                                .strong()
+                                .color(ui.visuals().warn_fg_color),
+                        );
+                    }
+                });
+            });
         });
 }

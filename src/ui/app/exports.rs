@@ -146,6 +146,25 @@ impl App {
         (this, previous)
     }
 
+    /// The same person's previous attempt for the result on screen, for "compared with your
+    /// last attempt": computed once per result, history read and grouping, not per frame.
+    pub fn result_previous(&mut self) -> Option<Attempt> {
+        let id = self.result.as_ref()?.id.clone();
+        let key = (
+            id,
+            self.views.trend.generation,
+            self.state.trend_group.clone(),
+        );
+        if let Some((k, previous)) = &self.views.compared
+            && *k == key
+        {
+            return previous.clone();
+        }
+        let previous = self.result_attempts().1;
+        self.views.compared = Some((key, previous.clone()));
+        previous
+    }
+
     /// Writes the export the form is open for, off the UI thread.
     pub(crate) fn export(&mut self) {
         let Some(kind) = self.views.export.kind else {
@@ -153,20 +172,19 @@ impl App {
         };
         let path = PathBuf::from(self.views.export.path.trim());
         if path.as_os_str().is_empty() {
-            self.views.export.last = Some(Err("Type where to save the file first.".into()));
+            self.views.export.last = Some(Err(crate::guidance::EXPORT_NEEDS_PATH.into()));
             return;
         }
         if path.is_dir() {
-            self.views.export.last = Some(Err(format!(
-                "{} is a folder: add a file name.",
-                path.display()
+            self.views.export.last = Some(Err(crate::guidance::export_path_is_folder(
+                &path.display().to_string(),
             )));
             return;
         }
         let report = match kind {
             ExportKind::Report => {
                 let Some(poll) = self.result.clone() else {
-                    self.views.export.last = Some(Err("There is no result on screen.".into()));
+                    self.views.export.last = Some(Err(crate::guidance::EXPORT_NO_RESULT.into()));
                     return;
                 };
                 let (this, previous) = self.result_attempts();
@@ -214,7 +232,7 @@ impl App {
                 crate::guidance::exported_text(kind.label(), &path.display().to_string()),
                 false,
             ),
-            Err(e) => self.toast(format!("{} could not be saved: {e}", kind.label()), true),
+            Err(e) => self.toast(crate::guidance::export_failed(kind.label(), e), true),
         }
         self.views.export.last = Some(result);
     }

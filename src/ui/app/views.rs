@@ -120,7 +120,16 @@ pub struct Views {
     segments: Option<(String, Arc<Vec<Segment>>)>,
     /// Frames counted for `SPEECH_SCORER_TIMING`.
     frames: FrameCount,
+    /// The previous attempt of the result on screen, and what it was computed for (run id,
+    /// history generation, grouping).
+    pub(crate) compared: Option<ComparedFor>,
 }
+
+/// The key and value of [`Views`]'s comparison cache.
+pub(crate) type ComparedFor = (
+    (String, u64, GroupBy),
+    Option<crate::store::attempts::Attempt>,
+);
 
 /// `SPEECH_SCORER_TIMING` is set (read once).
 static TIMING: std::sync::LazyLock<bool> =
