@@ -25,6 +25,17 @@ const BUTTONS_UP_TO: usize = 4;
 pub fn profile_switch_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let active = app.profiles.active();
     let label = ui.label(RichText::new(labels::PROFILE).weak());
+    // While the environment decides the service, no profile is the one in use: say so, and
+    // let a click on any profile (the active one too) choose it.
+    let env = app.env_in_use().is_some();
+    if env {
+        ui.add(egui::Button::selectable(
+            true,
+            RichText::new(crate::guidance::ENV_MARKER).color(ui.visuals().warn_fg_color),
+        ))
+        .on_hover_text(crate::guidance::env_marker_hover(&app.env_vars_in_use()));
+    }
+    let selected = |p: &crate::store::Profile| !env && p.name == active.name;
     let hover = |p: &crate::store::Profile| {
         format!(
             "{}: {}{}",
@@ -55,24 +66,28 @@ pub fn profile_switch_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
                 RichText::new(&p.name)
             };
             if ui
-                .selectable_label(p.name == active.name, text)
+                .selectable_label(selected(p), text)
                 .on_hover_text(hover(p))
                 .clicked()
-                && p.name != active.name
+                && !selected(p)
             {
                 cmds.push(Command::SwitchProfile(p.name.clone()));
             }
         }
     } else {
         egui::ComboBox::from_id_salt("profile_switch")
-            .selected_text(&active.name)
+            .selected_text(if env {
+                crate::guidance::ENV_MARKER
+            } else {
+                active.name.as_str()
+            })
             .show_ui(ui, |ui| {
                 for p in &app.profiles.list {
                     if ui
-                        .selectable_label(p.name == active.name, &p.name)
+                        .selectable_label(selected(p), &p.name)
                         .on_hover_text(hover(p))
                         .clicked()
-                        && p.name != active.name
+                        && !selected(p)
                     {
                         cmds.push(Command::SwitchProfile(p.name.clone()));
                     }

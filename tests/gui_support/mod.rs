@@ -86,9 +86,10 @@ pub fn start_with(setup: Setup) -> Gui {
         config.browser = Arc::new(browser.clone());
     }
     (setup.prepare)(&config);
-    let harness = Harness::builder()
+    let mut harness = Harness::builder()
         .with_size(setup.size)
         .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"));
+    key_read(&mut harness);
     Gui {
         harness,
         browser,
@@ -236,9 +237,19 @@ pub fn start_in(
 ) -> Harness<'static, App> {
     let (config, _browser) = AppConfig::for_test(home, SimConfig::fast(), pick);
     prepare(&config);
-    Harness::builder()
+    let mut harness = Harness::builder()
         .with_size(egui::vec2(900.0, 760.0))
-        .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"))
+        .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"));
+    key_read(&mut harness);
+    harness
+}
+
+/// Steps until the saved key has been read (off the UI thread, at start-up): as a person
+/// waits for "Reading the saved key…" to go before submitting.
+pub fn key_read(h: &mut Harness<'static, App>) {
+    step_until(h, "the saved key to be read", |h| {
+        h.state().key_wait != speech_scorer::ui::app::KeyWait::Reading
+    });
 }
 
 /// A speech-like WAV fixture of `secs` in a temp dir.
