@@ -275,6 +275,13 @@ impl SecretStore for TwoPlaces {
     }
 }
 
+/// The header's profile switch while it is a drop-down.
+fn profile_switch<'h>(h: &'h Harness<'static, App>) -> egui_kittest::Node<'h> {
+    h.query_all_by_role(Role::ComboBox)
+        .find(|n| n.accesskit_node().label().as_deref() == Some("Profile"))
+        .expect("the profile drop-down")
+}
+
 // ---- 1. Nothing waits for the key on the UI thread ----
 
 #[test]
@@ -488,8 +495,9 @@ fn the_environment_key_and_address_are_used_and_shown_read_only_until_a_profile_
             own.sim.base_url()
         )
     ));
-    assert!(
-        h.query_by_label("environment").is_some(),
+    assert_eq!(
+        profile_switch(&h).accesskit_node().value().as_deref(),
+        Some("environment"),
         "the header says who decides"
     );
 
@@ -519,6 +527,8 @@ fn the_environment_key_and_address_are_used_and_shown_read_only_until_a_profile_
     assert!(!shows(&h, own.sim.api_key()), "never the key itself");
 
     // Picking a profile is choosing it, as --profile in the CLI: the environment stops applying.
+    profile_switch(&h).click();
+    h.run();
     h.get_by_label("simulator").click();
     h.step();
     wait_for(&mut h, "Simulated service — results are not real");
@@ -532,6 +542,66 @@ fn the_environment_key_and_address_are_used_and_shown_read_only_until_a_profile_
             .accesskit_node()
             .is_disabled()
     );
+}
+
+// ---- 6. Layout ----
+
+/// At `size`, the key's place, its move, the key's buttons and (with the keychain locked)
+/// *Check again* can all be brought into the window, and the header's profile switch is in it.
+fn the_key_panel_is_usable_at(size: egui::Vec2) {
+    let own = own_sim(SimConfig::fast());
+    let home = tempfile::tempdir().expect("home");
+    save_base_url(home.path(), &own.sim.base_url());
+    let store = TwoPlaces::new(&home.path().join("config/api-key"));
+    store.put_in_keychain(key(own.sim.api_key()));
+    let mut config = config_with(home.path(), Arc::new(store.clone()));
+    config.environment = ServiceEnv::default();
+    let mut h = Harness::builder()
+        .with_size(size)
+        .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"));
+    gui_support::key_read(&mut h);
+    click(&mut h, "Settings");
+    let place = "The API key is kept in the system keychain (Secret Service).";
+    wait_for(&mut h, place);
+    for (label, button) in [
+        (place, false),
+        ("Move the key to a file", true),
+        ("Save key", true),
+        ("Test key", true),
+        ("Forget key", true),
+    ] {
+        gui_support::reachable(&mut h, size, label, button);
+    }
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+    let switch = h
+        .query_all_by_label("Profile")
+        .filter(|n| n.accesskit_node().role() != Role::Label)
+        .map(|n| n.rect())
+        .next();
+    let buttons = h.query_by_role_and_label(Role::Button, "simulator");
+    let header = switch
+        .or(buttons.map(|b| b.rect()))
+        .expect("the profile switch");
+    assert!(
+        window.contains_rect(header),
+        "the profile switch at {size:?} is cut off: {header:?}"
+    );
+
+    store.set_locked(true);
+    click(&mut h, "Settings");
+    h.step();
+    wait_for(&mut h, "What to do: unlock your keyring");
+    gui_support::reachable(&mut h, size, "Check again", true);
+}
+
+#[test]
+fn the_key_panel_is_usable_at_640_by_480() {
+    the_key_panel_is_usable_at(egui::vec2(640.0, 480.0));
+}
+
+#[test]
+fn the_key_panel_is_usable_at_1280_by_800() {
+    the_key_panel_is_usable_at(egui::vec2(1280.0, 800.0));
 }
 
 // ---- 5. Settings and the window state are written off the UI thread ----

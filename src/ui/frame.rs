@@ -68,7 +68,8 @@ fn modals_ui(ctx: &egui::Context, app: &mut App, cmds: &mut Vec<Command>) {
 }
 
 fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+    let switch_width = crate::ui::profiles::profile_switch_min_width(ui, app);
+    let placed = ui.horizontal(|ui| {
         ui.label(RichText::new("speech-scorer").strong());
         ui.separator();
         let mut screens = vec![Screen::Record];
@@ -93,9 +94,18 @@ fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
                 cmds.push(Command::Navigate(s));
             }
         }
+        // The profile switch beside the screens when it fits, else on a line of its own
+        // (a narrow window must not cut it off).
+        if ui.available_width() < switch_width {
+            return false;
+        }
         ui.separator();
         crate::ui::profiles::profile_switch_ui(ui, app, cmds);
+        true
     });
+    if !placed.inner {
+        ui.horizontal(|ui| crate::ui::profiles::profile_switch_ui(ui, app, cmds));
+    }
 }
 
 fn demo_banner_ui(ui: &mut Ui, cmds: &mut Vec<Command>) {

@@ -101,7 +101,8 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             cmds.push(Command::TestKey);
         }
         let saved = matches!(app.key_report_shown(), Some(Ok(r)) if r.saved.is_some());
-        if (saved || (!app.connection.demo && !env_key))
+        let in_use = !app.connection.demo && !env_key && app.key_wait == KeyWait::Known;
+        if (saved || in_use)
             && ui
                 .add_enabled(!working, egui::Button::new("Forget key"))
                 .clicked()

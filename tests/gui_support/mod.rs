@@ -275,3 +275,34 @@ impl egui::DroppedFile for Dropped {
         std::fs::read(&self.0).map_err(|e| e.to_string())
     }
 }
+
+/// Fails unless the control labelled `label` (a button when `button`) can be brought wholly
+/// into a window of `size` ("scroll into view"): nothing is cut off out of reach.
+pub fn reachable(h: &mut Harness<'static, App>, size: egui::Vec2, label: &str, button: bool) {
+    let find = |h: &Harness<'static, App>| {
+        let node = if button {
+            h.query_by_role_and_label(Role::Button, label)
+        } else {
+            h.query_all_by_label(label).next()
+        };
+        node.map(|n| n.rect())
+    };
+    let Some(_) = find(h) else {
+        panic!("{label:?} is not on screen at {size:?}: {:?}", labels(h));
+    };
+    let node = if button {
+        h.get_by_role_and_label(Role::Button, label)
+    } else {
+        h.get_all_by_label(label).next().expect("found above")
+    };
+    node.scroll_to_me();
+    for _ in 0..4 {
+        h.step();
+    }
+    let rect = find(h).expect("still on screen");
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+    assert!(
+        window.contains_rect(rect),
+        "{label:?} at {size:?} is cut off: {rect:?} is not inside the window"
+    );
+}

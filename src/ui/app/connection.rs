@@ -1,7 +1,8 @@
 //! Which service the app talks to: the active service profile (its address and its own key),
 //! or demo mode on the built-in simulator profile (started on the app's runtime, never on the
-//! UI thread). The key's life in Settings (test, save, forget) and saving the other settings
-//! live here too; switching and editing profiles is in `profiles`.
+//! UI thread). Settings' *Test key*, the checks before a key is saved, and saving the other
+//! settings live here too; the key's reads and writes are in `keys`, switching and editing
+//! profiles in `profiles`.
 
 use crate::api::client::{ApiClient, ApiKey, DEFAULT_BASE_URL, check_base_url};
 use crate::api::error::ApiError;

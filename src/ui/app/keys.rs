@@ -442,7 +442,7 @@ impl App {
                 key,
                 report,
             } => {
-                self.take_report(&entry, report, false);
+                self.take_report(&entry, report, None);
                 // A later connect (a switch, a saved key) wins.
                 if generation != self.profile_generation {
                     return;
@@ -454,14 +454,16 @@ impl App {
                     }
                 }
             }
-            KeyEvent::Reported { entry, report } => self.take_report(&entry, report, true),
+            KeyEvent::Reported { entry, report } => {
+                self.take_report(&entry, report, Some(KeyWork::Checking))
+            }
             KeyEvent::Saved {
                 entry,
                 key,
                 saved,
                 report,
             } => {
-                self.take_report(&entry, report, true);
+                self.take_report(&entry, report, Some(KeyWork::Saving));
                 self.on_key_saved(entry, key, saved);
             }
             KeyEvent::Cleared {
@@ -469,7 +471,7 @@ impl App {
                 cleared,
                 report,
             } => {
-                self.take_report(&entry, report, true);
+                self.take_report(&entry, report, Some(KeyWork::Removing));
                 match cleared {
                     Ok(()) => self.on_key_cleared(&entry),
                     Err(e) => self.key_failed(guidance::key_not_removed(&entry, &e)),
@@ -485,7 +487,7 @@ impl App {
                 moved,
                 report,
             } => {
-                self.take_report(&entry, report, true);
+                self.take_report(&entry, report, Some(KeyWork::Moving));
                 match moved {
                     Ok(()) => {
                         let place = self
@@ -505,9 +507,14 @@ impl App {
         }
     }
 
-    /// Keeps `report` for Settings when it is about Settings' profile; `ends_work` when it
-    /// answers the work in progress.
-    fn take_report(&mut self, entry: &str, report: Result<KeyReport, String>, ends_work: bool) {
+    /// Keeps `report` for Settings when it is about Settings' profile; `ends` is the work it
+    /// answers (a check does not end a save still under way).
+    fn take_report(
+        &mut self,
+        entry: &str,
+        report: Result<KeyReport, String>,
+        ends: Option<KeyWork>,
+    ) {
         if entry != self.settings_profile() {
             return;
         }
@@ -518,7 +525,7 @@ impl App {
             };
         }
         self.key_panel.report = Some(report);
-        if ends_work {
+        if ends.is_some() && self.key_panel.busy == ends {
             self.key_panel.busy = None;
         }
     }
@@ -534,9 +541,7 @@ impl App {
     /// until it can be; picking a profile in the header decides too.
     fn migrate(&mut self, key: Result<Option<ApiKey>, String>) {
         if let Err(error) = key {
-            let profile = profiles::DEFAULT.to_string();
-            self.toast(guidance::key_unreadable(&profile, &error), true);
-            self.key_wait = KeyWait::Unreadable { profile, error };
+            self.key_unreadable(profiles::DEFAULT.to_string(), error);
             return;
         }
         let saved = matches!(key, Ok(Some(_)));
@@ -558,6 +563,15 @@ impl App {
         }
     }
 
+    /// The key could not be read: nothing is sent until it can be, and the person is told
+    /// (Settings says it in place; elsewhere a toast does).
+    fn key_unreadable(&mut self, profile: String, error: String) {
+        if self.state.screen != crate::ui::app::Screen::Settings {
+            self.toast(guidance::key_unreadable(&profile, &error), true);
+        }
+        self.key_wait = KeyWait::Unreadable { profile, error };
+    }
+
     fn finish_connect(
         &mut self,
         target: Target,
@@ -569,10 +583,7 @@ impl App {
             Target::Environment { entry, .. } => entry.clone(),
         };
         match key {
-            Err(error) => {
-                self.toast(guidance::key_unreadable(&profile, &error), true);
-                self.key_wait = KeyWait::Unreadable { profile, error };
-            }
+            Err(error) => self.key_unreadable(profile, error),
             Ok(key) => {
                 self.key_wait = KeyWait::Known;
                 if announce && let Target::Profile(p) = &target {
