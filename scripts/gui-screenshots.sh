@@ -37,6 +37,10 @@ trap 'kill $XPID 2>/dev/null || true; rm -rf "$TMP"' EXIT
 read -r -t 10 NUM <&3 || { echo "Xvfb did not start" >&2; exit 1; }
 export DISPLAY=:$NUM
 export XDG_RUNTIME_DIR=$TMP/runtime
+# Never the keychain, key or service of whoever takes the shots: no D-Bus session (the shots
+# that need a keychain get a private one from with-keyring.sh) and no ZENHIRE_* variables
+# (the environment shot sets its own).
+unset DBUS_SESSION_BUS_ADDRESS ZENHIRE_API_KEY ZENHIRE_BASE_URL ZENHIRE_PROFILE
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 
 # shot NAME SECONDS -- pilot args; $RUN, when set, is a command the pilot runs under (e.g.
