@@ -3,12 +3,14 @@
 //!
 //! Usage: gui_pilot [--size WxH] [--fixture WAV] [--scenario TOML] [--credits N] [--fast]
 //!        [--record] [--submit] [--then record|history|settings|support|result|trend|batch]
-//!        [--settings] [--history] [--explain TEXT] [--confirm-remove] [--batch DIR]
+//!        [--settings [--save-key KEY]] [--history] [--explain TEXT] [--confirm-remove] [--batch DIR]
 //!        [--select-request N] [--all-runs] [--bundle ZIP [--replay max|N]]
 //!        [--result POLL.json] [--trim-handles FROM-TO] [--zoom F] [--measure-frames N]
 //!        [--group-by prefix:TEXT|key:NAME]
 //!
-//! `--result` shows a result body from a file on the Result screen, for the take imported
+//! `--save-key KEY` saves KEY in Settings once the saved key has been read (where it goes is
+//! the app's own choice: the keychain, else the file). `--result` shows a result body from a
+//! file on the Result screen, for the take imported
 //! with `--fixture` (as if it had been scored). `--trim-handles 12-170` moves the trim
 //! handles (seconds), `--zoom 0.25` zooms the waveform in around its middle.
 //! `--group-by` groups the trend's attempts by an externalId prefix or a metadata key.
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
     let record = flag("--record");
     let submit = flag("--submit");
     let settings = flag("--settings");
+    let save_key = value("--save-key");
     let explain = value("--explain");
     let confirm_remove = flag("--confirm-remove");
     let batch = value("--batch").map(PathBuf::from);
@@ -153,7 +156,7 @@ fn main() -> ExitCode {
             0 => {
                 if settings {
                     app.run_command(ctx, Command::Navigate(Screen::Settings));
-                    step = 99;
+                    step = if save_key.is_some() { 98 } else { 99 };
                     return;
                 }
                 if let Some(f) = &fixture {
@@ -167,6 +170,13 @@ fn main() -> ExitCode {
             1 if submit && app.take.is_some() && app.connection.is_ready() => {
                 app.run_command(ctx, Command::Submit);
                 step = 2;
+            }
+            98 if app.key_wait != speech_scorer::ui::app::KeyWait::Reading => {
+                if let Some(key) = &save_key {
+                    app.form.key_input = key.clone();
+                    app.run_command(ctx, Command::SaveKey);
+                }
+                step = 99;
             }
             // Straight to a bundle, nothing submitted.
             1 if !submit && bundle.is_some() => step = 2,

@@ -8,6 +8,9 @@
 # Needs: xvfb xdotool imagemagick (scripts/packages.sh app), espeak-ng + sox for the speech;
 # the report's shot also chromium-headless-shell + poppler-utils (scripts/packages.sh docs).
 # SEED="N [seed_history args]" in a shot's environment fills its history first.
+# the settings-keychain and settings-locked shots a private gnome-keyring (scripts/with-keyring.sh,
+# scripts/packages.sh test). The plain settings shot shows where this machine would keep a key
+# (no D-Bus session: the file, and why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=docs/screenshots
@@ -37,21 +40,27 @@ trap 'kill $XPID 2>/dev/null || true; rm -rf "$TMP"' EXIT
 read -r -t 10 NUM <&3 || { echo "Xvfb did not start" >&2; exit 1; }
 export DISPLAY=:$NUM
 export XDG_RUNTIME_DIR=$TMP/runtime
+# Never the keychain, key or service of whoever takes the shots: no D-Bus session (the shots
+# that need a keychain get a private one from with-keyring.sh) and no ZENHIRE_* variables
+# (the environment shot sets its own).
+unset DBUS_SESSION_BUS_ADDRESS ZENHIRE_API_KEY ZENHIRE_BASE_URL ZENHIRE_PROFILE
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 
-# shot NAME SECONDS -- pilot args
+# shot NAME SECONDS -- pilot args; $RUN, when set, is a command the pilot runs under (e.g.
+# scripts/with-keyring.sh); each shot runs in a session of its own, stopped as a whole.
 shot() {
   local name=$1 wait=$2; shift 3
   for size in $SIZES; do
     local home; home=$(mktemp -d -p "$TMP")
     # shellcheck disable=SC2086 # SEED is a list of arguments
     [ -n "${SEED:-}" ] && SPEECH_SCORER_HOME=$home "$SEEDER" $SEED 2>/dev/null
-    SPEECH_SCORER_HOME=$home "$PILOT" --size "$size" "$@" >/dev/null 2>"$home/stderr" & local pid=$!
+    # shellcheck disable=SC2086 # $RUN is words on purpose
+    SPEECH_SCORER_HOME=$home setsid ${RUN:-} "$PILOT" --size "$size" "$@" >/dev/null 2>"$home/stderr" & local pid=$!
     local win=""
     for _ in $(seq 150); do win=$(xdotool search --name '^speech-scorer$' 2>/dev/null | head -1) && [ -n "$win" ] && break; sleep 0.1; done
     sleep "$wait"
     import -window "$win" "$OUT/$name-$size.png"
-    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+    kill -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
     echo "saved $OUT/$name-$size.png"
   done
 }
@@ -83,6 +92,19 @@ sel partial && shot result-partial 16 -- --fast --fixture "$SPEECH" --submit --s
 sel credits && shot dialog-insufficient-credits 10 -- --fast --fixture "$SPEECH" --submit --credits 2
 sel language && shot dialog-low-confidence 16 -- --fast --fixture "$SPEECH" --submit --scenario $S/failed-transcription-low-confidence.toml
 sel settings && shot settings 5 -- --settings
+# A key saved in a real (private) Secret Service; and one from the environment.
+sel settings-keychain && RUN=scripts/with-keyring.sh shot settings-keychain 7 -- --settings --save-key zh_live_demo_key_4821
+sel settings-env && RUN="env ZENHIRE_API_KEY=zh_live_from_env_7311 ZENHIRE_BASE_URL=http://127.0.0.1:9" shot settings-env 5 -- --settings
+# A keychain that does not answer (its daemon frozen, as while it waits for an unlock
+# prompt); thawed by a timer outside the shot's session, so it exits when the shot ends.
+cat >"$TMP/frozen.sh" <<'T'
+#!/bin/sh
+kill -STOP "$WITH_KEYRING_DAEMON_PID"
+setsid sh -c "sleep 20; kill -CONT $WITH_KEYRING_DAEMON_PID" >/dev/null 2>&1 &
+exec "$@"
+T
+chmod +x "$TMP/frozen.sh"
+sel settings-locked && RUN="scripts/with-keyring.sh $TMP/frozen.sh" shot settings-locked 10 -- --settings
 sel history && shot history 18 -- --fast --fixture "$SPEECH" --submit --scenario $S/failed-transcription-failed.toml --then history
 sel confirm && shot history-confirm-remove 20 -- --fast --fixture "$SPEECH" --submit --then history --confirm-remove
 sel support && shot support 18 -- --fast --fixture "$SPEECH" --submit --then support --explain '{"error":{"code":"INSUFFICIENT_CREDITS","message":"Insufficient credits","requestId":"req_77_ab","details":{"cost":4,"available":1}}}'

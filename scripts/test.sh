@@ -2,7 +2,8 @@
 # Runs the whole test suite, including the tests that are ignored by a plain `cargo test`
 # because they need a real component, each of which the test starts for itself, privately:
 # the audio tests their own PulseAudio virtual microphone (tests/vmic_support), the keychain
-# tests a Secret Service (gnome-keyring on its own D-Bus session, scripts/with-keyring.sh).
+# tests (tests/keychain.rs, and the app's Settings in tests/gui_settings.rs) a Secret Service
+# (gnome-keyring on its own D-Bus session, scripts/with-keyring.sh).
 # Installs missing system packages first.
 # Usage: scripts/test.sh [CARGO TEST ARGS] [-- TEST BINARY ARGS]
 #   e.g. scripts/test.sh --test audio_vmic -- --nocapture
@@ -20,5 +21,5 @@ done
 # other test keeps keys in files (never the keychain of whoever runs the suite).
 SPEECH_SCORER_KEYCHAIN=off cargo test --locked "${cargo_args[@]}" -- --include-ignored --skip secret_service_ "$@"
 if [ ${#cargo_args[@]} -eq 0 ] && [ $# -eq 0 ]; then
-  scripts/with-keyring.sh cargo test --locked --test keychain -- --include-ignored
+  scripts/with-keyring.sh cargo test --locked --test keychain --test gui_settings -- --include-ignored
 fi

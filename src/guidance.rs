@@ -1235,3 +1235,207 @@ pub fn report_more_in_app(sections: usize) -> String {
         if sections == 1 { "" } else { "s" }
     )
 }
+// Settings and keys (plat3)
+//
+// Where the key is kept, waiting for it, moving it, and values that come from the
+// environment. (Where exactly the key is, is said by the store's own report; these are the
+// words around it.)
+
+/// Shown while the saved key is read (in the background) and no request may go yet.
+pub const READING_KEY: &str = "Reading the saved key…";
+
+/// What an action that needs the service says while the key is being read.
+pub const READING_KEY_WAIT: &str =
+    "Reading the saved API key (the system keychain may take a moment); try again in a moment.";
+
+/// The key of `profile` could not be read (a locked or stuck keychain, an unreadable file):
+/// nothing is sent until it can be.
+pub fn key_unreadable(profile: &str, error: &str) -> String {
+    format!(
+        "The saved key of profile {profile} could not be read: {error}. Nothing is sent until \
+         it can be; Settings says what to do."
+    )
+}
+
+/// What the status bar says while the key could not be read.
+pub const KEY_UNREADABLE_SHORT: &str = "The saved key could not be read — see Settings";
+
+/// The button that reads the key (and where it is) again.
+pub const CHECK_AGAIN: &str = "Check again";
+
+/// What to do when the system keychain is there but did not answer or refused (locked,
+/// its password prompt dismissed or hidden). `off_setting` is `SPEECH_SCORER_KEYCHAIN=off`.
+pub fn keychain_stuck_help(off_setting: &str) -> String {
+    format!(
+        "What to do: unlock your keyring (its password prompt may be waiting behind this \
+         window, or open your keyring manager, such as Seahorse or KWalletManager), then press \
+         {CHECK_AGAIN}. To keep the key in an owner-only file instead, start the app with \
+         {off_setting}."
+    )
+}
+
+/// Where the key is could not be checked at all.
+pub fn key_place_unknown(error: &str) -> String {
+    format!("Where the API key is kept could not be checked: {error}.")
+}
+
+/// Work on the key in progress, for the line under the key's place.
+pub fn key_work_text(work: KeyWork) -> &'static str {
+    match work {
+        KeyWork::Saving => "Saving the key…",
+        KeyWork::Removing => "Removing the key…",
+        KeyWork::Moving => "Moving the key…",
+        KeyWork::Checking => "Checking where the key is kept…",
+    }
+}
+
+/// Something done with the saved key in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyWork {
+    /// Saving a new key.
+    Saving,
+    /// Forgetting the saved key.
+    Removing,
+    /// Moving it between the system keychain and the file.
+    Moving,
+    /// Reading where it is.
+    Checking,
+}
+
+/// The one-click move's button: to the system keychain, or to the owner-only file.
+pub fn move_key_label(to_keychain: bool) -> &'static str {
+    if to_keychain {
+        "Move the key to the system keychain"
+    } else {
+        "Move the key to a file"
+    }
+}
+
+/// The move button's tooltip.
+pub fn move_key_hover(to_keychain: bool) -> &'static str {
+    if to_keychain {
+        "Saves the key in the system keychain, checks it is there, then removes the key file"
+    } else {
+        "Writes the key to an owner-only file (readable only by you), checks it, then removes \
+         it from the system keychain; for a keychain that is often locked"
+    }
+}
+
+/// Said when the key was moved; `place` is where it is now ("the system keychain (…)").
+pub fn key_moved_text(place: &str) -> String {
+    format!("The API key is now kept in {place}.")
+}
+
+/// Said when a key was saved; `place` is where ("the system keychain (…)").
+pub fn key_saved_text(masked: &str, profile: &str, place: Option<&str>) -> String {
+    match place {
+        Some(place) => format!("Key {masked} saved for profile {profile}, in {place}."),
+        None => format!("Key {masked} saved for profile {profile}."),
+    }
+}
+
+/// A key could not be saved (the typed key stays in the field).
+pub fn key_not_saved(error: &str) -> String {
+    format!("The key could not be saved: {error}")
+}
+
+/// A key could not be removed.
+pub fn key_not_removed(profile: &str, error: &str) -> String {
+    format!("The key of profile {profile} could not be removed: {error}")
+}
+
+/// Said when a profile's key was removed; `to_simulator` when the app went back to the
+/// built-in simulator for it.
+pub fn key_removed_text(profile: &str, to_simulator: bool) -> String {
+    if to_simulator {
+        format!("Key of profile {profile} removed; using the built-in simulator")
+    } else {
+        format!("Key of profile {profile} removed")
+    }
+}
+
+/// The Settings line when the key in use comes from the environment variable `var`.
+pub fn env_key_in_use(masked: &str, var: &str) -> String {
+    format!("Key in use: {masked}, from the environment variable {var} (read-only here).")
+}
+
+/// How to change a key that comes from the environment variable `var`.
+pub fn env_key_note(var: &str) -> String {
+    format!(
+        "To use another key, change or unset {var} where it is set (your shell profile or the \
+         app's launcher) and restart the app, or pick a profile in the header to use its own \
+         saved key."
+    )
+}
+
+/// The Service address when it comes from the environment variable `var`.
+pub fn env_url_note(var: &str) -> String {
+    format!(
+        "From the environment variable {var} (read-only here). To change it, change or unset \
+         {var} and restart the app, or pick a profile in the header to use its own address."
+    )
+}
+
+/// The header's marker while the environment decides the service (`vars`: "ZENHIRE_API_KEY
+/// and ZENHIRE_BASE_URL").
+pub const ENV_MARKER: &str = "environment";
+
+/// The marker's tooltip.
+pub fn env_marker_hover(vars: &str) -> String {
+    format!(
+        "{vars} set in the environment decide where requests go and with which key. Click a \
+         profile to use its own address and key instead (until the app restarts)."
+    )
+}
+
+/// Said when the person picked a profile while the environment was setting the service.
+pub fn env_ignored_text(profile: &str, vars: &str) -> String {
+    format!(
+        "Profile {profile}: its own address and key are used; {vars} from the environment \
+         no longer apply (until the app restarts)."
+    )
+}
+
+/// The status bar's note when the environment sets the service.
+pub fn env_status(vars: &str) -> String {
+    format!("from {vars}")
+}
+
+/// Said when settings were written (in the background).
+pub const SETTINGS_SAVED: &str = "Settings saved";
+
+/// A file of the app's own could not be written (`what`: "Settings", "The profiles", "The
+/// window state").
+pub fn not_saved_text(what: &str, error: &str) -> String {
+    format!("{what} could not be saved: {error}")
+}
+
+#[cfg(test)]
+mod settings_words_tests {
+    use super::*;
+
+    #[test]
+    fn the_key_words_name_what_to_do() {
+        let help = keychain_stuck_help("SPEECH_SCORER_KEYCHAIN=off");
+        assert!(help.contains("unlock your keyring"), "{help}");
+        assert!(help.contains(CHECK_AGAIN), "{help}");
+        assert!(
+            help.ends_with("start the app with SPEECH_SCORER_KEYCHAIN=off."),
+            "{help}"
+        );
+        assert_eq!(
+            key_saved_text(
+                "zh_…1234",
+                "default",
+                Some("the system keychain (Secret Service)")
+            ),
+            "Key zh_…1234 saved for profile default, in the system keychain (Secret Service)."
+        );
+        assert!(env_key_note("ZENHIRE_API_KEY").contains("restart the app"));
+        assert_ne!(move_key_label(true), move_key_label(false));
+        assert_eq!(
+            key_removed_text("staging", false),
+            "Key of profile staging removed"
+        );
+    }
+}

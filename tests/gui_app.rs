@@ -214,8 +214,11 @@ fn making_the_picked_language_the_default_is_a_separate_choice() {
     h.step();
     assert_eq!(h.state().take_language(), "fr");
     assert_eq!(h.state().settings.default_language, "fr");
-    let saved = speech_scorer::store::Settings::load(h.state().paths()).expect("settings");
-    assert_eq!(saved.default_language, "fr");
+    // Written off the UI thread: on disk a moment later.
+    step_until(h, "the default language on disk", |h| {
+        speech_scorer::store::Settings::load(h.state().paths())
+            .is_ok_and(|s| s.default_language == "fr")
+    });
 }
 
 #[test]

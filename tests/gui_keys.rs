@@ -77,15 +77,16 @@ fn test_key_and_save_key_leave_demo_mode() {
     });
     click(h, "Save settings");
     click(h, "Save key");
-    h.step();
-    assert!(!h.state().connection.demo);
+    // Saved off the UI thread: the app takes it in once the store answers.
+    step_until(h, "the saved key in use", |h| {
+        h.state().connection.is_ready() && !h.state().connection.demo
+    });
     assert_eq!(h.state().connection.base_url, own.sim.base_url());
     assert!(!shows(h, "results are not real"), "banner gone");
     assert!(!shows(h, own.sim.api_key()), "the key is not displayed");
     // Forgetting it goes back to the simulator.
     click(h, "Forget key");
-    h.step();
-    assert!(h.state().connection.demo);
+    step_until(h, "demo mode again", |h| h.state().connection.demo);
 }
 
 #[test]
@@ -187,6 +188,8 @@ fn a_key_the_service_refused_is_saved_only_after_a_warning() {
         shows(h, "Save a key that did not work?")
     });
     click(h, "Save anyway");
-    h.step();
-    assert!(!h.state().connection.demo, "saved after the warning");
+    // Saved off the UI thread: the app takes it in once the store answers.
+    step_until(h, "the key saved after the warning", |h| {
+        !h.state().connection.demo
+    });
 }

@@ -5,45 +5,12 @@
 
 mod gui_support;
 
-use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use gui_support::{Setup, click, import_fixture, shows, start_with, step_until};
+use gui_support::{Setup, click, import_fixture, reachable, shows, start_with, step_until};
 use speech_scorer::simulator::SimConfig;
 use speech_scorer::ui::support::labels;
 use speech_scorer::ui::{App, Screen};
-
-fn reachable(h: &mut Harness<'static, App>, size: egui::Vec2, label: &str, button: bool) {
-    let find = |h: &Harness<'static, App>| {
-        let node = if button {
-            h.query_by_role_and_label(Role::Button, label)
-        } else {
-            h.query_all_by_label(label).next()
-        };
-        node.map(|n| n.rect())
-    };
-    let Some(_) = find(h) else {
-        panic!(
-            "{label:?} is not on screen at {size:?}: {:?}",
-            gui_support::labels(h)
-        );
-    };
-    let node = if button {
-        h.get_by_role_and_label(Role::Button, label)
-    } else {
-        h.get_all_by_label(label).next().expect("found above")
-    };
-    node.scroll_to_me();
-    for _ in 0..4 {
-        h.step();
-    }
-    let rect = find(h).expect("still on screen");
-    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
-    assert!(
-        window.contains_rect(rect),
-        "{label:?} at {size:?} is cut off: {rect:?} is not inside the window"
-    );
-}
 
 fn go(h: &mut Harness<'static, App>, screen: Screen) {
     click(h, screen.label());

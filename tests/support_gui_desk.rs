@@ -223,10 +223,12 @@ fn switching_profile_in_the_header_changes_the_address_and_key_of_the_next_reque
     h.step();
     wait_for(h, "Simulated service — results are not real");
     assert!(h.state().connection.demo);
-    // The choice is kept.
-    let saved = std::fs::read_to_string(gui.home.path().join("config/profiles.toml"))
-        .expect("profiles file");
-    assert!(saved.contains("active = \"simulator\""), "{saved}");
+    // The choice is kept (written off the UI thread: on disk a moment later).
+    let file = gui.home.path().join("config/profiles.toml");
+    step_until(h, "the choice on disk", |_| {
+        std::fs::read_to_string(&file).is_ok_and(|t| t.contains("active = \"simulator\""))
+    });
+    let saved = std::fs::read_to_string(&file).expect("profiles file");
     assert!(
         !saved.contains(KEY_A) && !saved.contains(KEY_B),
         "no key in it"

@@ -16,7 +16,8 @@ use crate::api::client::{ApiClient, ApiKey, DEFAULT_BASE_URL};
 use crate::simulator::SimHandle;
 use crate::store::profiles::{Profile, Profiles};
 use crate::store::{
-    History, KeychainOrFileStore, Paths, ProfileKeys, SecretStore, Settings, StoredProfileKeys,
+    History, KeychainOrFileStore, Paths, ProfileKeys, SecretStore, ServiceEnv, Settings,
+    StoredProfileKeys, unnamed_service,
 };
 
 use super::Exit;
@@ -25,7 +26,7 @@ use super::Exit;
 pub use crate::store::KEY_ENV;
 
 /// The base URL's environment variable.
-pub const BASE_URL_ENV: &str = "ZENHIRE_BASE_URL";
+pub use crate::store::BASE_URL_ENV;
 
 /// The profile's environment variable (what `--profile` defaults to).
 pub const PROFILE_ENV: &str = "ZENHIRE_PROFILE";
@@ -171,8 +172,8 @@ impl Env {
 
     /// Which service a command talks to, with which key (see the module doc for the order).
     pub(crate) fn service(&self, conn: &ConnArgs) -> Result<Service, String> {
-        let env_url = std::env::var(BASE_URL_ENV).ok().filter(|s| !s.is_empty());
-        let env_key = std::env::var(KEY_ENV).ok().and_then(ApiKey::new);
+        let env = ServiceEnv::from_env();
+        let (env_url, env_key) = (env.base_url.clone(), env.key.clone());
         if let Some(profile) = self.named_profile(conn)? {
             if profile.simulator {
                 let sim = self.simulator()?;
@@ -206,22 +207,16 @@ impl Env {
         }
         // No profile named: the environment first, then the active profile (unless it is the
         // built-in simulator: then the key saved before profiles, and the settings' address).
-        let active = self.profiles.active();
-        let (profile_url, profile_key_name) = match active.url() {
-            Some(url) => (Some(url.to_string()), active.name.clone()),
-            None => (
-                self.settings.base_url.clone(),
-                crate::store::profiles::DEFAULT.to_string(),
-            ),
-        };
+        // The app uses the same order while the environment applies.
+        let unnamed = unnamed_service(
+            &self.profiles,
+            &self.settings,
+            &env,
+            conn.base_url.as_deref(),
+        );
         Ok(Service {
-            base_url: conn
-                .base_url
-                .clone()
-                .or(env_url)
-                .or(profile_url)
-                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
-            key: env_key.or_else(|| self.profile_key(&profile_key_name)),
+            base_url: unnamed.base_url,
+            key: env_key.or_else(|| self.profile_key(&unnamed.key_profile)),
         })
     }
 

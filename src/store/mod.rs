@@ -21,7 +21,10 @@ pub use batches::Batches;
 pub use history::{History, LoggedEvent, RunRecord};
 pub use keychain::{KEYCHAIN_NAME, KEYCHAIN_TIMEOUT, KeychainError, KeychainSecretStore};
 pub use paths::Paths;
-pub use profiles::{MemoryProfileKeys, Profile, ProfileKeys, Profiles, StoredProfileKeys};
+pub use profiles::{
+    BASE_URL_ENV, MemoryProfileKeys, Profile, ProfileKeys, Profiles, ServiceEnv, StoredProfileKeys,
+    UnnamedService, unnamed_service,
+};
 pub use request_index::RequestIndex;
 pub use secrets::{
     FileSecretStore, KEY_ENV, KEYCHAIN_ENV, KeyLocation, KeyReport, KeychainOrFileStore,

@@ -14,8 +14,10 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use super::write_atomic;
-use super::{KeychainOrFileStore, MemorySecretStore, Paths, SecretStore, Settings, StoreError};
-use crate::api::client::{DEFAULT_BASE_URL, check_base_url};
+use super::{
+    KEY_ENV, KeychainOrFileStore, MemorySecretStore, Paths, SecretStore, Settings, StoreError,
+};
+use crate::api::client::{ApiKey, DEFAULT_BASE_URL, check_base_url};
 
 /// The production service (built in).
 pub const PRODUCTION: &str = "production";
@@ -168,13 +170,18 @@ impl Profiles {
         settings: &Settings,
         key_saved: bool,
     ) -> Result<Profiles, StoreError> {
+        Ok(Profiles::load_saved(paths)?.unwrap_or_else(|| Profiles::migrated(settings, key_saved)))
+    }
+
+    /// Reads `profiles.toml`, repaired as [`Profiles::load`] does; `None` when there is none
+    /// yet (the caller migrates, once it knows whether a key was saved: the app reads the
+    /// key off its UI thread first).
+    pub fn load_saved(paths: &Paths) -> Result<Option<Profiles>, StoreError> {
         use std::io::Read as _;
         let path = Self::file(paths);
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Profiles::migrated(settings, key_saved));
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(StoreError::io(&path, e)),
         };
         let mut text = String::new();
@@ -186,7 +193,7 @@ impl Profiles {
             message: e.to_string(),
         })?;
         p.repair();
-        Ok(p)
+        Ok(Some(p))
     }
 
     /// Writes `profiles.toml` (it holds no secret).
@@ -287,6 +294,78 @@ impl Profiles {
     }
 }
 
+/// The base URL's environment variable (the key's is [`KEY_ENV`]).
+pub const BASE_URL_ENV: &str = "ZENHIRE_BASE_URL";
+
+/// What the environment says about the service: `$ZENHIRE_API_KEY` and `$ZENHIRE_BASE_URL`,
+/// read once (the CLI per command, the app at start-up; tests hand the app their own).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceEnv {
+    /// The key from [`KEY_ENV`] (an empty value is no key).
+    pub key: Option<ApiKey>,
+    /// The address from [`BASE_URL_ENV`] (an empty value is no address).
+    pub base_url: Option<String>,
+}
+
+impl ServiceEnv {
+    /// This process's environment.
+    pub fn from_env() -> ServiceEnv {
+        ServiceEnv::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The environment `var` gives (a name → its value, `None` when unset).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> ServiceEnv {
+        ServiceEnv {
+            key: var(KEY_ENV).and_then(ApiKey::new),
+            base_url: var(BASE_URL_ENV)
+                .map(|u| u.trim().to_string())
+                .filter(|u| !u.is_empty()),
+        }
+    }
+
+    /// True when either variable is set.
+    pub fn is_set(&self) -> bool {
+        self.key.is_some() || self.base_url.is_some()
+    }
+}
+
+/// Where requests go when no profile was named (the CLI without `--profile`; the app while
+/// the environment applies): see [`unnamed_service`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnnamedService {
+    /// The address: the flag, else `$ZENHIRE_BASE_URL`, else the active profile's (the saved
+    /// settings' while the built-in simulator is active), else production.
+    pub base_url: String,
+    /// The profile whose saved key is used when `$ZENHIRE_API_KEY` is not set: the active
+    /// one, or `default` (the key saved before profiles) while the simulator is active.
+    pub key_profile: String,
+}
+
+/// The one order in which the address and the key are chosen when no profile was named:
+/// `flag_url` (the CLI's `--base-url`), then the environment, then the active profile. The
+/// built-in simulator is never chosen this way (a script or a variable never gets
+/// simulated results by accident).
+pub fn unnamed_service(
+    profiles: &Profiles,
+    settings: &Settings,
+    env: &ServiceEnv,
+    flag_url: Option<&str>,
+) -> UnnamedService {
+    let active = profiles.active();
+    let (profile_url, key_profile) = match active.url() {
+        Some(url) => (Some(url.to_string()), active.name.clone()),
+        None => (settings.base_url.clone(), DEFAULT.to_string()),
+    };
+    UnnamedService {
+        base_url: flag_url
+            .map(str::to_string)
+            .or_else(|| env.base_url.clone())
+            .or(profile_url)
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+        key_profile,
+    }
+}
+
 /// Where each profile's key is kept: one [`SecretStore`] entry per profile.
 pub trait ProfileKeys: Send + Sync {
     /// The key entry of `profile`.
@@ -370,7 +449,6 @@ impl ProfileKeys for MemoryProfileKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::client::ApiKey;
 
     #[test]
     fn a_saved_url_and_key_become_the_default_profile() {
@@ -441,6 +519,82 @@ mod tests {
         assert!(
             !fixed.get("x").expect("x").simulator,
             "only the built-in is the simulator"
+        );
+    }
+
+    #[test]
+    fn the_environment_is_read_from_the_values_given() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let env = ServiceEnv::from_vars(vars(&[
+            ("ZENHIRE_API_KEY", " zh_live_env_4242 "),
+            ("ZENHIRE_BASE_URL", " http://127.0.0.1:8080 "),
+            ("ZENHIRE_OTHER", "x"),
+        ]));
+        assert_eq!(env.key, ApiKey::new("zh_live_env_4242"));
+        assert_eq!(env.base_url.as_deref(), Some("http://127.0.0.1:8080"));
+        assert!(env.is_set());
+        // Set but empty is not set.
+        let empty =
+            ServiceEnv::from_vars(vars(&[("ZENHIRE_API_KEY", ""), ("ZENHIRE_BASE_URL", "  ")]));
+        assert_eq!(empty, ServiceEnv::default());
+        assert!(!empty.is_set());
+        let url_only = ServiceEnv::from_vars(vars(&[("ZENHIRE_BASE_URL", "https://s.example")]));
+        assert_eq!(url_only.key, None);
+        assert!(url_only.is_set());
+    }
+
+    #[test]
+    fn without_a_named_profile_the_flag_then_the_environment_then_the_profile_decide() {
+        let settings = Settings {
+            base_url: Some("https://saved.example".into()),
+            ..Settings::default()
+        };
+        let mut profiles = Profiles::migrated(&settings, true);
+        profiles
+            .add("staging", "https://staging.example")
+            .expect("add");
+        let env = ServiceEnv {
+            key: ApiKey::new("zh_env_1234"),
+            base_url: Some("https://env.example".into()),
+        };
+        let none = ServiceEnv::default();
+        let got = |p: &Profiles, env: &ServiceEnv, flag: Option<&str>| {
+            let s = unnamed_service(p, &settings, env, flag);
+            (s.base_url, s.key_profile)
+        };
+        assert_eq!(
+            got(&profiles, &env, Some("http://127.0.0.1:9")),
+            ("http://127.0.0.1:9".into(), DEFAULT.into())
+        );
+        assert_eq!(
+            got(&profiles, &env, None),
+            ("https://env.example".into(), DEFAULT.into())
+        );
+        assert_eq!(
+            got(&profiles, &none, None),
+            ("https://saved.example".into(), DEFAULT.into())
+        );
+        profiles.set_active("staging").expect("use");
+        assert_eq!(
+            got(&profiles, &none, None),
+            ("https://staging.example".into(), "staging".into())
+        );
+        // The built-in simulator is never the answer: the saved address and default's key.
+        profiles.set_active(SIMULATOR).expect("use");
+        assert_eq!(
+            got(&profiles, &env, None),
+            ("https://env.example".into(), DEFAULT.into())
+        );
+        assert_eq!(
+            got(&profiles, &none, None),
+            ("https://saved.example".into(), DEFAULT.into())
         );
     }
 

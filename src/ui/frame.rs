@@ -3,7 +3,8 @@
 
 use egui::{RichText, Ui};
 
-use crate::ui::app::{App, Command, Screen, TOAST_TIME};
+use crate::guidance;
+use crate::ui::app::{App, Command, KeyWait, Screen, TOAST_TIME};
 use crate::ui::{dialogs, history, progress, record, result, settings, trend};
 
 /// Draws the whole window.
@@ -67,7 +68,8 @@ fn modals_ui(ctx: &egui::Context, app: &mut App, cmds: &mut Vec<Command>) {
 }
 
 fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+    let switch_width = crate::ui::profiles::profile_switch_min_width(ui, app);
+    let placed = ui.horizontal(|ui| {
         ui.label(RichText::new("speech-scorer").strong());
         ui.separator();
         let mut screens = vec![Screen::Record];
@@ -92,9 +94,18 @@ fn nav_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
                 cmds.push(Command::Navigate(s));
             }
         }
+        // The profile switch beside the screens when it fits, else on a line of its own
+        // (a narrow window must not cut it off).
+        if ui.available_width() < switch_width {
+            return false;
+        }
         ui.separator();
         crate::ui::profiles::profile_switch_ui(ui, app, cmds);
+        true
     });
+    if !placed.inner {
+        ui.horizontal(|ui| crate::ui::profiles::profile_switch_ui(ui, app, cmds));
+    }
 }
 
 fn demo_banner_ui(ui: &mut Ui, cmds: &mut Vec<Command>) {
@@ -140,16 +151,37 @@ fn status_bar_ui(ui: &mut Ui, app: &mut App) {
             ui.ctx().request_repaint_after(shown_for - age);
         }
     }
-    ui.horizontal(|ui| {
-        let service = if app.connection.demo {
-            "Service: built-in simulator".to_string()
-        } else {
-            format!(
-                "Service: {} (profile {})",
-                app.connection.base_url, app.connection.profile
-            )
-        };
-        ui.label(RichText::new(service).weak().small());
+    ui.horizontal_wrapped(|ui| {
+        match &app.key_wait {
+            KeyWait::Reading => {
+                ui.spinner();
+                ui.label(RichText::new(guidance::READING_KEY).small());
+            }
+            KeyWait::Unreadable { .. } => {
+                ui.label(
+                    RichText::new(guidance::KEY_UNREADABLE_SHORT)
+                        .small()
+                        .color(ui.visuals().error_fg_color),
+                );
+            }
+            KeyWait::Known => {
+                let mut service = if app.connection.demo {
+                    "Service: built-in simulator".to_string()
+                } else {
+                    format!(
+                        "Service: {} (profile {})",
+                        app.connection.base_url, app.connection.profile
+                    )
+                };
+                if app.env_in_use().is_some() {
+                    service.push_str(&format!(
+                        " · {}",
+                        guidance::env_status(&app.env_vars_in_use())
+                    ));
+                }
+                ui.label(RichText::new(service).weak().small());
+            }
+        }
         let n = app.resuming.len();
         if n > 0 {
             let runs = if n == 1 { "run" } else { "runs" };

@@ -20,11 +20,38 @@ pub mod labels {
 /// More profiles than this and the header shows a drop-down instead of one button each.
 const BUTTONS_UP_TO: usize = 4;
 
+/// The least width the header's profile switch needs: its label and a drop-down wide enough
+/// for the longest name it may show (the header puts it on a line of its own when the
+/// screens leave less).
+pub fn profile_switch_min_width(ui: &Ui, app: &App) -> f32 {
+    let font = egui::TextStyle::Button.resolve(ui.style());
+    let widest = app
+        .profiles
+        .list
+        .iter()
+        .map(|p| p.name.as_str())
+        .chain([crate::guidance::ENV_MARKER, labels::PROFILE])
+        .map(|name| {
+            ui.fonts_mut(|f| f.layout_no_wrap(name.to_string(), font.clone(), egui::Color32::WHITE))
+                .size()
+                .x
+        })
+        .fold(0.0, f32::max);
+    // The label, the drop-down's text, its arrow and paddings, and the "no key" button.
+    2.0 * widest + 4.0 * ui.spacing().button_padding.x + ui.spacing().icon_width + 80.0
+}
+
 /// The header's profile switch: `Profile: [production] [staging] [simulator]`, the active one
 /// selected; a click switches.
 pub fn profile_switch_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let active = app.profiles.active();
     let label = ui.label(RichText::new(labels::PROFILE).weak());
+    // While the environment decides the service, no profile is the one in use: the drop-down
+    // says "environment", and a click on any profile (the active one too) chooses it.
+    let env = app.env_in_use().is_some();
+    // Until the key saved before profiles is read, which profile is active is not decided.
+    let decided = !env && !app.profiles_migrating;
+    let selected = |p: &crate::store::Profile| decided && p.name == active.name;
     let hover = |p: &crate::store::Profile| {
         format!(
             "{}: {}{}",
@@ -47,7 +74,7 @@ pub fn profile_switch_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
                 + ui.spacing().item_spacing.x
         })
         .sum();
-    if app.profiles.list.len() <= BUTTONS_UP_TO && needed + 60.0 <= ui.available_width() {
+    if !env && app.profiles.list.len() <= BUTTONS_UP_TO && needed + 60.0 <= ui.available_width() {
         for p in &app.profiles.list {
             let text = if p.simulator {
                 RichText::new(&p.name).color(ui.visuals().warn_fg_color)
@@ -55,24 +82,31 @@ pub fn profile_switch_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
                 RichText::new(&p.name)
             };
             if ui
-                .selectable_label(p.name == active.name, text)
+                .selectable_label(selected(p), text)
                 .on_hover_text(hover(p))
                 .clicked()
-                && p.name != active.name
+                && !selected(p)
             {
                 cmds.push(Command::SwitchProfile(p.name.clone()));
             }
         }
     } else {
-        egui::ComboBox::from_id_salt("profile_switch")
-            .selected_text(&active.name)
+        let shown = if env {
+            RichText::new(crate::guidance::ENV_MARKER).color(ui.visuals().warn_fg_color)
+        } else if decided {
+            RichText::new(&active.name)
+        } else {
+            RichText::new("…")
+        };
+        let response = egui::ComboBox::from_id_salt("profile_switch")
+            .selected_text(shown)
             .show_ui(ui, |ui| {
                 for p in &app.profiles.list {
                     if ui
-                        .selectable_label(p.name == active.name, &p.name)
+                        .selectable_label(selected(p), &p.name)
                         .on_hover_text(hover(p))
                         .clicked()
-                        && p.name != active.name
+                        && !selected(p)
                     {
                         cmds.push(Command::SwitchProfile(p.name.clone()));
                     }
@@ -80,6 +114,9 @@ pub fn profile_switch_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             })
             .response
             .labelled_by(label.id);
+        if env {
+            response.on_hover_text(crate::guidance::env_marker_hover(&app.env_vars_in_use()));
+        }
     }
     let keyless = !active.simulator && app.connection.is_ready() && app.connection.key.is_none();
     if keyless

@@ -1,11 +1,17 @@
-//! The settings screen: the API key (masked; stored owner-only by `store::secrets`, never shown
-//! again), "Test key", the service address, the language, externalId and metadata defaults
+//! The settings screen: the API key (masked, never shown again; where it is kept — the system
+//! keychain, an owner-only file, or the environment — said in the store's own words, with the
+//! one-click move between keychain and file), "Test key", the service address (read-only
+//! while it comes from the environment), the language, externalId and metadata defaults
 //! (checked as you type, with the rules the API uses).
 
 use egui::{RichText, Ui};
 
 use crate::api::client::check_base_url;
-use crate::ui::app::{App, Command, KeyTest};
+use crate::guidance::{self, KeyWork};
+use crate::store::{
+    BASE_URL_ENV, KEY_ENV, KEYCHAIN_ENV, KeyLocation, KeychainError, KeychainState,
+};
+use crate::ui::app::{App, Command, KeyTest, KeyWait};
 use crate::ui::dialogs::language_list_ui;
 use crate::validate::{
     validate_external_id as check_external_id, validate_metadata as check_metadata,
@@ -37,38 +43,33 @@ pub fn settings_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
 fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     ui.label(RichText::new("Service access").strong());
     let target = app.settings_profile();
-    ui.label(
-        RichText::new(if app.profiles.active().simulator {
-            format!(
-                "A key saved here goes to profile {target} (with the service address below), \
-                 which then becomes active."
-            )
-        } else {
-            format!("The key and the service address below belong to profile {target}.")
-        })
-        .weak(),
+    ui.add(
+        egui::Label::new(
+            RichText::new(if app.profiles.active().simulator {
+                format!(
+                    "A key saved here goes to profile {target} (with the service address \
+                     below), which then becomes active."
+                )
+            } else {
+                format!("The key and the service address below belong to profile {target}.")
+            })
+            .weak(),
+        )
+        .wrap(),
     );
-    match (&app.connection.key, app.connection.demo) {
-        (Some(key), false) => {
-            ui.label(format!("Saved key: {}", key.masked()));
-        }
-        (None, false) => {
-            ui.label(format!(
-                "No key saved for profile {}: requests go without one and are refused.",
-                app.connection.profile
-            ));
-        }
-        _ => {
-            ui.label(
-                "No key saved: the app runs on the built-in simulator (results are not real).",
-            );
-        }
-    }
+    key_in_use_ui(ui, app);
+    key_place_ui(ui, app, cmds);
+    let env_key = app.env_key_in_use();
+    let working = app.key_panel.working();
     ui.horizontal_wrapped(|ui| {
         let label = ui.label(KEY_FIELD_LABEL);
         let response = ui
-            .add(
+            .add_enabled(
+                !env_key,
                 egui::TextEdit::singleline(&mut app.form.key_input)
+                    // A stable id: the lines above it come and go (the key's place, a
+                    // spinner), and focus must stay in the field.
+                    .id(egui::Id::unique("settings_api_key"))
                     .password(true)
                     .hint_text("paste a new key")
                     .desired_width(300.0),
@@ -85,8 +86,9 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     });
     ui.horizontal_wrapped(|ui| {
         let typed = !app.form.key_input.trim().is_empty();
+        let can_save = typed && !env_key && !working && app.key_wait != KeyWait::Reading;
         if ui
-            .add_enabled(typed, egui::Button::new("Save key"))
+            .add_enabled(can_save, egui::Button::new("Save key"))
             .clicked()
         {
             cmds.push(Command::SaveKey);
@@ -98,7 +100,13 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
         {
             cmds.push(Command::TestKey);
         }
-        if !app.connection.demo && ui.button("Forget key").clicked() {
+        let saved = matches!(app.key_report_shown(), Some(Ok(r)) if r.saved.is_some());
+        let in_use = !app.connection.demo && !env_key && app.key_wait == KeyWait::Known;
+        if (saved || in_use)
+            && ui
+                .add_enabled(!working, egui::Button::new("Forget key"))
+                .clicked()
+        {
             cmds.push(Command::ForgetKey);
         }
         if ui.button("Open the ZenHire dashboard").clicked() {
@@ -134,6 +142,142 @@ fn key_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
         None => return,
     };
     ui.add(egui::Label::new(RichText::new(text).color(colour)).wrap());
+}
+
+/// Which key the requests use: the saved one (masked), none, the environment's, or "reading".
+fn key_in_use_ui(ui: &mut Ui, app: &App) {
+    if let (true, Some(key)) = (app.env_key_in_use(), &app.connection.key) {
+        ui.add(egui::Label::new(guidance::env_key_in_use(&key.masked(), KEY_ENV)).wrap());
+        ui.add(egui::Label::new(RichText::new(guidance::env_key_note(KEY_ENV)).weak()).wrap());
+        return;
+    }
+    match &app.key_wait {
+        KeyWait::Reading => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(guidance::READING_KEY);
+            });
+            return;
+        }
+        KeyWait::Unreadable { profile, error } => {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(guidance::key_unreadable(profile, error))
+                        .color(ui.visuals().error_fg_color),
+                )
+                .wrap(),
+            );
+            return;
+        }
+        KeyWait::Known => {}
+    }
+    match (&app.connection.key, app.connection.demo) {
+        (Some(key), false) => {
+            ui.label(format!("Saved key: {}", key.masked()));
+        }
+        (None, false) => {
+            ui.add(
+                egui::Label::new(format!(
+                    "No key saved for profile {}: requests go without one and are refused.",
+                    app.connection.profile
+                ))
+                .wrap(),
+            );
+        }
+        _ => {
+            ui.add(
+                egui::Label::new(
+                    "No key saved: the app runs on the built-in simulator (results are not real).",
+                )
+                .wrap(),
+            );
+        }
+    }
+}
+
+/// Where the key is kept (the store's own words), the one-click move, and what to do about a
+/// keychain that is there but locked or stuck.
+fn key_place_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
+    let working = app.key_panel.working();
+    match app.key_report_shown() {
+        None => {}
+        Some(Err(e)) => {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(guidance::key_place_unknown(&e))
+                        .color(ui.visuals().error_fg_color),
+                )
+                .wrap(),
+            );
+            if ui
+                .add_enabled(!working, egui::Button::new(guidance::CHECK_AGAIN))
+                .clicked()
+            {
+                cmds.push(Command::CheckKeyAgain);
+            }
+        }
+        Some(Ok(report)) => {
+            let stuck = matches!(
+                &report.keychain,
+                KeychainState::Problem(e) if !matches!(e, KeychainError::Unavailable(_))
+            );
+            let text = RichText::new(report.describe());
+            ui.add(
+                egui::Label::new(if stuck {
+                    text.color(ui.visuals().warn_fg_color)
+                } else {
+                    text
+                })
+                .wrap(),
+            );
+            ui.horizontal_wrapped(|ui| {
+                if let Some(to) = &report.can_move_to {
+                    let to_keychain = matches!(to, KeyLocation::Keychain);
+                    if ui
+                        .add_enabled(
+                            !working,
+                            egui::Button::new(guidance::move_key_label(to_keychain)),
+                        )
+                        .on_hover_text(guidance::move_key_hover(to_keychain))
+                        .clicked()
+                    {
+                        cmds.push(Command::MoveKey(to.clone()));
+                    }
+                }
+                if (stuck || matches!(app.key_wait, KeyWait::Unreadable { .. }))
+                    && ui
+                        .add_enabled(!working, egui::Button::new(guidance::CHECK_AGAIN))
+                        .clicked()
+                {
+                    cmds.push(Command::CheckKeyAgain);
+                }
+            });
+            if stuck {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(guidance::keychain_stuck_help(&format!(
+                            "{KEYCHAIN_ENV}=off"
+                        )))
+                        .weak(),
+                    )
+                    .wrap(),
+                );
+            }
+        }
+    }
+    let work = app.key_panel.busy.or_else(|| {
+        (app.key_wait == KeyWait::Reading && app.key_report_shown().is_none())
+            .then_some(KeyWork::Checking)
+    });
+    if let Some(work) = work {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(guidance::key_work_text(work));
+        });
+    }
+    if let Some(error) = &app.key_panel.error {
+        ui.add(egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color)).wrap());
+    }
 }
 
 fn ok_colour(ui: &Ui) -> egui::Color32 {
@@ -173,6 +317,7 @@ fn problem_ui(ui: &mut Ui, problem: Option<String>) {
 
 fn defaults_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     ui.label(RichText::new("Submission defaults").strong());
+    let env_url = app.env_url_in_use().map(str::to_string);
     let form = &mut app.form;
     egui::Grid::new("defaults")
         .num_columns(2)
@@ -217,6 +362,18 @@ fn defaults_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
 
             let l = ui.label("Service address");
             ui.vertical(|ui| {
+                if let Some(mut url) = env_url.as_deref() {
+                    // The environment's: shown, not edited here.
+                    ui.add(egui::TextEdit::singleline(&mut url).desired_width(320.0))
+                        .labelled_by(l.id);
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(guidance::env_url_note(BASE_URL_ENV)).weak(),
+                        )
+                        .wrap(),
+                    );
+                    return;
+                }
                 ui.add(
                     egui::TextEdit::singleline(&mut form.base_url)
                         .hint_text(crate::api::client::DEFAULT_BASE_URL)

@@ -86,9 +86,10 @@ pub fn start_with(setup: Setup) -> Gui {
         config.browser = Arc::new(browser.clone());
     }
     (setup.prepare)(&config);
-    let harness = Harness::builder()
+    let mut harness = Harness::builder()
         .with_size(setup.size)
         .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"));
+    key_read(&mut harness);
     Gui {
         harness,
         browser,
@@ -236,9 +237,19 @@ pub fn start_in(
 ) -> Harness<'static, App> {
     let (config, _browser) = AppConfig::for_test(home, SimConfig::fast(), pick);
     prepare(&config);
-    Harness::builder()
+    let mut harness = Harness::builder()
         .with_size(egui::vec2(900.0, 760.0))
-        .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"))
+        .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"));
+    key_read(&mut harness);
+    harness
+}
+
+/// Steps until the saved key has been read (off the UI thread, at start-up): as a person
+/// waits for "Reading the saved key…" to go before submitting.
+pub fn key_read(h: &mut Harness<'static, App>) {
+    step_until(h, "the saved key to be read", |h| {
+        h.state().key_wait != speech_scorer::ui::app::KeyWait::Reading
+    });
 }
 
 /// A speech-like WAV fixture of `secs` in a temp dir.
@@ -263,4 +274,35 @@ impl egui::DroppedFile for Dropped {
     fn bytes(&self) -> Result<Vec<u8>, String> {
         std::fs::read(&self.0).map_err(|e| e.to_string())
     }
+}
+
+/// Fails unless the control labelled `label` (a button when `button`) can be brought wholly
+/// into a window of `size` ("scroll into view"): nothing is cut off out of reach.
+pub fn reachable(h: &mut Harness<'static, App>, size: egui::Vec2, label: &str, button: bool) {
+    let find = |h: &Harness<'static, App>| {
+        let node = if button {
+            h.query_by_role_and_label(Role::Button, label)
+        } else {
+            h.query_all_by_label(label).next()
+        };
+        node.map(|n| n.rect())
+    };
+    let Some(_) = find(h) else {
+        panic!("{label:?} is not on screen at {size:?}: {:?}", labels(h));
+    };
+    let node = if button {
+        h.get_by_role_and_label(Role::Button, label)
+    } else {
+        h.get_all_by_label(label).next().expect("found above")
+    };
+    node.scroll_to_me();
+    for _ in 0..4 {
+        h.step();
+    }
+    let rect = find(h).expect("still on screen");
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+    assert!(
+        window.contains_rect(rect),
+        "{label:?} at {size:?} is cut off: {rect:?} is not inside the window"
+    );
 }

@@ -81,6 +81,11 @@ pub enum Command {
     ForgetKey,
     /// Call GET /credits with the key typed in Settings (or the saved one).
     TestKey,
+    /// Move the saved key to the system keychain or the owner-only file (Settings' one-click
+    /// move, offered when the store says it can).
+    MoveKey(crate::store::KeyLocation),
+    /// Read the key (when it could not be read) or where it is again (Settings).
+    CheckKeyAgain,
     /// Save base URL, externalId and metadata from the Settings form.
     SaveSettings,
     /// Ask the service for the credit balance.

@@ -41,13 +41,15 @@ impl App {
             }
             Command::CloseLanguagePicker => self.language_picker_open = false,
             Command::FocusKeySettings => {
-                self.state.screen = Screen::Settings;
+                self.navigate(Screen::Settings);
                 self.form.focus_key = true;
             }
             Command::SaveKey => self.save_key(false),
             Command::SaveKeyAnyway => self.save_key(true),
             Command::ForgetKey => self.forget_key(),
             Command::TestKey => self.test_key(),
+            Command::MoveKey(to) => self.move_key(to),
+            Command::CheckKeyAgain => self.check_key_again(),
             Command::SaveSettings => self.save_settings(),
             Command::RefreshCredits => self.refresh_credits(),
             Command::RefreshHistory => self.refresh_history(),
@@ -74,6 +76,12 @@ impl App {
                 self.refresh_history();
             }
             Screen::Support => self.open_support(),
+            Screen::Settings => {
+                self.state.screen = screen;
+                // Where the key is may have changed meanwhile (the CLI moved it, the keyring
+                // was unlocked): read it again, in the background.
+                self.refresh_key_report();
+            }
             _ => self.state.screen = screen,
         }
     }

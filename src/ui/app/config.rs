@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::store::{Paths, ProfileKeys, SecretStore};
+use crate::store::{Paths, ProfileKeys, SecretStore, ServiceEnv};
 use crate::ui::ports::{BrowserOpener, FilePicker, RfdFilePicker, SystemBrowser};
 
 /// The doors and stores of the app.
@@ -12,12 +12,18 @@ pub struct AppConfig {
     pub file_picker: Arc<dyn FilePicker>,
     /// The browser.
     pub browser: Arc<dyn BrowserOpener>,
-    /// Where the key lives; `None`: the owner-only file in the config dir. It is the
-    /// `default` profile's key entry (the one key saved before profiles existed).
+    /// Where the key lives; `None`: the system keychain, or where there is none the
+    /// owner-only file in the config dir ([`crate::store::KeychainOrFileStore`], without the
+    /// environment: that is [`AppConfig::environment`]). It is the `default` profile's key
+    /// entry (the one key saved before profiles existed).
     pub secrets: Option<Arc<dyn SecretStore>>,
-    /// Where each service profile's key lives (one entry per profile); `None`: a file per
-    /// profile beside `secrets` ([`crate::store::StoredProfileKeys`]).
+    /// Where each service profile's key lives (one entry per profile); `None`: its own
+    /// keychain item, or a file per profile ([`crate::store::StoredProfileKeys`]), with
+    /// `default`'s in `secrets`.
     pub profile_keys: Option<Arc<dyn ProfileKeys>>,
+    /// `$ZENHIRE_API_KEY` and `$ZENHIRE_BASE_URL`: read from the process by
+    /// [`AppConfig::default`]; tests hand in their own (never the process's).
+    pub environment: ServiceEnv,
     /// Directories; `None`: from `SPEECH_SCORER_HOME` or the platform dirs.
     pub paths: Option<Paths>,
     /// The simulator's settings in demo mode.
@@ -31,6 +37,7 @@ impl Default for AppConfig {
             browser: Arc::new(SystemBrowser),
             secrets: None,
             profile_keys: None,
+            environment: ServiceEnv::from_env(),
             paths: None,
             demo_config: crate::simulator::SimConfig::default(),
         }
@@ -38,7 +45,8 @@ impl Default for AppConfig {
 }
 
 impl AppConfig {
-    /// For tests: everything under `home`, the keys in memory (none saved), a file picker that
+    /// For tests: everything under `home`, the keys in memory (none saved), no environment
+    /// (`ZENHIRE_*` of the test process are not read), a file picker that
     /// answers `pick` without a window, a browser that only records URLs, and the simulator
     /// settings `demo_config` for demo mode.
     pub fn for_test(
@@ -55,6 +63,7 @@ impl AppConfig {
                 &secrets,
             )))),
             secrets: Some(secrets),
+            environment: ServiceEnv::default(),
             paths: Some(Paths::under(home.to_path_buf())),
             demo_config,
         };

@@ -1,14 +1,15 @@
 //! Which service the app talks to: the active service profile (its address and its own key),
 //! or demo mode on the built-in simulator profile (started on the app's runtime, never on the
-//! UI thread). The key's life in Settings (test, save, forget) and saving the other settings
-//! live here too; switching and editing profiles is in `profiles`.
+//! UI thread). Settings' *Test key*, the checks before a key is saved, and saving the other
+//! settings live here too; the key's reads and writes are in `keys`, switching and editing
+//! profiles in `profiles`.
 
 use crate::api::client::{ApiClient, ApiKey, DEFAULT_BASE_URL, check_base_url};
 use crate::api::error::ApiError;
 use crate::guidance;
 use crate::simulator::SimHandle;
 use crate::store::profiles::{self, Profile};
-use crate::ui::app::{App, AppEvent, Command, Confirmation};
+use crate::ui::app::{App, AppEvent, Command, Confirmation, KeyWait};
 
 /// The service the app talks to.
 #[derive(Debug, Clone)]
@@ -71,36 +72,20 @@ impl App {
     /// A client for the service in use.
     pub(crate) fn client(&self) -> Result<ApiClient, String> {
         if !self.connection.is_ready() {
-            return Err(if self.connection.demo {
-                "The built-in simulator is still starting; try again in a moment.".into()
-            } else {
-                format!(
+            return Err(match &self.key_wait {
+                KeyWait::Reading => guidance::READING_KEY_WAIT.to_string(),
+                KeyWait::Unreadable { profile, error } => guidance::key_unreadable(profile, error),
+                KeyWait::Known if self.connection.demo => {
+                    "The built-in simulator is still starting; try again in a moment.".into()
+                }
+                KeyWait::Known => format!(
                     "Switching to profile {}; try again in a moment.",
                     self.connection.profile
-                )
+                ),
             });
         }
         ApiClient::new(&self.connection.base_url, self.connection.key.clone())
             .map_err(|e| e.to_string())
-    }
-
-    /// Connects to the active profile: a service profile with its own key (read here, as the
-    /// key always was at start-up), or demo mode on the built-in simulator, which starts in
-    /// the background; [`App::on_connected`] runs once the service is usable.
-    pub(crate) fn connect(&mut self) {
-        let profile = self.profiles.active();
-        if !profile.simulator {
-            let key = match self.profile_keys.entry(&profile.name).get() {
-                Ok(k) => k,
-                Err(e) => {
-                    self.toast(format!("The saved API key could not be read: {e}"), true);
-                    None
-                }
-            };
-            self.connect_service(&profile, key);
-            return;
-        }
-        self.connect_demo();
     }
 
     /// Talks to a service profile with `key` (none: requests go without one, and the header
@@ -189,7 +174,9 @@ impl App {
 
     pub(crate) fn test_key(&mut self) {
         let typed = ApiKey::new(self.form.key_input.clone());
-        let base = if !self.form.base_url.trim().is_empty() {
+        let base = if let Some(url) = self.env_url_in_use() {
+            url.to_string()
+        } else if !self.form.base_url.trim().is_empty() {
             self.form.base_url.trim().to_string()
         } else if typed.is_some() {
             DEFAULT_BASE_URL.to_string()
@@ -249,57 +236,10 @@ impl App {
             self.toast("Type or paste the key first.", true);
             return;
         };
-        // The key goes to the profile Settings edits; on the built-in simulator that is
-        // `default` (made from the saved address, as before profiles), which becomes active.
-        let target = self.settings_profile();
-        if self.profiles.get(&target).is_none() {
-            let url = self
-                .settings
-                .base_url
-                .clone()
-                .filter(|u| !u.trim().is_empty())
-                .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-            if let Err(e) = self.profiles.add(&target, &url) {
-                self.toast(e.to_string(), true);
-                return;
-            }
-        }
-        if let Err(e) = self.profile_keys.entry(&target).set(&key) {
-            self.toast(format!("The key could not be saved: {e}"), true);
+        if self.key_panel.working() {
             return;
         }
-        if let Err(e) = self.profiles.set_active(&target) {
-            self.toast(e.to_string(), true);
-            return;
-        }
-        self.persist_profiles();
-        self.form.key_input.clear();
-        self.form.key_changed();
-        self.connect();
-        self.toast(
-            format!("Key {} saved for profile {target}", key.masked()),
-            false,
-        );
-    }
-
-    pub(crate) fn forget_key(&mut self) {
-        let target = self.settings_profile();
-        if let Err(e) = self.profile_keys.entry(&target).clear() {
-            self.toast(format!("The key could not be removed: {e}"), true);
-            return;
-        }
-        // Without its key the profile cannot be used: back to demo mode, as before profiles.
-        if self.profiles.active == target
-            && let Err(e) = self.profiles.set_active(profiles::SIMULATOR)
-        {
-            self.toast(e.to_string(), true);
-        }
-        self.persist_profiles();
-        self.connect();
-        self.toast(
-            format!("Key of profile {target} removed; using the built-in simulator"),
-            false,
-        );
+        self.save_key_in_background(key);
     }
 
     pub(crate) fn save_settings(&mut self) {
@@ -354,16 +294,30 @@ impl App {
         }
         self.settings.default_external_id = (!ext.is_empty()).then_some(ext);
         self.settings.default_metadata = (!meta.is_empty()).then_some(meta);
-        self.persist_settings();
+        self.write_settings(Some(guidance::SETTINGS_SAVED));
         if !self.connection.demo {
             self.connect();
         }
-        self.toast("Settings saved", false);
     }
 
+    /// Writes the settings (off the UI thread); a failure is said in a toast.
     pub(crate) fn persist_settings(&mut self) {
-        if let Err(e) = self.settings.save(&self.paths) {
-            self.toast(format!("Settings could not be saved: {e}"), true);
+        self.write_settings(None);
+    }
+
+    /// Writes the settings off the UI thread; `note` is said once they are written.
+    fn write_settings(&mut self, note: Option<&'static str>) {
+        if self.persist.settings(&self.settings, note) {
+            return;
+        }
+        // No writer thread: write here, as before.
+        match self.settings.save(&self.paths) {
+            Ok(()) => {
+                if let Some(note) = note {
+                    self.toast(note, false);
+                }
+            }
+            Err(e) => self.toast(guidance::not_saved_text("Settings", &e.to_string()), true),
         }
     }
 }

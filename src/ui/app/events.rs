@@ -7,7 +7,7 @@ use std::sync::mpsc::Sender;
 use crate::engine::JobEvent;
 use crate::simulator::SimHandle;
 use crate::ui::app::recording::AudioEvent;
-use crate::ui::app::{App, HistoryRow, KeyTest, ProfileEvent, SupportEvent, Take};
+use crate::ui::app::{App, HistoryRow, KeyEvent, KeyTest, Saved, SupportEvent, Take};
 use crate::ui::ports::Picked;
 
 /// What comes back from background work.
@@ -64,8 +64,10 @@ pub enum AppEvent {
     TakesLoaded(Result<crate::store::takes::TakeList, String>),
     /// The takes list was saved (or why not).
     TakesSaved(Result<(), String>),
-    /// Service profile work (the key of the profile switched to).
-    Profile(ProfileEvent),
+    /// Work on a key (read, saved, removed, moved, where it is), done off the UI thread.
+    Key(KeyEvent),
+    /// One of the app's own files was written (or why not), off the UI thread.
+    Saved(Saved),
     /// The waveform, trend and export views' background work.
     Views(crate::ui::app::ViewEvent),
 }
@@ -89,7 +91,8 @@ impl std::fmt::Debug for AppEvent {
             AppEvent::Batch(_) => "Batch",
             AppEvent::TakesLoaded(_) => "TakesLoaded",
             AppEvent::TakesSaved(_) => "TakesSaved",
-            AppEvent::Profile(_) => "Profile",
+            AppEvent::Key(_) => "Key",
+            AppEvent::Saved(_) => "Saved",
             AppEvent::Views(_) => "Views",
         };
         f.write_str(name)
@@ -144,8 +147,23 @@ impl App {
             AppEvent::TakesSaved(Err(e)) => {
                 self.toast(format!("The list of takes could not be saved: {e}"), true)
             }
-            AppEvent::Profile(event) => self.on_profile_event(event),
+            AppEvent::Key(event) => self.on_key_event(event),
+            AppEvent::Saved(saved) => self.on_saved(saved),
             AppEvent::Views(event) => self.on_view_event(event),
+        }
+    }
+}
+
+impl App {
+    /// A file of the app's own was written: say the note, or the failure.
+    fn on_saved(&mut self, saved: Saved) {
+        match saved.result {
+            Ok(()) => {
+                if let Some(note) = saved.note {
+                    self.toast(note, false);
+                }
+            }
+            Err(e) => self.toast(crate::guidance::not_saved_text(saved.file.what(), &e), true),
         }
     }
 }

@@ -5,7 +5,11 @@
 //! - `command`: the [`Command`]s the UI asks for; `command_handling` runs them once, after
 //!   the frame is drawn;
 //! - `events`: what background work sends back ([`AppEvent`]), followed by a repaint;
-//! - `connection`: which service (a key, or the built-in simulator), the key's test and save;
+//! - `connection`: which service (a key, or the built-in simulator), the key's test;
+//! - `keys`: the key's life (read, save, forget, move, where it is), all off the UI thread,
+//!   and the environment's say in which service is used;
+//! - `persist`: the app's own small files (settings, profiles, window state), written off
+//!   the UI thread;
 //! - `jobs`: submitting, cancelling, resuming runs; `actions`: guidance actions → commands;
 //! - `takes`: the recording that will be submitted; `recording`: the recorder and player;
 //! - `history`: the cached history rows; `support`: the Support screen's side effects;
@@ -25,7 +29,9 @@ mod events;
 mod exports;
 mod history;
 mod jobs;
+mod keys;
 mod live_meter;
+mod persist;
 mod profiles;
 pub mod recording;
 mod state;
@@ -51,7 +57,9 @@ pub use connection::{Connection, KeyTest};
 pub use events::{AppEvent, UiSender};
 pub use history::{HistoryRow, HistoryView, is_own_recording};
 pub use jobs::ActiveJob;
-pub use profiles::{ProfileEvent, ProfileForm};
+pub use keys::{AfterRead, KeyEvent, KeyPanel, KeyWait, Target};
+pub use persist::{Saved, SavedFile};
+pub use profiles::ProfileForm;
 pub use state::{Screen, State};
 pub use support::SupportEvent;
 pub use takes::{NO_DIALOG_WITHIN, Replacement, Take, TakeSource, TakesView, estimated_credits};
@@ -59,7 +67,7 @@ pub use views::{ViewCommand, ViewEvent, Views};
 
 use crate::api::model::PollResponse;
 use crate::engine::JobHandle;
-use crate::store::{FileSecretStore, History, Paths, SecretStore, Settings};
+use crate::store::{History, KeychainOrFileStore, Paths, SecretStore, Settings};
 use crate::ui::dialogs;
 use crate::ui::progress::RunView;
 use crate::ui::support::SupportDesk;
@@ -134,8 +142,23 @@ pub struct App {
     pub(crate) profile_keys: Arc<dyn crate::store::ProfileKeys>,
     /// The "add a profile" fields in Settings.
     pub profile_form: ProfileForm,
-    /// Counts profile switches, so a key read for an earlier switch is ignored.
+    /// Counts connects (start-up, switches, saved keys), so a key read for an earlier one is
+    /// ignored.
     pub(crate) profile_generation: u64,
+    /// No `profiles.toml` yet: which profile is active waits for the key saved before
+    /// profiles (read off the UI thread).
+    pub(crate) profiles_migrating: bool,
+    /// Whether the key of the service in use is known yet (no request goes out until it is).
+    pub key_wait: KeyWait,
+    /// Where Settings' profile keeps its key, and work on it in progress.
+    pub key_panel: KeyPanel,
+    /// The environment (`$ZENHIRE_API_KEY`, `$ZENHIRE_BASE_URL`) decides the service, as in
+    /// the CLI without `--profile`; false once the person picks a profile in the header.
+    pub(crate) env_applies: bool,
+    /// Writes settings, profiles and the window state off the UI thread.
+    pub(crate) persist: persist::Persister,
+    /// The window state as last handed to the writer.
+    pub(crate) saved_state: State,
     /// The request index behind the Support screen's search of all runs (read off the UI
     /// thread, kept in memory between searches).
     pub(crate) request_index: Arc<crate::store::RequestIndex>,
@@ -204,8 +227,10 @@ pub struct App {
 
 impl App {
     /// Builds the app: stores from `SPEECH_SCORER_HOME` (or the platform dirs), the key from
-    /// the secret store, demo mode on the built-in simulator when there is no key, and every
-    /// unfinished run from history resumed (once the history has been read, off this thread).
+    /// the secret store (read off this thread: the first frame says it is reading it, and no
+    /// request goes out until it is known), demo mode on the built-in simulator when there
+    /// is no key, and every unfinished run from history resumed (once the history has been
+    /// read, off this thread).
     pub fn new(ctx: &egui::Context, config: AppConfig) -> Result<App, StartError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -213,6 +238,10 @@ impl App {
             .enable_all()
             .build()?;
         let (tx, events) = channel();
+        let sender = UiSender {
+            tx,
+            ctx: ctx.clone(),
+        };
         let mut startup_problems = Vec::new();
         let paths = match config.paths.clone() {
             Some(p) => p,
@@ -223,7 +252,8 @@ impl App {
         };
         let secrets: Arc<dyn SecretStore> = match &config.secrets {
             Some(s) => s.clone(),
-            None => Arc::new(FileSecretStore::new(&paths)),
+            // The environment's key is the app's to weigh (`keys`), not the store's.
+            None => Arc::new(KeychainOrFileStore::saved(&paths)),
         };
         let settings = Settings::load(&paths).unwrap_or_else(|e| {
             startup_problems.push(format!("Settings could not be read ({e}); using defaults"));
@@ -236,17 +266,23 @@ impl App {
                 secrets.clone(),
             )),
         };
-        // Read as the key was always read at start-up: before the first frame.
-        let key_saved = secrets.get().ok().flatten().is_some();
-        let profiles =
-            crate::store::Profiles::load(&paths, &settings, key_saved).unwrap_or_else(|e| {
+        // Without profiles.toml, which profile is active depends on whether a key was saved
+        // before profiles: that is read with the key, off this thread (`keys`).
+        let (profiles, profiles_migrating) = match crate::store::Profiles::load_saved(&paths) {
+            Ok(Some(p)) => (p, false),
+            Ok(None) => (crate::store::Profiles::migrated(&settings, false), true),
+            Err(e) => {
                 startup_problems.push(format!(
                     "Profiles could not be read ({e}); using the built-in ones"
                 ));
-                crate::store::Profiles::migrated(&settings, key_saved)
-            });
+                (crate::store::Profiles::migrated(&settings, false), true)
+            }
+        };
         let mut state = State::load(&paths);
         state.screen = state.restored_screen();
+        let persist = persist::Persister::start(paths.clone(), sender.clone());
+        let env_applies = config.environment.is_set();
+        let saved_state = state.clone();
         let history = History::new(&paths);
         let request_index = Arc::new(crate::store::RequestIndex::new(&paths));
         let paths_for_takes = paths.clone();
@@ -273,13 +309,16 @@ impl App {
             profile_keys,
             profile_form: ProfileForm::default(),
             profile_generation: 0,
+            profiles_migrating,
+            key_wait: KeyWait::Reading,
+            key_panel: KeyPanel::default(),
+            env_applies,
+            persist,
+            saved_state,
             request_index,
             rt,
             events,
-            sender: UiSender {
-                tx,
-                ctx: ctx.clone(),
-            },
+            sender,
             config,
             connection: Connection {
                 base_url: String::new(),
@@ -358,6 +397,20 @@ impl App {
         self.job.is_some()
     }
 
+    /// Hands the window state to the writer when it changed (a screen, a device, the trend's
+    /// grouping): kept across a crash too, not only a clean exit.
+    fn persist_state_if_changed(&mut self) {
+        if self.state == self.saved_state {
+            return;
+        }
+        self.saved_state = self.state.clone();
+        if !self.persist.ui_state(&self.state)
+            && let Err(e) = self.state.save(&self.paths)
+        {
+            tracing::warn!("could not save the window state: {e}");
+        }
+    }
+
     /// True while a modal window (error, confirmation, language, address) is open.
     pub fn modal_open(&self) -> bool {
         self.dialog.is_some()
@@ -395,11 +448,14 @@ impl eframe::App for App {
         for cmd in cmds {
             self.run_command(&ctx, cmd);
         }
+        self.persist_state_if_changed();
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        if let Err(e) = self.state.save(&self.paths) {
-            tracing::warn!("could not save the window state: {e}");
+        self.persist_state_if_changed();
+        // The window is closing: wait (a moment at most) for the last writes.
+        if !self.persist.flush() {
+            tracing::warn!("the last settings writes did not finish before the app closed");
         }
     }
 }

@@ -1,25 +1,12 @@
 //! Service profiles in the app: one click in the header switches the service (its address and
 //! its own key), Settings adds and removes profiles. The key of the profile switched to is
-//! read off the UI thread (a keychain may take a moment); until it arrives no request goes
-//! out, so the next request uses the new address and the new key.
+//! read off the UI thread (a keychain may take a moment) by the one path every key read takes
+//! (`keys`); until it arrives no request goes out, so the next request uses the new address
+//! and the new key.
 
-use crate::api::client::{ApiKey, check_base_url};
-use crate::store::profiles::{self, Profile};
-use crate::ui::app::{App, AppEvent};
-
-/// What comes back from profile work.
-#[derive(Debug)]
-pub enum ProfileEvent {
-    /// The key of the profile switched to was read.
-    KeyRead {
-        /// Tells the latest switch from earlier ones.
-        generation: u64,
-        /// The profile.
-        profile: Profile,
-        /// Its key, or why it could not be read.
-        key: Result<Option<ApiKey>, String>,
-    },
-}
+use crate::api::client::check_base_url;
+use crate::store::profiles;
+use crate::ui::app::App;
 
 /// The "add a profile" fields in Settings.
 #[derive(Debug, Clone, Default)]
@@ -51,90 +38,46 @@ impl App {
         }
     }
 
-    /// Writes `profiles.toml`; a failure is said in a toast.
+    /// Writes `profiles.toml` (off the UI thread); a failure is said in a toast.
     pub(crate) fn persist_profiles(&mut self) {
+        if self.persist.profiles(&self.profiles) {
+            return;
+        }
+        // No writer thread: write here, as before.
         if let Err(e) = self.profiles.save(&self.paths) {
-            self.toast(format!("The profiles could not be saved: {e}"), true);
+            self.toast(
+                crate::guidance::not_saved_text("The profiles", &e.to_string()),
+                true,
+            );
         }
     }
 
     /// Makes `name` the active profile and connects to it: the simulator at once; a service
-    /// once its key has been read in the background (no request goes out meanwhile).
+    /// once its key has been read in the background (no request goes out meanwhile). The
+    /// person chose it: from now on the environment no longer decides the service (as
+    /// `--profile` beats it in the CLI).
     pub(crate) fn switch_profile(&mut self, name: &str) {
-        if name == self.profiles.active && self.connection.profile == name {
+        let env_vars = self.env_vars_in_use();
+        if env_vars.is_empty() && name == self.profiles.active && self.connection.profile == name {
             return;
         }
         if let Err(e) = self.profiles.set_active(name) {
             self.toast(e.to_string(), true);
             return;
         }
+        self.env_applies = false;
+        self.profiles_migrating = false;
         self.persist_profiles();
-        self.profile_generation += 1;
         self.form.base_url = self.settings_form_url();
         self.form.key_changed();
-        let profile = self.profiles.active();
-        if profile.simulator {
-            self.connect_demo();
+        let simulator = self.profiles.active().simulator;
+        // One toast says what is now in use: that the environment no longer applies, else
+        // the profile (once its key is read).
+        self.connect_and(env_vars.is_empty());
+        if !env_vars.is_empty() {
+            self.toast(crate::guidance::env_ignored_text(name, &env_vars), false);
+        } else if simulator {
             self.toast("Profile simulator: results are not real", false);
-            return;
-        }
-        // Not ready until the key is here: a request now would go to the old service.
-        self.connection = crate::ui::app::Connection {
-            base_url: String::new(),
-            key: None,
-            demo: false,
-            profile: profile.name.clone(),
-        };
-        let entry = self.profile_keys.entry(&profile.name);
-        let generation = self.profile_generation;
-        let sender = self.sender.clone();
-        self.rt.spawn_blocking(move || {
-            let key = entry.get().map_err(|e| e.to_string());
-            sender.send(AppEvent::Profile(ProfileEvent::KeyRead {
-                generation,
-                profile,
-                key,
-            }));
-        });
-    }
-
-    pub(crate) fn on_profile_event(&mut self, event: ProfileEvent) {
-        match event {
-            ProfileEvent::KeyRead {
-                generation,
-                profile,
-                key,
-            } => {
-                // A later switch (or any other change) wins.
-                if generation != self.profile_generation || self.profiles.active != profile.name {
-                    return;
-                }
-                let key = match key {
-                    Ok(k) => k,
-                    Err(e) => {
-                        self.toast(
-                            format!("The key of profile {} could not be read: {e}", profile.name),
-                            true,
-                        );
-                        None
-                    }
-                };
-                let text = match &key {
-                    Some(k) => format!(
-                        "Profile {}: {} with key {}",
-                        profile.name,
-                        profile.describe(),
-                        k.masked()
-                    ),
-                    None => format!(
-                        "Profile {}: {} — no key saved for it (Settings)",
-                        profile.name,
-                        profile.describe()
-                    ),
-                };
-                self.connect_service(&profile, key);
-                self.toast(text, false);
-            }
         }
     }
 
@@ -165,15 +108,9 @@ impl App {
             self.toast(e.to_string(), true);
             return;
         }
-        if let Err(e) = self.profile_keys.entry(name).clear() {
-            self.toast(
-                format!("The key of profile {name} could not be removed: {e}"),
-                true,
-            );
-        }
+        self.forget_removed_profile_key(name);
         self.persist_profiles();
         if was_active {
-            self.profile_generation += 1;
             self.form.base_url = self.settings_form_url();
             self.connect();
         }

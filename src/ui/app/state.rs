@@ -71,11 +71,15 @@ impl State {
             .unwrap_or_default()
     }
 
-    /// Writes the state.
-    pub fn save(&self, paths: &Paths) -> std::io::Result<()> {
-        std::fs::create_dir_all(&paths.config_dir)?;
-        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(Self::file(paths), text)
+    /// Writes the state (atomically: a crash mid-write leaves the previous file).
+    pub fn save(&self, paths: &Paths) -> Result<(), crate::store::StoreError> {
+        let path = Self::file(paths);
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| crate::store::StoreError::Parse {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        crate::store::write_atomic(&path, text.as_bytes(), false)
     }
 
     /// The screen to open at start-up: the one shown last, unless it needs a run on screen.
