@@ -106,8 +106,11 @@ impl Persister {
     }
 
     /// Waits (at most a few seconds) until everything asked for so far is written: when the
-    /// app closes.
+    /// app closes. True when it was (or there is no writer: then nothing is queued).
     pub(crate) fn flush(&self) -> bool {
+        if self.tx.is_none() {
+            return true;
+        }
         let (tx, rx) = sync_channel(1);
         self.send(Write::Flush(tx)) && rx.recv_timeout(FLUSH_PATIENCE).is_ok()
     }
