@@ -177,10 +177,20 @@ pub fn import_fixture(gui: &mut Gui) {
     let h = &mut gui.harness;
     step_until(h, "the record screen", |h| shows(h, "Import a file"));
     click(h, "Import a file…");
-    step_until(h, "the imported take", |h| {
+    wait_for_take_drawn(h);
+}
+
+/// Waits until the take on screen is drawn with its waveform: the waveform is computed off
+/// the UI thread and, when it arrives, moves the buttons below it down; a pointer click
+/// aimed before that lands where a button was.
+pub fn wait_for_take_drawn<S>(h: &mut Harness<'static, S>) {
+    step_until(h, "the imported take and its waveform", |h| {
         h.query_by_role_and_label(Role::Button, "Submit for scoring")
             .is_some()
+            && h.query_by_label_contains(speech_scorer::ui::waveform::WAVEFORM_LABEL)
+                .is_some()
     });
+    h.step();
 }
 
 /// Imports the fixture, submits it, and waits until the run has ended (result or dialog).
