@@ -1278,11 +1278,15 @@ pub const SILENT_TAKE_TITLE: &str = "This take is silent";
 /// The text of that question.
 pub fn silent_take_body(loudness: &crate::audio::LoudnessSummary, credits: u64) -> String {
     let share = (loudness.silent_fraction * 100.0).round().clamp(0.0, 100.0);
+    let loudest = if loudness.peak_dbfs <= crate::audio::meter::DB_FLOOR + 1.0 {
+        "not a single sound: digital silence".to_string()
+    } else {
+        format!("its loudest moment is {:.0} dBFS", loudness.peak_dbfs)
+    };
     format!(
-        "{share:.0} % of it is silence (its loudest moment is {:.0} dBFS): the microphone \
-         was probably muted, blocked or the wrong one. Submitting it costs {} and the service \
-         cannot score silence. Check the meter and record again, or submit it anyway.",
-        loudness.peak_dbfs.max(crate::audio::meter::DB_FLOOR),
+        "{share:.0} % of it is silence ({loudest}): the microphone was probably muted, \
+         blocked or the wrong one. Submitting it costs {} and the service cannot score \
+         silence. Check the meter and record again, or submit it anyway.",
         credits_text(credits as f64)
     )
 }
@@ -1338,8 +1342,14 @@ mod record_words_tests {
         };
         let body = silent_take_body(&l, 4);
         assert!(body.starts_with("99 % of it is silence"), "{body}");
-        assert!(body.contains("-100 dBFS"), "{body}");
+        assert!(body.contains("digital silence"), "{body}");
         assert!(body.contains("4 credits"), "{body}");
+        let quiet = crate::audio::LoudnessSummary {
+            peak_dbfs: -52.4,
+            ..l
+        };
+        assert!(silent_take_body(&quiet, 1).contains("loudest moment is -52 dBFS"));
+        assert!(silent_take_body(&quiet, 1).contains("costs 1 credit "));
     }
 
     #[test]

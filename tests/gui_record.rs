@@ -59,16 +59,23 @@ fn the_picker_names_the_sound_servers_sources_and_the_microphone_is_tested_first
         "no file while testing"
     );
     // ALSA's null device is not offered; behind "Show all devices" it is, marked.
-    h.get_by_role_and_label(Role::ComboBox, "Microphone").click();
+    h.get_by_role_and_label(Role::ComboBox, "Microphone")
+        .click();
     h.step();
     h.step();
-    assert!(shown(h, "Monitor of VirtualMicSink"), "{}", labels(h).join("\n"));
+    assert!(
+        shown(h, "Monitor of VirtualMicSink"),
+        "{}",
+        labels(h).join("\n")
+    );
     assert!(!shown(h, "Discard all samples"), "{}", labels(h).join("\n"));
     h.key_press(egui::Key::Escape);
     h.step();
-    h.get_by_role_and_label(Role::CheckBox, "Show all devices").click();
+    h.get_by_role_and_label(Role::CheckBox, "Show all devices")
+        .click();
     h.step();
-    h.get_by_role_and_label(Role::ComboBox, "Microphone").click();
+    h.get_by_role_and_label(Role::ComboBox, "Microphone")
+        .click();
     h.step();
     h.step();
     assert!(shown(h, "not a microphone"), "{}", labels(h).join("\n"));

@@ -313,11 +313,7 @@ fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot, recording: bool) {
             clipped: shown.clipped,
         },
     );
-    ui.label(
-        RichText::new(crate::guidance::target_zone_caption())
-            .weak()
-            .small(),
-    );
+    ui.label(RichText::new(crate::guidance::target_zone_caption()).weak());
     match crate::guidance::level_hint(shown.hint) {
         Some(words) => {
             ui.label(RichText::new(words).color(ui.visuals().warn_fg_color));

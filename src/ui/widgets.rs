@@ -84,7 +84,7 @@ pub fn meter_label(meter: &MeterView) -> String {
 /// zone marked on the bar and a labelled dB scale under it.
 pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
     let width = ui.available_width().clamp(160.0, 520.0);
-    let scale_h = 13.0;
+    let scale_h = 16.0;
     let (rect, response) = ui.allocate_exact_size(vec2(width, 22.0 + scale_h), Sense::hover());
     let label = meter_label(&meter);
     response.widget_info(|| WidgetInfo::labeled(Role::Meter, true, &label));
@@ -97,26 +97,32 @@ pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
         let painter = ui.painter();
         let radius = CornerRadius::same(4);
         painter.rect_filled(bar, radius, ui.visuals().extreme_bg_color);
-        // The target zone: where a speaking voice should sit.
+        // The target zone: where a speaking voice should sit. Shaded behind the level, a band
+        // under the bar, and its edges drawn over the level so it stays visible when filled.
         let (low, high) = crate::guidance::TARGET_ZONE_DBFS;
         let zone = Rect::from_min_max(
             pos2(bar.min.x + bar.width() * meter_fraction(low), bar.min.y),
             pos2(bar.min.x + bar.width() * meter_fraction(high), bar.max.y),
         );
         let zone_colour = level_colour(ui, -20.0);
-        painter.rect_filled(zone, CornerRadius::ZERO, zone_colour.gamma_multiply(0.18));
+        painter.rect_filled(zone, CornerRadius::ZERO, zone_colour.gamma_multiply(0.22));
         let level = meter_fraction(meter.rms_dbfs);
         if level > 0.0 {
             let fill = Rect::from_min_size(bar.min, vec2(bar.width() * level, bar.height()));
             painter.rect_filled(fill, radius, level_colour(ui, meter.rms_dbfs));
         }
-        // The zone's edges stay visible over the level.
+        let edge = Stroke::new(1.5, ui.visuals().strong_text_color().gamma_multiply(0.8));
         for x in [zone.min.x, zone.max.x] {
-            painter.line_segment(
-                [pos2(x, bar.min.y), pos2(x, bar.max.y)],
-                Stroke::new(1.5, zone_colour),
-            );
+            painter.line_segment([pos2(x, bar.min.y), pos2(x, bar.max.y)], edge);
         }
+        painter.rect_filled(
+            Rect::from_min_max(
+                pos2(zone.min.x, bar.max.y + 1.0),
+                pos2(zone.max.x, bar.max.y + 4.0),
+            ),
+            CornerRadius::ZERO,
+            zone_colour,
+        );
         let peak = meter_fraction(meter.peak_hold_dbfs);
         if peak > 0.0 {
             let x = bar.min.x + bar.width() * peak;
@@ -127,11 +133,11 @@ pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
         }
         // The scale: a tick and its number every 12 dB, so a person can read the level.
         let weak = ui.visuals().weak_text_color();
-        let font = egui::FontId::proportional(10.0);
+        let font = egui::FontId::proportional(11.0);
         for db in METER_SCALE_DBFS {
             let x = bar.min.x + bar.width() * meter_fraction(db);
             painter.line_segment(
-                [pos2(x, bar.max.y - 5.0), pos2(x, bar.max.y + 2.0)],
+                [pos2(x, bar.max.y - 5.0), pos2(x, bar.max.y)],
                 Stroke::new(1.0, weak),
             );
             let align = if db <= METER_SCALE_DBFS[0] {
@@ -142,7 +148,7 @@ pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
                 egui::Align2::CENTER_TOP
             };
             painter.text(
-                pos2(x, bar.max.y + 1.0),
+                pos2(x, bar.max.y + 5.0),
                 align,
                 format!("{db:.0}"),
                 font.clone(),
@@ -150,7 +156,7 @@ pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
             );
         }
         painter.text(
-            pos2(rect.max.x, bar.max.y + 1.0),
+            pos2(rect.max.x, bar.max.y + 5.0),
             egui::Align2::RIGHT_TOP,
             "dB",
             font,

@@ -607,6 +607,12 @@ impl App {
             .clone()
             .or_else(|| self.chosen_device_id())
             .unwrap_or_default();
+        // The name the picker shows for it (the capture's own label can be a lower-level one).
+        let label = self
+            .all_devices()
+            .iter()
+            .find(|d| d.id == device)
+            .map_or(label, |d| d.name.as_str());
         let other = self
             .all_devices()
             .iter()
