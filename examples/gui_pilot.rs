@@ -7,6 +7,14 @@
 //!        [--select-request N] [--all-runs] [--bundle ZIP [--replay max|N]]
 //!        [--result POLL.json] [--trim-handles FROM-TO] [--zoom F] [--measure-frames N]
 //!        [--group-by prefix:TEXT|key:NAME]
+//!        [--mics fake|muted|null] [--saved-mic ID [--saved-mic-name NAME]] [--record-secs N]
+//!
+//! `--mics` replaces the machine's microphones with generated ones (`fake`: a built-in
+//! microphone, the default, and a USB one; `muted`: one that hears digital silence, fast, so a
+//! silent take of minutes takes seconds; `null`: a microphone and ALSA's null device, chosen).
+//! `--saved-mic` starts with that microphone saved as the choice (gone from the list: the
+//! record screen says so). `--record-secs N` stops the recording `--record` started once it
+//! holds N seconds of audio.
 //!
 //! `--save-key KEY` saves KEY in Settings once the saved key has been read (where it goes is
 //! the app's own choice: the keychain, else the file). `--result` shows a result body from a
@@ -22,8 +30,45 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use speech_scorer::simulator::{Scenario, SimConfig};
+use std::sync::Arc;
+
 use speech_scorer::ui::app::{AppConfig, BatchCommand, SupportCommand};
+use speech_scorer::ui::ports::{FakeDevice, FakeMicrophones, Microphones};
 use speech_scorer::ui::{App, Command, Screen};
+
+/// Generated microphones for the screenshots (see the usage above).
+fn fake_microphones(kind: &str) -> Option<FakeMicrophones> {
+    let built_in = || {
+        let mut d = FakeDevice::microphone(
+            "pulseaudio:alsa_input.pci-0000_00_1f.3.analog-stereo",
+            "Built-in Audio Analog Stereo",
+            true,
+        );
+        // A voice-like level that moves: a low tone at about -20 dBFS RMS.
+        d.signal.amplitude = 0.14;
+        d.signal.freq = 140.0;
+        d
+    };
+    Some(FakeMicrophones::with(match kind {
+        "fake" => vec![
+            built_in(),
+            FakeDevice::microphone(
+                "pulseaudio:alsa_input.usb-Logitech_H390-00.analog-mono",
+                "H390 Headset Mono",
+                false,
+            ),
+        ],
+        "muted" => {
+            let mut d = built_in();
+            d.signal.amplitude = 0.0;
+            d.signal.speed = 100.0;
+            d.allow_fast = true;
+            vec![d]
+        }
+        "null" => vec![built_in(), FakeDevice::null_device()],
+        _ => return None,
+    }))
+}
 
 fn screen_named(name: &str) -> Option<Screen> {
     Some(match name {
@@ -121,10 +166,35 @@ fn main() -> ExitCode {
     } else {
         value("--then").and_then(|s| screen_named(&s))
     };
-    let config = AppConfig {
+    let mut config = AppConfig {
         demo_config: sim,
         ..AppConfig::default()
     };
+    if let Some(kind) = value("--mics") {
+        match fake_microphones(&kind) {
+            Some(m) => config.microphones = Arc::new(m) as Arc<dyn Microphones>,
+            None => {
+                eprintln!("gui_pilot: --mics fake|muted|null");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(id) = value("--saved-mic") {
+        // The microphone chosen last time, as the app saves it.
+        let state = speech_scorer::ui::State {
+            device: Some(id),
+            device_name: value("--saved-mic-name"),
+            ..speech_scorer::ui::State::default()
+        };
+        let saved = speech_scorer::store::Paths::from_env()
+            .map_err(|e| e.to_string())
+            .and_then(|paths| state.save(&paths).map_err(|e| e.to_string()));
+        if let Err(e) = saved {
+            eprintln!("gui_pilot: --saved-mic: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let record_secs: Option<u64> = value("--record-secs").and_then(|n| n.parse().ok());
     let mut step = 0;
     let mut frames_there = 0;
     speech_scorer::ui::run_app_sized(config, size, move |app: &mut App, ctx: &egui::Context| {
@@ -166,6 +236,13 @@ fn main() -> ExitCode {
                     app.run_command(ctx, Command::StartRecording);
                 }
                 step = 1;
+            }
+            1 if record_secs.is_some_and(|n| {
+                app.recorder_snapshot()
+                    .is_some_and(|s| s.elapsed.as_secs() >= n)
+            }) =>
+            {
+                app.run_command(ctx, Command::StopRecording);
             }
             1 if submit && app.take.is_some() && app.connection.is_ready() => {
                 app.run_command(ctx, Command::Submit);

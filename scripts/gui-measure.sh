@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Measures the desktop app under Xvfb: launch → first frame, idle CPU with the window open,
-# CPU while recording (Space, from the virtual microphone), peak RSS.
-# Usage: scripts/gui-measure.sh [BIN]   (default target/debug/speech-scorer; build it first)
+# Measures the desktop app under Xvfb: launch → first frame, idle CPU with the window open on
+# a static screen (Settings), CPU on the record screen while the microphone test runs (the
+# meter live, nothing written), CPU while recording (Space, from the virtual microphone),
+# peak RSS.
+# Usage: scripts/gui-measure.sh [BIN]   (default target/debug/speech-scorer; build it first;
+#        `cargo build --profile measure` gives release-like code: target/measure/speech-scorer)
 # Records from a private virtual microphone (scripts/vmic.sh) with speech looping into it,
 # started here and stopped at the end, unless PULSE_SERVER already points at one.
 #   RUNS=500        seed that many scored runs into the history first (first frame with a
@@ -43,6 +46,10 @@ measure() { # PID SECONDS -> % of one core
   local a b; a=$(cpu_ticks "$1"); sleep "$2"; b=$(cpu_ticks "$1")
   awk -v d=$((b - a)) -v t="$TICK" -v s="$2" 'BEGIN { printf "%.2f", 100 * d / t / s }'
 }
+# Start on Settings: a static screen (the record screen tests the microphone, which is not
+# idle).
+mkdir -p "$HOME_DIR/config"
+echo '{"screen":"Settings"}' >"$HOME_DIR/config/ui-state.json"
 t0=$(date +%s%N)
 SPEECH_SCORER_HOME=$HOME_DIR SPEECH_SCORER_TIMING=1 "$BIN" 2>"$HOME_DIR/stderr" & APID=$!
 echo "stderr: $HOME_DIR/stderr"
@@ -52,10 +59,16 @@ sleep 3
 echo "window mapped after: $(( (t1 - t0) / 1000000 )) ms"
 grep -h "first frame" "$HOME_DIR/stderr" || true
 sleep 5
-echo "idle CPU (20 s, window open, record screen): $(measure $APID 20) % of one core"
-# No window manager under Xvfb: a click on an empty spot gives the window keyboard focus.
+echo "idle CPU (20 s, window open, Settings screen): $(measure $APID 20) % of one core"
+# No window manager under Xvfb: a click gives the window keyboard focus. This one is on
+# "Record" in the navigation bar (the default window size).
 xdotool windowfocus --sync "$WIN" 2>/dev/null || true
-xdotool mousemove --window "$WIN" 600 560 click 1 2>/dev/null
+xdotool mousemove --window "$WIN" "${RECORD_TAB_X:-130}" "${RECORD_TAB_Y:-14}" click 1 2>/dev/null
+sleep 3
+[ -n "${MONITOR_SHOT:-}" ] && import -window "$WIN" "$MONITOR_SHOT"
+echo "record screen CPU (20 s, microphone test running, speech playing): $(measure $APID 20) % of one core"
+# An empty spot, so Space goes to the window, not to a focused button.
+xdotool mousemove --window "$WIN" 600 600 click 1 2>/dev/null
 sleep 0.5
 xdotool key space 2>/dev/null
 sleep 3

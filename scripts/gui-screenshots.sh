@@ -57,7 +57,13 @@ shot() {
     # shellcheck disable=SC2086 # $RUN is words on purpose
     SPEECH_SCORER_HOME=$home setsid ${RUN:-} "$PILOT" --size "$size" "$@" >/dev/null 2>"$home/stderr" & local pid=$!
     local win=""
-    for _ in $(seq 150); do win=$(xdotool search --name '^speech-scorer$' 2>/dev/null | head -1) && [ -n "$win" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do win=$(xdotool search --name '^speech-scorer$' 2>/dev/null | head -1) && [ -n "$win" ] && break; sleep 0.1; done
+    if [ -z "$win" ]; then
+      # `import -window ''` would wait for a click forever.
+      echo "no window for $name-$size; the pilot said:" >&2; cat "$home/stderr" >&2
+      kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+      continue
+    fi
     sleep "$wait"
     import -window "$win" "$OUT/$name-$size.png"
     kill -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
@@ -81,11 +87,19 @@ T
 sel record && shot record 6 -- --fixture "$SPEECH"
 # Needs a microphone with sound: with PULSE_SERVER pointing at a virtual one (scripts/vmic.sh)
 # the speech is played into it while the shot is taken.
-if sel recording && [ -n "${PULSE_SERVER:-}" ]; then
+if [ -n "${PULSE_SERVER:-}" ] && { sel recording || sel monitoring; }; then
   (while :; do paplay -d vmic_sink "$SPEECH" || break; done) & PLAYER=$!
-  shot record-recording 8 -- --record
+  # Testing the microphone before recording: the meter live, nothing written.
+  sel monitoring && shot record-monitoring 6 --
+  sel recording && shot record-recording 8 -- --record
   kill $PLAYER 2>/dev/null || true
 fi
+# Generated microphones (gui_pilot --mics): the saved one is gone, so the default is used and
+# the screen says so; ALSA's null device chosen (not a microphone); a silent take asks before
+# it is submitted.
+sel fallback && shot record-fallback 6 -- --mics fake --saved-mic pulseaudio:alsa_input.usb-Blue_Microphones_Yeti-00.analog-stereo --saved-mic-name "Yeti Stereo Microphone"
+sel null && shot record-not-a-microphone 6 -- --mics null --saved-mic alsa:null
+sel silent && shot record-silent-take 12 -- --mics muted --record --record-secs 200 --submit
 sel warmup && shot progress-warmup 10 -- --fast --fixture "$SPEECH" --submit --scenario "$TMP/warm.toml"
 sel result && shot result 16 -- --fast --fixture "$SPEECH" --submit
 sel partial && shot result-partial 16 -- --fast --fixture "$SPEECH" --submit --scenario $S/partial.toml

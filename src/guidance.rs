@@ -1439,3 +1439,225 @@ mod settings_words_tests {
         );
     }
 }
+
+// Record screen (rec3): testing the microphone, the microphone list, a source faster than
+// real time, a silent take, the auto-stop.
+
+/// The level the meter's target zone spans (dBFS, RMS of speech): what a person aims for
+/// while speaking. Speech at a good distance from the microphone is around -30 to -15 dBFS
+/// (see `audio::meter::QUIET_DBFS` for where "very quiet" begins).
+pub const TARGET_ZONE_DBFS: (f32, f32) = (-30.0, -15.0);
+
+/// The caption under the meter's scale.
+pub fn target_zone_caption() -> String {
+    format!(
+        "Aim for the marked zone ({:.0} to {:.0} dB) while you speak.",
+        TARGET_ZONE_DBFS.0, TARGET_ZONE_DBFS.1
+    )
+}
+
+/// The line above the meter while the microphone is tested (nothing written yet).
+pub fn monitoring_status(device: &str) -> String {
+    format!(
+        "Testing {device}: nothing is recorded yet. Speak as you will in the answer and set \
+         the level before you press Start recording."
+    )
+}
+
+/// The line above the meter while the microphone is being opened for the test.
+pub const MONITOR_OPENING: &str = "Opening the microphone…";
+
+/// The line above the meter when the test is not running (another screen, no device).
+pub const PRESS_START: &str = "Press Start recording or Space.";
+
+/// The microphone test could not open the device, or it stopped; `why` is the audio layer's
+/// reason.
+pub fn monitor_problem(why: &str) -> String {
+    let why = why.trim().trim_end_matches('.');
+    let mut chars = why.chars();
+    let why: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "The microphone stopped".into(),
+    };
+    format!("{why}. Choose another microphone or press Refresh.")
+}
+
+/// The picker's line when the saved microphone is gone and the default is used instead.
+pub fn microphone_not_connected(saved: &str, using: &str) -> String {
+    format!("{saved} is not connected; using {using}.")
+}
+
+/// How a device is marked in the picker: `(default)`, and in the full list what it is when
+/// it is not a plain microphone.
+pub fn device_label(device: &crate::audio::devices::DeviceInfo) -> String {
+    use crate::audio::devices::DeviceKind;
+    let mut label = device.name.clone();
+    if device.is_default {
+        label.push_str(" (default)");
+    }
+    match &device.kind {
+        DeviceKind::Microphone => {}
+        DeviceKind::SystemDefault => label.push_str(" — the system's default input"),
+        DeviceKind::Monitor { of } => {
+            label.push_str(&format!(" — records what {of} plays, not a microphone"))
+        }
+        DeviceKind::NotAMicrophone { why } => {
+            label.push_str(&format!(" — not a microphone: {why}"))
+        }
+    }
+    label
+}
+
+/// The toggle that lists what is not a microphone too.
+pub const SHOW_ALL_DEVICES: &str = "Show all devices";
+
+/// The toggle's hover text.
+pub const SHOW_ALL_DEVICES_HINT: &str = "Also list inputs that are not microphones (what the \
+     computer plays, sound-system plugins, ALSA's null device), marked";
+
+/// The title of the dialog for a source that delivers sound faster than real time.
+pub const NOT_REAL_TIME_TITLE: &str = "This input is not a microphone";
+
+/// The text of that dialog. `recording`: it was found while recording (the take is gone),
+/// else while testing the microphone.
+pub fn not_real_time_body(
+    device: &str,
+    seconds_delivered: f64,
+    seconds_elapsed: f64,
+    recording: bool,
+) -> String {
+    let kept = if recording {
+        "The recording was stopped and nothing was kept, so no silent take is offered for \
+         scoring."
+    } else {
+        "Nothing was recorded."
+    };
+    format!(
+        "{device} delivered {seconds_delivered:.0} seconds of sound in {seconds_elapsed:.1} \
+         seconds: faster than anyone can speak, so it is not a microphone (ALSA's null device \
+         and some sound-system plugins do this). {kept} Choose a microphone in the list."
+    )
+}
+
+/// The button that switches to another microphone.
+pub fn use_device_label(name: &str) -> String {
+    format!("Use {name}")
+}
+
+/// The title of the question before a silent take is submitted.
+pub const SILENT_TAKE_TITLE: &str = "This take is silent";
+
+/// The text of that question.
+pub fn silent_take_body(loudness: &crate::audio::LoudnessSummary, credits: u64) -> String {
+    let share = (loudness.silent_fraction * 100.0).round().clamp(0.0, 100.0);
+    let loudest = if loudness.peak_dbfs <= crate::audio::meter::DB_FLOOR + 1.0 {
+        "not a single sound: digital silence".to_string()
+    } else {
+        format!("its loudest moment is {:.0} dBFS", loudness.peak_dbfs)
+    };
+    format!(
+        "{share:.0} % of it is silence ({loudest}): the microphone was probably muted, \
+         blocked or the wrong one. Submitting it costs {} and the service cannot score \
+         silence. Check the meter and record again, or submit it anyway.",
+        credits_text(credits as f64)
+    )
+}
+
+/// The button that submits a silent take after all.
+pub const SUBMIT_ANYWAY: &str = "Submit anyway";
+
+/// The button that records a new take instead (the silent one stays in the Takes list).
+pub const RECORD_AGAIN: &str = "Record again";
+
+/// The line on a silent take's panel.
+pub const SILENT_TAKE_NOTE: &str =
+    "Almost all of this take is silence: check the microphone before you submit it.";
+
+/// The line under the time bar while recording: where the recorder stops by itself, and why.
+pub fn auto_stop_note() -> String {
+    format!(
+        "Stops by itself at {}, just under the service's {} limit.",
+        crate::audio::recorder::clock(crate::audio::AUTO_STOP),
+        crate::audio::recorder::clock(crate::audio::MAX_DURATION)
+    )
+}
+
+#[cfg(test)]
+mod record_words_tests {
+    use super::*;
+
+    #[test]
+    fn the_auto_stop_says_where_and_why() {
+        assert_eq!(
+            auto_stop_note(),
+            "Stops by itself at 44:50, just under the service's 45:00 limit."
+        );
+    }
+
+    #[test]
+    fn a_fallen_back_microphone_is_named() {
+        assert_eq!(
+            microphone_not_connected("Yeti Stereo Microphone", "Built-in Audio"),
+            "Yeti Stereo Microphone is not connected; using Built-in Audio."
+        );
+    }
+
+    #[test]
+    fn silent_take_words_give_the_share_and_the_cost() {
+        let l = crate::audio::LoudnessSummary {
+            duration: std::time::Duration::from_secs(200),
+            silent_fraction: 0.994,
+            peak_dbfs: -100.0,
+            rms_dbfs: -100.0,
+            active_rms_dbfs: -100.0,
+            clipped_fraction: 0.0,
+        };
+        let body = silent_take_body(&l, 4);
+        assert!(body.starts_with("99 % of it is silence"), "{body}");
+        assert!(body.contains("digital silence"), "{body}");
+        assert!(body.contains("4 credits"), "{body}");
+        let quiet = crate::audio::LoudnessSummary {
+            peak_dbfs: -52.4,
+            ..l
+        };
+        assert!(silent_take_body(&quiet, 1).contains("loudest moment is -52 dBFS"));
+        assert!(silent_take_body(&quiet, 1).contains("costs 1 credit "));
+    }
+
+    #[test]
+    fn devices_are_marked_with_what_they_are() {
+        use crate::audio::devices::{DeviceInfo, DeviceKind};
+        let d = |kind, is_default| DeviceInfo {
+            id: "x".into(),
+            name: "Thing".into(),
+            kind,
+            is_default,
+            default_rate: None,
+            channels: None,
+            sample_format: None,
+            problem: None,
+        };
+        assert_eq!(
+            device_label(&d(DeviceKind::Microphone, true)),
+            "Thing (default)"
+        );
+        assert!(
+            device_label(&d(
+                DeviceKind::NotAMicrophone {
+                    why: "silence".into()
+                },
+                false
+            ))
+            .ends_with("not a microphone: silence")
+        );
+        assert!(
+            device_label(&d(
+                DeviceKind::Monitor {
+                    of: "Speakers".into()
+                },
+                false
+            ))
+            .contains("records what Speakers plays")
+        );
+    }
+}

@@ -136,7 +136,11 @@ fn rank(kind: &DeviceKind) -> u8 {
 /// that is no longer there, gives the system default — the latter with
 /// [`DeviceChoice::fell_back_from`] set, so the UI can say the saved one is gone.
 pub fn find_device(id: Option<&str>) -> Result<DeviceChoice, AudioError> {
-    let list = list_all_input_devices()?;
+    choose_device(&list_all_input_devices()?, id)
+}
+
+/// [`find_device`] over a list already read (the picker lists once and chooses from it).
+pub fn choose_device(list: &[DeviceInfo], id: Option<&str>) -> Result<DeviceChoice, AudioError> {
     let wanted = id.map(str::trim).filter(|w| !w.is_empty());
     if let Some(w) = wanted
         && let Some(d) = list.iter().find(|d| d.id == w || d.name == w)

@@ -210,7 +210,14 @@ fn remove_quietly(path: &Path) {
 /// Removes a converted upload file once it is no longer needed (never the original).
 pub fn discard(prepared: &PreparedAudio) {
     if prepared.converted {
-        remove_quietly(&prepared.path);
-        remove_quietly(&convert::temp_beside(&prepared.path));
+        discard_file(&prepared.path);
     }
+}
+
+/// Removes an upload file [`for_upload`] converted (and a conversion's leftover beside it),
+/// given its path: for a caller that kept only the path. Pass only a converted file (never
+/// the original).
+pub fn discard_file(path: &Path) {
+    remove_quietly(path);
+    remove_quietly(&convert::temp_beside(path));
 }

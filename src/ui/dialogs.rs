@@ -68,13 +68,13 @@ impl ErrorDialog {
 
 /// True when Enter was pressed and no widget has the keyboard (a focused button or field
 /// handles Enter itself).
-fn enter_pressed(ctx: &egui::Context) -> bool {
+pub(crate) fn enter_pressed(ctx: &egui::Context) -> bool {
     ctx.memory(|m| m.focused()).is_none()
         && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter))
 }
 
 /// A button drawn as the dialog's primary action (the one Enter presses).
-fn primary_button(ui: &mut Ui, label: &str) -> egui::Response {
+pub(crate) fn primary_button(ui: &mut Ui, label: &str) -> egui::Response {
     ui.add(
         egui::Button::new(
             RichText::new(label)

@@ -46,7 +46,7 @@ pub fn frame_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
 }
 
 /// At most one modal at a time: a confirmation first, then the address to copy, the error
-/// dialog, the language picker.
+/// dialog, the record screen's dialog, the language picker.
 fn modals_ui(ctx: &egui::Context, app: &mut App, cmds: &mut Vec<Command>) {
     if let Some(confirmation) = &app.confirm {
         dialogs::confirm_ui(ctx, confirmation, cmds);
@@ -54,6 +54,8 @@ fn modals_ui(ctx: &egui::Context, app: &mut App, cmds: &mut Vec<Command>) {
         dialogs::url_fallback_ui(ctx, fallback, cmds);
     } else if let Some(dialog) = &app.dialog {
         dialogs::error_dialog_ui(ctx, dialog, cmds);
+    } else if let Some(dialog) = &app.audio.dialog {
+        record::record_dialog_ui(ctx, dialog, cmds);
     } else if app.language_picker_open {
         let current = app.take_language().to_string();
         dialogs::language_picker_ui(

@@ -1,9 +1,15 @@
-//! The app's doors to the desktop: the file dialog and the web browser. Each is a trait so
-//! tests inject a recorder instead of opening real windows (rfd needs a desktop portal; a test
-//! must never open a browser).
+//! The app's doors to the desktop: the file dialog, the web browser and the microphones. Each
+//! is a trait so tests inject a recorder instead of opening real windows (rfd needs a desktop
+//! portal; a test must never open a browser) or a fake list of microphones instead of the
+//! machine's sound system.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+
+use crate::audio::AudioError;
+use crate::audio::capture::{Source, Synthetic};
+use crate::audio::devices::{DeviceInfo, DeviceKind};
+use crate::audio::recorder::RecorderOptions;
 
 /// What the file dialog answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,5 +255,141 @@ impl BrowserOpener for RecordingBrowser {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }
+    }
+}
+
+/// The microphones: what the picker lists and what a chosen device is opened with. The app
+/// uses the system's ([`SystemMicrophones`]); tests use [`FakeMicrophones`] (a fixed list
+/// whose devices "hear" generated signals), so no test touches the machine's sound system.
+pub trait Microphones: Send + Sync {
+    /// Every input device, the ones that are not microphones marked, the default first.
+    /// Can take a second: called off the UI thread.
+    fn list_all(&self) -> Result<Vec<DeviceInfo>, AudioError>;
+
+    /// How to open `device` (an id from the list; `None`: the system default).
+    fn options(&self, device: Option<&str>) -> Result<RecorderOptions, AudioError>;
+}
+
+/// The system's microphones (cpal: the sound server's sources, else ALSA's devices).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemMicrophones;
+
+impl Microphones for SystemMicrophones {
+    fn list_all(&self) -> Result<Vec<DeviceInfo>, AudioError> {
+        crate::audio::devices::list_all_input_devices()
+    }
+
+    fn options(&self, _device: Option<&str>) -> Result<RecorderOptions, AudioError> {
+        // The recorder opens the device named in its config.
+        Ok(RecorderOptions::default())
+    }
+}
+
+/// A device of [`FakeMicrophones`]: what the list shows, and what it "hears".
+#[derive(Debug, Clone)]
+pub struct FakeDevice {
+    /// As the picker lists it.
+    pub info: DeviceInfo,
+    /// The signal it delivers (`speed` above 1 is a device faster than real time).
+    pub signal: Synthetic,
+    /// Accept it even when it is faster than real time (a test that records minutes of
+    /// audio in seconds on purpose). Off for a device that stands in for ALSA's `null`.
+    pub allow_fast: bool,
+}
+
+/// Microphones for tests: a fixed list, each device a generated signal.
+#[derive(Debug, Clone, Default)]
+pub struct FakeMicrophones {
+    /// The devices, in list order.
+    pub devices: Vec<FakeDevice>,
+    /// How many times a device was opened (a test checks that recording reuses the open
+    /// microphone test instead of opening the device again).
+    pub opened: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FakeMicrophones {
+    /// One device, the default: a microphone hearing a quiet tone in real time.
+    pub fn one_microphone() -> FakeMicrophones {
+        FakeMicrophones::with(vec![FakeDevice::microphone(
+            "fake:mic",
+            "Test Microphone",
+            true,
+        )])
+    }
+
+    /// These devices, in this order.
+    pub fn with(devices: Vec<FakeDevice>) -> FakeMicrophones {
+        FakeMicrophones {
+            devices,
+            opened: Arc::default(),
+        }
+    }
+}
+
+impl FakeDevice {
+    /// A microphone named `name` hearing a tone at a speaking level (about -23 dBFS RMS)
+    /// in real time.
+    pub fn microphone(id: &str, name: &str, is_default: bool) -> FakeDevice {
+        FakeDevice {
+            info: DeviceInfo {
+                id: id.into(),
+                name: name.into(),
+                kind: DeviceKind::Microphone,
+                is_default,
+                default_rate: Some(16_000),
+                channels: Some(1),
+                sample_format: Some("f32".into()),
+                problem: None,
+            },
+            signal: Synthetic {
+                rate: 16_000,
+                channels: 1,
+                freq: 220.0,
+                amplitude: 0.1,
+                fail_after: None,
+                speed: 1.0,
+                stall_after: None,
+                hang_when_stalled: false,
+            },
+            allow_fast: false,
+        }
+    }
+
+    /// Stands in for ALSA's `null` device: not a microphone, silence faster than real time.
+    pub fn null_device() -> FakeDevice {
+        let mut d = FakeDevice::microphone(
+            "alsa:null",
+            "Discard all samples (playback) or generate zero samples (capture)",
+            false,
+        );
+        d.info.kind = DeviceKind::NotAMicrophone {
+            why: "discards what is played and records only silence, faster than real time".into(),
+        };
+        d.signal.amplitude = 0.0;
+        d.signal.speed = 200.0;
+        d
+    }
+}
+
+impl Microphones for FakeMicrophones {
+    fn list_all(&self) -> Result<Vec<DeviceInfo>, AudioError> {
+        Ok(self.devices.iter().map(|d| d.info.clone()).collect())
+    }
+
+    fn options(&self, device: Option<&str>) -> Result<RecorderOptions, AudioError> {
+        let found = match device {
+            Some(id) => self.devices.iter().find(|d| d.info.id == id),
+            None => self.devices.iter().find(|d| d.info.is_default),
+        };
+        let d = found.ok_or_else(|| {
+            AudioError::DeviceNotFound(device.unwrap_or("the default input").to_string())
+        })?;
+        self.opened
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(RecorderOptions {
+            source: Some(Source::Synthetic(d.signal.clone())),
+            allow_faster_than_real_time: d.allow_fast,
+            ..RecorderOptions::default()
+        })
     }
 }

@@ -5,10 +5,13 @@
 use egui::{RichText, Ui};
 
 use crate::audio::RecorderSnapshot;
+use crate::audio::devices::DeviceKind;
 use crate::store::takes::TakeOrigin;
 use crate::ui::app::recording::{FALLBACK_REPAINT, ShownMeter};
 use crate::ui::app::{App, Command, Confirmation, TakeSource, ViewCommand};
-use crate::ui::widgets::{MeterView, format_clock, level_meter_ui, time_bar_ui};
+use crate::ui::widgets::{
+    MeterView, format_clock, level_meter_ui, recording_time_bar_ui, time_bar_ui,
+};
 
 /// The accessible label of the import path field.
 pub const IMPORT_PATH_LABEL: &str = "File to import";
@@ -158,43 +161,43 @@ fn import_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
     }
 }
 
+/// The accessible label of the microphone picker.
+pub const MICROPHONE_LABEL: &str = "Microphone";
+
+/// The microphone picker: the devices people recognise (the sound server's names), the
+/// default marked; what is not a microphone only behind "Show all devices", marked; and a
+/// plain line when the saved microphone is gone and the default is used instead.
 fn device_picker_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     if app.audio.devices.is_none() && !app.audio.listing {
         cmds.push(Command::RefreshDevices);
     }
+    let all = app.all_devices();
+    let chosen = app.audio.choice.as_ref().map(|c| &c.device);
     ui.horizontal_wrapped(|ui| {
-        let label = ui.label("Microphone");
-        let devices = match &app.audio.devices {
-            Some(Ok(d)) => d.as_slice(),
-            _ => &[],
+        let label = ui.label(MICROPHONE_LABEL);
+        let selected_text = match chosen {
+            Some(d) => crate::guidance::device_label(d),
+            None if app.audio.listing => crate::guidance::MONITOR_OPENING.to_string(),
+            None => "—".to_string(),
         };
-        let selected_text = match &app.state.device {
-            None => "System default".to_string(),
-            Some(id) => devices
-                .iter()
-                .find(|d| &d.id == id)
-                .map(|d| d.name.clone())
-                .unwrap_or_else(|| id.clone()),
-        };
-        ui.add_enabled_ui(!app.is_recording(), |ui| {
+        ui.add_enabled_ui(!app.is_recording() && !app.audio.stopping, |ui| {
             egui::ComboBox::from_id_salt("device")
                 .selected_text(selected_text)
-                .width(300.0)
+                .width(ui.available_width().clamp(200.0, 340.0))
+                .truncate()
                 .show_ui(ui, |ui| {
-                    if ui
-                        .selectable_label(app.state.device.is_none(), "System default")
-                        .clicked()
-                    {
-                        cmds.push(Command::SelectDevice(None));
-                    }
-                    for d in devices {
-                        let name = if d.is_default {
-                            format!("{} (default)", d.name)
-                        } else {
-                            d.name.clone()
-                        };
+                    for d in all {
+                        // The one in use is always there, whatever it is.
+                        let in_use = chosen.is_some_and(|c| c.id == d.id);
+                        let offered = d.is_listed()
+                            && !matches!(d.kind, DeviceKind::Monitor { .. })
+                            || d.is_default
+                            || in_use;
+                        if !offered && !app.audio.show_all {
+                            continue;
+                        }
                         if ui
-                            .selectable_label(app.state.device.as_ref() == Some(&d.id), name)
+                            .selectable_label(in_use, crate::guidance::device_label(d))
                             .clicked()
                         {
                             cmds.push(Command::SelectDevice(Some(d.id.clone())));
@@ -211,20 +214,40 @@ fn device_picker_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
         {
             cmds.push(Command::RefreshDevices);
         }
+        let mut show_all = app.audio.show_all;
+        if ui
+            .checkbox(&mut show_all, crate::guidance::SHOW_ALL_DEVICES)
+            .on_hover_text(crate::guidance::SHOW_ALL_DEVICES_HINT)
+            .changed()
+        {
+            cmds.push(Command::ShowAllDevices(show_all));
+        }
         if app.audio.listing {
             ui.spinner();
         }
     });
+    let warn = ui.visuals().warn_fg_color;
+    if let Some(note) = app.fallback_note() {
+        ui.add(egui::Label::new(RichText::new(note).color(warn)).wrap());
+    }
     if let Some(Err(e)) = &app.audio.devices {
         ui.label(
             RichText::new(format!("No microphone found: {e}")).color(ui.visuals().error_fg_color),
         );
     }
+    if let (Some((id, why)), Some(d)) = (&app.audio.monitor_problem, chosen)
+        && id == &d.id
+    {
+        ui.add(egui::Label::new(RichText::new(why).color(warn)).wrap());
+    }
 }
 
 fn recorder_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
     let snapshot = app.recorder_snapshot();
+    let monitor = app.monitor_snapshot();
     let recording = app.is_recording();
+    // The name the picker shows (the capture's own label can be a lower-level one).
+    let device_name = app.audio.choice.as_ref().map(|c| c.device.name.as_str());
     ui.horizontal(|ui| {
         let (text, command) = if recording {
             ("Stop recording", Command::StopRecording)
@@ -250,11 +273,15 @@ fn recorder_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             } else if app.audio.stopping {
                 "Saving the recording…".to_string()
             } else if let Some(s) = &snapshot {
-                format!("Recording from {}", s.device)
+                format!("Recording from {}", device_name.unwrap_or(&s.device))
+            } else if let Some(m) = &monitor {
+                crate::guidance::monitoring_status(device_name.unwrap_or(&m.device))
+            } else if app.audio.monitor_opening {
+                crate::guidance::MONITOR_OPENING.to_string()
             } else {
-                "Press Start recording or Space.".to_string()
+                crate::guidance::PRESS_START.to_string()
             };
-            ui.label(status);
+            ui.add(egui::Label::new(status).wrap());
             if let Some(s) = &snapshot {
                 ui.label(
                     RichText::new(format_clock(s.elapsed))
@@ -264,15 +291,17 @@ fn recorder_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             }
         });
     });
-    if let Some(s) = &snapshot {
-        live_meter_ui(ui, s);
-        // The recorder's repaint gate wakes the UI when the meter or the clock moves a
-        // visible step; this is only the floor if the device stalls.
+    if let Some(s) = snapshot.as_ref().or(monitor.as_ref()) {
+        live_meter_ui(ui, s, snapshot.is_some());
+        // The repaint gate wakes the UI when the meter or the clock moves a visible step;
+        // this is only the floor if the device stalls.
         ui.ctx().request_repaint_after(FALLBACK_REPAINT);
     }
 }
 
-fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot) {
+/// The live meter (testing the microphone, or recording), its hint, and while recording the
+/// time bar to the auto-stop.
+fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot, recording: bool) {
     ui.add_space(6.0);
     // Drawn in the steps the repaint gate watches, so a frame shows what woke it.
     let shown = ShownMeter::of(s);
@@ -284,6 +313,7 @@ fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot) {
             clipped: shown.clipped,
         },
     );
+    ui.label(RichText::new(crate::guidance::target_zone_caption()).weak());
     match crate::guidance::level_hint(shown.hint) {
         Some(words) => {
             ui.label(RichText::new(words).color(ui.visuals().warn_fg_color));
@@ -294,8 +324,49 @@ fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot) {
             ui.label(" ");
         }
     }
-    ui.add_space(4.0);
-    time_bar_ui(ui, s.elapsed);
+    if recording {
+        ui.add_space(4.0);
+        recording_time_bar_ui(ui, s.elapsed);
+    }
+}
+
+/// The record screen's dialog (a source that is not a microphone, a silent take): Enter runs
+/// the main button, Escape closes.
+pub fn record_dialog_ui(
+    ctx: &egui::Context,
+    dialog: &crate::ui::app::recording::RecordDialog,
+    cmds: &mut Vec<Command>,
+) {
+    let modal = egui::Modal::new(egui::Id::unique("record_dialog")).show(ctx, |ui| {
+        ui.set_max_width(460.0);
+        ui.label(RichText::new(&dialog.title).heading().strong());
+        ui.add_space(6.0);
+        ui.add(egui::Label::new(&dialog.body).wrap());
+        ui.add_space(10.0);
+        ui.horizontal_wrapped(|ui| {
+            let mut chosen = None;
+            if let Some((label, command)) = &dialog.primary
+                && (crate::ui::dialogs::primary_button(ui, label).clicked()
+                    || crate::ui::dialogs::enter_pressed(ui.ctx()))
+            {
+                chosen = Some(Some(command.clone()));
+            }
+            let (label, command) = &dialog.secondary;
+            if ui.button(label).clicked() {
+                chosen = Some(command.clone());
+            }
+            chosen
+        })
+        .inner
+    });
+    match modal.inner {
+        Some(command) => {
+            cmds.push(Command::CloseRecordDialog);
+            cmds.extend(command);
+        }
+        None if modal.should_close() => cmds.push(Command::CloseRecordDialog),
+        None => {}
+    }
 }
 
 fn take_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
@@ -326,6 +397,15 @@ fn take_ui(ui: &mut Ui, app: &mut App, cmds: &mut Vec<Command>) {
             take.format.label(),
             take.size_bytes as f64 / 1_000_000.0
         ));
+        if take.is_silent() {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(crate::guidance::SILENT_TAKE_NOTE)
+                        .color(ui.visuals().warn_fg_color),
+                )
+                .wrap(),
+            );
+        }
         // What to do with the take first (its cost, language and Submit), then the
         // waveform to look at: the main action stays above the fold in the default window.
         too_long_ui(ui, app, take, cmds);

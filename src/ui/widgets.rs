@@ -10,7 +10,7 @@ use egui::{
 
 use crate::api::model::DimensionScore;
 
-use crate::audio::{MAX_DURATION, MIN_DURATION};
+use crate::audio::{AUTO_STOP, MAX_DURATION, MIN_DURATION};
 
 /// Lowest level drawn on the meter; anything quieter reads as an empty bar.
 const METER_FLOOR_DBFS: f32 = -60.0;
@@ -55,28 +55,74 @@ pub struct MeterView {
     pub clipped: bool,
 }
 
-/// A horizontal level meter with a peak-hold tick and a clip light at its right end.
-pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
-    let width = ui.available_width().clamp(160.0, 520.0);
-    let (rect, response) = ui.allocate_exact_size(vec2(width, 22.0), Sense::hover());
-    let label = format!(
-        "Input level {}, peak {}{}",
+/// The dB marks printed under the meter.
+pub const METER_SCALE_DBFS: [f32; 6] = [-60.0, -48.0, -36.0, -24.0, -12.0, 0.0];
+
+/// True when a level is inside the target zone the meter marks.
+pub fn in_target_zone(dbfs: f32) -> bool {
+    let (low, high) = crate::guidance::TARGET_ZONE_DBFS;
+    dbfs.is_finite() && (low..=high).contains(&dbfs)
+}
+
+/// The meter's accessible label: what a sighted person reads off it.
+pub fn meter_label(meter: &MeterView) -> String {
+    let (low, high) = crate::guidance::TARGET_ZONE_DBFS;
+    let zone = if in_target_zone(meter.rms_dbfs) {
+        "in the target zone".to_string()
+    } else {
+        format!("target zone {low:.0} to {high:.0} dBFS")
+    };
+    format!(
+        "Input level {}, peak {}{}, {zone}",
         format_dbfs(meter.rms_dbfs),
         format_dbfs(meter.peak_hold_dbfs),
         if meter.clipped { ", clipped" } else { "" }
-    );
+    )
+}
+
+/// A horizontal level meter with a peak-hold tick, a clip light at its right end, the target
+/// zone marked on the bar and a labelled dB scale under it.
+pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
+    let width = ui.available_width().clamp(160.0, 520.0);
+    let scale_h = 16.0;
+    let (rect, response) = ui.allocate_exact_size(vec2(width, 22.0 + scale_h), Sense::hover());
+    let label = meter_label(&meter);
     response.widget_info(|| WidgetInfo::labeled(Role::Meter, true, &label));
     if ui.is_rect_visible(rect) {
-        let light_d = rect.height();
-        let bar = Rect::from_min_max(rect.min, pos2(rect.max.x - light_d - 6.0, rect.max.y));
+        let light_d = 22.0;
+        let bar = Rect::from_min_max(
+            rect.min,
+            pos2(rect.max.x - light_d - 6.0, rect.min.y + light_d),
+        );
         let painter = ui.painter();
         let radius = CornerRadius::same(4);
         painter.rect_filled(bar, radius, ui.visuals().extreme_bg_color);
+        // The target zone: where a speaking voice should sit. Shaded behind the level, a band
+        // under the bar, and its edges drawn over the level so it stays visible when filled.
+        let (low, high) = crate::guidance::TARGET_ZONE_DBFS;
+        let zone = Rect::from_min_max(
+            pos2(bar.min.x + bar.width() * meter_fraction(low), bar.min.y),
+            pos2(bar.min.x + bar.width() * meter_fraction(high), bar.max.y),
+        );
+        let zone_colour = level_colour(ui, -20.0);
+        painter.rect_filled(zone, CornerRadius::ZERO, zone_colour.gamma_multiply(0.22));
         let level = meter_fraction(meter.rms_dbfs);
         if level > 0.0 {
             let fill = Rect::from_min_size(bar.min, vec2(bar.width() * level, bar.height()));
             painter.rect_filled(fill, radius, level_colour(ui, meter.rms_dbfs));
         }
+        let edge = Stroke::new(1.5, ui.visuals().strong_text_color().gamma_multiply(0.8));
+        for x in [zone.min.x, zone.max.x] {
+            painter.line_segment([pos2(x, bar.min.y), pos2(x, bar.max.y)], edge);
+        }
+        painter.rect_filled(
+            Rect::from_min_max(
+                pos2(zone.min.x, bar.max.y + 1.0),
+                pos2(zone.max.x, bar.max.y + 4.0),
+            ),
+            CornerRadius::ZERO,
+            zone_colour,
+        );
         let peak = meter_fraction(meter.peak_hold_dbfs);
         if peak > 0.0 {
             let x = bar.min.x + bar.width() * peak;
@@ -85,15 +131,38 @@ pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
                 Stroke::new(2.0, level_colour(ui, meter.peak_hold_dbfs)),
             );
         }
-        // Scale ticks every 12 dB so a person can read the level off the bar.
-        for db in [-48.0_f32, -36.0, -24.0, -12.0] {
+        // The scale: a tick and its number every 12 dB, so a person can read the level.
+        let weak = ui.visuals().weak_text_color();
+        let font = egui::FontId::proportional(11.0);
+        for db in METER_SCALE_DBFS {
             let x = bar.min.x + bar.width() * meter_fraction(db);
             painter.line_segment(
                 [pos2(x, bar.max.y - 5.0), pos2(x, bar.max.y)],
-                Stroke::new(1.0, ui.visuals().weak_text_color()),
+                Stroke::new(1.0, weak),
+            );
+            let align = if db <= METER_SCALE_DBFS[0] {
+                egui::Align2::LEFT_TOP
+            } else if db >= 0.0 {
+                egui::Align2::RIGHT_TOP
+            } else {
+                egui::Align2::CENTER_TOP
+            };
+            painter.text(
+                pos2(x, bar.max.y + 5.0),
+                align,
+                format!("{db:.0}"),
+                font.clone(),
+                weak,
             );
         }
-        let centre = pos2(rect.max.x - light_d / 2.0, rect.center().y);
+        painter.text(
+            pos2(rect.max.x, bar.max.y + 5.0),
+            egui::Align2::RIGHT_TOP,
+            "dB",
+            font,
+            weak,
+        );
+        let centre = pos2(rect.max.x - light_d / 2.0, bar.center().y);
         let light = if meter.clipped {
             ui.visuals().error_fg_color
         } else {
@@ -106,8 +175,9 @@ pub fn level_meter_ui(ui: &mut Ui, meter: MeterView) -> Response {
             Stroke::new(1.0, ui.visuals().weak_text_color()),
         );
     }
-    response
-        .on_hover_text("Green is a good speaking level; red means the input clipped (too loud).")
+    response.on_hover_text(
+        "The shaded zone is a good speaking level; red means the input clipped (too loud).",
+    )
 }
 
 /// `m:ss` (or `h:mm:ss`) for people.
@@ -134,7 +204,7 @@ pub fn time_bar_fraction(elapsed: Duration) -> f32 {
     }
 }
 
-/// The sentence under the time bar.
+/// The sentence under the time bar of a take.
 pub fn time_bar_text(elapsed: Duration) -> String {
     if elapsed < MIN_DURATION {
         format!(
@@ -153,12 +223,53 @@ pub fn time_bar_text(elapsed: Duration) -> String {
     }
 }
 
-/// Elapsed time as a bar with a marker at the 3-minute minimum and the end at 45 minutes.
+/// The sentence under the time bar while recording: the time left runs to the auto-stop
+/// (44:50), where the recorder stops by itself.
+pub fn recording_time_text(elapsed: Duration) -> String {
+    if elapsed < MIN_DURATION {
+        time_bar_text(elapsed)
+    } else if elapsed < AUTO_STOP {
+        format!(
+            "{} — long enough; {} left until it stops by itself at {}",
+            format_clock(elapsed),
+            format_clock(AUTO_STOP - elapsed),
+            format_clock(AUTO_STOP)
+        )
+    } else {
+        format!(
+            "{} — stopped by itself at {}",
+            format_clock(elapsed),
+            format_clock(AUTO_STOP)
+        )
+    }
+}
+
+/// The time bar of a take: a marker at the 3-minute minimum, the end at 45 minutes.
 pub fn time_bar_ui(ui: &mut Ui, elapsed: Duration) -> Response {
+    time_bar_with_ui(ui, elapsed, false)
+}
+
+/// The time bar while recording: also a marker at the auto-stop (44:50), and a line saying
+/// where and why the recording stops by itself.
+pub fn recording_time_bar_ui(ui: &mut Ui, elapsed: Duration) -> Response {
+    time_bar_with_ui(ui, elapsed, true)
+}
+
+fn time_bar_with_ui(ui: &mut Ui, elapsed: Duration, recording: bool) -> Response {
     let width = ui.available_width().clamp(160.0, 520.0);
     let (rect, response) = ui.allocate_exact_size(vec2(width, 14.0), Sense::hover());
-    let text = time_bar_text(elapsed);
-    response.widget_info(|| WidgetInfo::labeled(Role::ProgressIndicator, true, &text));
+    let text = if recording {
+        recording_time_text(elapsed)
+    } else {
+        time_bar_text(elapsed)
+    };
+    let note = crate::guidance::auto_stop_note();
+    let accessible = if recording {
+        format!("{text}. {note}")
+    } else {
+        text.clone()
+    };
+    response.widget_info(|| WidgetInfo::labeled(Role::ProgressIndicator, true, &accessible));
     if ui.is_rect_visible(rect) {
         let painter = ui.painter();
         let radius = CornerRadius::same(3);
@@ -180,10 +291,20 @@ pub fn time_bar_ui(ui: &mut Ui, elapsed: Duration) -> Response {
             [pos2(x, rect.min.y - 3.0), pos2(x, rect.max.y + 3.0)],
             Stroke::new(2.0, ui.visuals().strong_text_color()),
         );
+        if recording {
+            let x = rect.min.x + rect.width() * time_bar_fraction(AUTO_STOP);
+            painter.line_segment(
+                [pos2(x, rect.min.y - 3.0), pos2(x, rect.max.y + 3.0)],
+                Stroke::new(2.0, ui.visuals().error_fg_color),
+            );
+        }
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(egui::RichText::new(&text).monospace());
     });
+    if recording {
+        ui.label(egui::RichText::new(note).weak());
+    }
     response
 }
 
@@ -361,6 +482,29 @@ mod tests {
         assert!(time_bar_text(Duration::from_secs(133)).contains("0:47 more"));
         assert!(time_bar_text(Duration::from_secs(200)).contains("long enough"));
         assert!(time_bar_text(MAX_DURATION).contains("limit is reached"));
+    }
+
+    #[test]
+    fn while_recording_the_time_left_runs_to_the_auto_stop() {
+        let t = recording_time_text(Duration::from_secs(44 * 60));
+        assert_eq!(
+            t,
+            "44:00 — long enough; 0:50 left until it stops by itself at 44:50"
+        );
+        assert!(recording_time_text(AUTO_STOP).contains("stopped by itself at 44:50"));
+        assert!(recording_time_text(Duration::from_secs(10)).contains("2:50 more"));
+    }
+
+    #[test]
+    fn the_meter_says_whether_the_level_is_in_the_zone() {
+        let view = |rms| MeterView {
+            rms_dbfs: rms,
+            peak_hold_dbfs: rms + 6.0,
+            clipped: false,
+        };
+        assert!(meter_label(&view(-21.0)).ends_with("in the target zone"));
+        assert!(meter_label(&view(-50.0)).ends_with("target zone -30 to -15 dBFS"));
+        assert!(!in_target_zone(f32::NEG_INFINITY));
     }
 
     #[test]

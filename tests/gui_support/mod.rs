@@ -14,7 +14,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use speech_scorer::simulator::SimConfig;
 use speech_scorer::ui::App;
 use speech_scorer::ui::app::AppConfig;
-use speech_scorer::ui::ports::{FixedFilePicker, Picked, RecordingBrowser};
+use speech_scorer::ui::ports::{FixedFilePicker, Microphones, Picked, RecordingBrowser};
 use std::sync::Arc;
 
 #[path = "../common/mod.rs"]
@@ -46,6 +46,8 @@ pub struct Setup {
     pub browser_fails: Option<String>,
     /// The window size.
     pub size: egui::Vec2,
+    /// The microphones (default: one fake microphone hearing a tone).
+    pub microphones: Option<Arc<dyn Microphones>>,
 }
 
 impl Default for Setup {
@@ -57,6 +59,7 @@ impl Default for Setup {
             picker: None,
             browser_fails: None,
             size: WINDOW,
+            microphones: None,
         }
     }
 }
@@ -80,6 +83,9 @@ pub fn start_with(setup: Setup) -> Gui {
         AppConfig::for_test(home.path(), setup.sim, Some(fixture.clone()));
     if let Some(answer) = setup.picker {
         config.file_picker = Arc::new(FixedFilePicker::answering(answer));
+    }
+    if let Some(microphones) = setup.microphones {
+        config.microphones = microphones;
     }
     if let Some(error) = &setup.browser_fails {
         browser = RecordingBrowser::failing(error);
@@ -262,6 +268,18 @@ pub fn key_read(h: &mut Harness<'static, App>) {
     });
 }
 
+/// [`start_in`] with these microphones.
+pub fn start_in_with_microphones(
+    home: &std::path::Path,
+    microphones: Arc<dyn Microphones>,
+) -> Harness<'static, App> {
+    let (mut config, _browser) = AppConfig::for_test(home, SimConfig::fast(), None);
+    config.microphones = microphones;
+    Harness::builder()
+        .with_size(WINDOW)
+        .build_eframe(move |cc| App::new_for_test(&cc.egui_ctx, config).expect("app starts"))
+}
+
 /// A speech-like WAV fixture of `secs` in a temp dir.
 pub fn fixture(secs: f64) -> (tempfile::TempDir, PathBuf) {
     common::speech_fixture(secs)
@@ -270,6 +288,11 @@ pub fn fixture(secs: f64) -> (tempfile::TempDir, PathBuf) {
 /// A 16-bit mono tone WAV of exactly `frames` frames at `rate` (fast to write, for long takes).
 pub fn write_tone(path: &std::path::Path, rate: u32, frames: u64) {
     common::write_tone_wav(path, rate, 1, frames);
+}
+
+/// A 16-bit tone WAV of `channels` channels, exactly `frames` frames at `rate`.
+pub fn write_tone_channels(path: &std::path::Path, rate: u32, channels: u16, frames: u64) {
+    common::write_tone_wav(path, rate, channels, frames);
 }
 
 /// A file dropped on the window.

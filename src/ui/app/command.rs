@@ -46,11 +46,17 @@ pub enum Command {
     PlayTake,
     /// Stop playback.
     StopPlayback,
-    /// Choose the input device (`None`: system default).
+    /// Choose the input device (`None`: system default); remembered across restarts.
     SelectDevice(Option<String>),
+    /// List what is not a microphone too (marked), or not.
+    ShowAllDevices(bool),
+    /// Close the record screen's dialog (a source that is not a microphone, a silent take).
+    CloseRecordDialog,
+    /// Submit the take even though it is silent (the answer to the question).
+    SubmitAnyway,
     /// Read the list of input devices again.
     RefreshDevices,
-    /// Submit the take as a fresh run.
+    /// Submit the take as a fresh run (a silent take asks first).
     Submit,
     /// Stop waiting for the run in flight (the run itself goes on on the service).
     CancelRun,

@@ -25,9 +25,12 @@ impl App {
             Command::StopRecording => self.stop_recording(),
             Command::PlayTake => self.play_take(),
             Command::StopPlayback => self.stop_playback(),
-            Command::SelectDevice(device) => self.state.device = device,
+            Command::SelectDevice(device) => self.select_device(device),
+            Command::ShowAllDevices(all) => self.audio.show_all = all,
+            Command::CloseRecordDialog => self.audio.dialog = None,
+            Command::SubmitAnyway => self.submit_anyway(),
             Command::RefreshDevices => self.refresh_devices(),
-            Command::Submit => self.submit(),
+            Command::Submit => self.submit_checked(),
             Command::CancelRun => self.cancel_run(),
             Command::DismissDialog => self.dialog = None,
             Command::SetTakeLanguage { code, make_default } => {
@@ -70,6 +73,10 @@ impl App {
     }
 
     fn navigate(&mut self, screen: Screen) {
+        if screen != Screen::Record {
+            // The microphone is tested only on the record screen.
+            self.stop_monitor();
+        }
         match screen {
             Screen::History => {
                 self.state.screen = screen;

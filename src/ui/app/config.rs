@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::store::{Paths, ProfileKeys, SecretStore, ServiceEnv};
-use crate::ui::ports::{BrowserOpener, FilePicker, RfdFilePicker, SystemBrowser};
+use crate::ui::ports::{
+    BrowserOpener, FakeMicrophones, FilePicker, Microphones, RfdFilePicker, SystemBrowser,
+    SystemMicrophones,
+};
 
 /// The doors and stores of the app.
 pub struct AppConfig {
@@ -28,6 +31,8 @@ pub struct AppConfig {
     pub paths: Option<Paths>,
     /// The simulator's settings in demo mode.
     pub demo_config: crate::simulator::SimConfig,
+    /// The microphones (the system's; tests: a fake list of generated signals).
+    pub microphones: Arc<dyn Microphones>,
 }
 
 impl Default for AppConfig {
@@ -40,6 +45,7 @@ impl Default for AppConfig {
             environment: ServiceEnv::from_env(),
             paths: None,
             demo_config: crate::simulator::SimConfig::default(),
+            microphones: Arc::new(SystemMicrophones),
         }
     }
 }
@@ -48,7 +54,8 @@ impl AppConfig {
     /// For tests: everything under `home`, the keys in memory (none saved), no environment
     /// (`ZENHIRE_*` of the test process are not read), a file picker that
     /// answers `pick` without a window, a browser that only records URLs, and the simulator
-    /// settings `demo_config` for demo mode.
+    /// settings `demo_config` for demo mode, and one fake microphone hearing a tone (no test
+    /// touches the machine's sound system unless it sets `microphones` itself).
     pub fn for_test(
         home: &std::path::Path,
         demo_config: crate::simulator::SimConfig,
@@ -66,6 +73,7 @@ impl AppConfig {
             environment: ServiceEnv::default(),
             paths: Some(Paths::under(home.to_path_buf())),
             demo_config,
+            microphones: Arc::new(FakeMicrophones::one_microphone()),
         };
         (config, browser)
     }

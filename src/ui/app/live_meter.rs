@@ -1,6 +1,6 @@
-//! Cheap drawing while recording: what the record screen shows of a live take — the clock's
-//! second, the meter in the 3 dB steps it is drawn in, the clip light, the hint — and the
-//! gate that wakes the UI only when that changes. The recorder refreshes its snapshot 20–30
+//! Cheap drawing while testing the microphone and while recording: what the record screen
+//! shows of the live input — the clock's second, the meter in the 3 dB steps it is drawn in,
+//! the clip light, the hint — and the gate that wakes the UI only when that changes. The recorder refreshes its snapshot 20–30
 //! times a second on its writer thread and calls back each time; the gate (on that thread,
 //! never in the audio callback) compares what would be drawn with what was drawn and asks
 //! egui for a frame only when it differs, at most every [`MIN_WAKE_INTERVAL`] for the meter
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::audio::meter::LevelHint;
 use crate::audio::recorder::OnUpdate;
-use crate::audio::{Recorder, RecorderSnapshot};
+use crate::audio::{Monitor, Recorder, RecorderSnapshot, RecorderState};
 
 /// The meter moves in steps of this many dB (20 steps from -60 dBFS to full scale).
 pub const METER_STEP_DB: f32 = 3.0;
@@ -33,7 +33,8 @@ pub struct ShownMeter {
     pub level_dbfs: f32,
     /// The held peak, floored to a step.
     pub peak_dbfs: f32,
-    /// The clip light.
+    /// The clip light: while testing the microphone, "clipped in the last few seconds" (so it
+    /// goes out once the person turns the level down); while recording, latched for the take.
     pub clipped: bool,
     /// The hint under the meter: the recorder's judgement of the last few seconds, held a
     /// while (so ordinary pauses do not flip it; see [`LevelHint`]).
@@ -57,7 +58,11 @@ impl ShownMeter {
             second: s.elapsed.as_secs(),
             level_dbfs: step(s.meter.rms_dbfs),
             peak_dbfs: step(s.meter.peak_hold_dbfs),
-            clipped: s.meter.clipped,
+            clipped: if s.state == RecorderState::Monitoring {
+                s.meter.hint == LevelHint::TooLoud
+            } else {
+                s.meter.clipped
+            },
             hint: s.meter.hint,
         }
     }
@@ -74,9 +79,28 @@ impl ShownMeter {
     }
 }
 
-/// The recorder, shared between the app (which starts, reads and stops it) and the gate
-/// (which reads its snapshot on the writer thread).
-pub type RecorderSlot = Arc<Mutex<Option<Recorder>>>;
+/// The live input: the microphone being tested, or the take being recorded from it.
+pub enum Live {
+    /// The meter runs; nothing is written ([`Monitor`]).
+    Monitor(Monitor),
+    /// A take is being written ([`Recorder`]).
+    Recording(Recorder),
+}
+
+impl Live {
+    /// The latest meter and state.
+    pub fn snapshot(&self) -> RecorderSnapshot {
+        match self {
+            Live::Monitor(m) => m.snapshot(),
+            Live::Recording(r) => r.snapshot(),
+        }
+    }
+}
+
+/// The live input, shared between the app (which starts, reads and stops it) and the gate
+/// (which reads its snapshot on the writer thread). The gate is installed when the device is
+/// opened and stays through [`Monitor::record`], so the take starts without a gap in the meter.
+pub type RecorderSlot = Arc<Mutex<Option<Live>>>;
 
 /// The callback the recorder runs after each snapshot: wakes `ctx` only when what the record
 /// screen shows changed. Never blocks the writer thread (it skips a tick rather than wait
@@ -89,7 +113,7 @@ pub fn repaint_gate(slot: RecorderSlot, ctx: egui::Context) -> OnUpdate {
     Arc::new(move || {
         let snapshot = match slot.try_lock() {
             Ok(guard) => match guard.as_ref() {
-                Some(recorder) => recorder.snapshot(),
+                Some(live) => live.snapshot(),
                 None => return,
             },
             Err(_) => return,

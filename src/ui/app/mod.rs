@@ -417,6 +417,7 @@ impl App {
             || self.confirm.is_some()
             || self.url_fallback.is_some()
             || self.language_picker_open
+            || self.audio.dialog.is_some()
     }
 }
 
@@ -426,9 +427,12 @@ impl eframe::App for App {
         visuals.panel_fill.to_normalized_gamma_f32()
     }
 
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        // Runs even while the window is hidden, so finished runs are taken in right away.
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // Runs even while the window is hidden, so finished runs are taken in right away, a
+        // recording that ended by itself is kept, and the microphone test stops.
         self.handle_events();
+        self.watch_audio(ctx);
+        self.discard_unused_uploads();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
@@ -443,7 +447,6 @@ impl eframe::App for App {
             );
         }
         let mut cmds = Vec::new();
-        self.watch_recorder();
         crate::ui::frame::frame_ui(ui, self, &mut cmds);
         for cmd in cmds {
             self.run_command(&ctx, cmd);

@@ -52,8 +52,10 @@ impl Screen {
 pub struct State {
     /// The screen shown last (only Record, History and Settings are restored).
     pub screen: Screen,
-    /// The input device chosen last (`None`: the system default).
+    /// The input device chosen last, by id (`None`: the system default).
     pub device: Option<String>,
+    /// Its name when it was chosen, to name it when it is gone ("… is not connected").
+    pub device_name: Option<String>,
     /// How the trend groups attempts into one person's series.
     pub trend_group: crate::store::attempts::GroupBy,
 }

@@ -42,12 +42,28 @@ pub struct Take {
     /// The language chosen for this take only (the wrong-language dialog, "Change language");
     /// `None`: the default from Settings.
     pub language: Option<String>,
+    /// How loud the take is (the recorder's own reading, or read from the file); `None` when
+    /// it could not be read. A silent take asks before it is submitted.
+    pub loudness: Option<crate::audio::LoudnessSummary>,
+    /// The person said to submit it although it is silent.
+    pub silence_accepted: bool,
 }
 
 impl Take {
     /// The cost the API will charge: 1 credit per started minute.
     pub fn estimated_credits(&self) -> u64 {
         estimated_credits(self.duration)
+    }
+
+    /// True when the take is (nearly) all silence.
+    pub fn is_silent(&self) -> bool {
+        self.loudness.is_some_and(|l| l.is_silent())
+    }
+
+    /// The files the upload preparation made for this take (none when the original is sent
+    /// as it is).
+    fn prepared_files(&self) -> Option<PathBuf> {
+        (self.converted && self.path != self.original).then(|| self.path.clone())
     }
 
     /// The file name for headings (of the original).
@@ -89,6 +105,9 @@ pub struct TakesView {
     /// blocking threads; an older one finishing late must not overwrite a newer one).
     saves: u64,
     written: Arc<Mutex<u64>>,
+    /// Upload files made for takes no longer on screen, removed once no submission reads
+    /// them.
+    pub(crate) unused_uploads: Vec<PathBuf>,
 }
 
 impl TakesView {
@@ -100,6 +119,7 @@ impl TakesView {
             store,
             saves: 0,
             written: Arc::default(),
+            unused_uploads: Vec::new(),
         }
     }
 }
@@ -261,7 +281,9 @@ impl App {
         };
         if self.take.as_ref().is_some_and(|t| t.original == entry.path) {
             self.stop_playback();
+            self.forget_prepared();
             self.take = None;
+            self.discard_unused_uploads();
         }
         self.save_takes();
         if entry.origin == TakeOrigin::Recorded
@@ -333,6 +355,17 @@ impl App {
     }
 
     pub(crate) fn prepare_take(&mut self, path: PathBuf, source: TakeSource) {
+        self.prepare_take_with(path, source, None);
+    }
+
+    /// [`Self::prepare_take`] with the take's loudness when it is known (the recorder's own
+    /// reading); otherwise it is read from the file, in the same background task.
+    pub(crate) fn prepare_take_with(
+        &mut self,
+        path: PathBuf,
+        source: TakeSource,
+        loudness: Option<crate::audio::LoudnessSummary>,
+    ) {
         self.importing = true;
         let sender = self.sender.clone();
         let work_dir = self.paths.data_dir.join("prepared");
@@ -347,9 +380,46 @@ impl App {
                     size_bytes: p.size_bytes,
                     source,
                     language: None,
+                    // A file that cannot be decoded to the end has no reading: no question.
+                    loudness: loudness
+                        .or_else(|| crate::audio::loudness::summarize_file(&path).ok()),
+                    silence_accepted: false,
                 })
                 .map_err(|e| format!("Could not use {}: {e}", path.display()));
             sender.send(AppEvent::Probed(result));
+        });
+    }
+
+    /// The take on screen is going away (replaced, put away, deleted): the files its upload
+    /// preparation made are set aside, and go in [`Self::discard_unused_uploads`] once no
+    /// submission is reading them.
+    fn forget_prepared(&mut self) {
+        let work_dir = self.paths.data_dir.join("prepared");
+        if let Some(file) = self.take.as_ref().and_then(Take::prepared_files)
+            && file.starts_with(&work_dir)
+        {
+            self.takes.unused_uploads.push(file);
+        }
+    }
+
+    /// Removes upload files no take on screen and no submission in flight uses (off the UI
+    /// thread). Runs again on every pass while one waits for a submission to end.
+    pub(crate) fn discard_unused_uploads(&mut self) {
+        if self.takes.unused_uploads.is_empty() || self.job.is_some() {
+            return;
+        }
+        let on_screen = self.take.as_ref().map(|t| t.path.clone());
+        let files: Vec<PathBuf> = std::mem::take(&mut self.takes.unused_uploads)
+            .into_iter()
+            .filter(|f| Some(f) != on_screen.as_ref())
+            .collect();
+        if files.is_empty() {
+            return;
+        }
+        self.rt.spawn_blocking(move || {
+            for file in files {
+                crate::audio::prepare::discard_file(&file);
+            }
         });
     }
 
@@ -401,13 +471,19 @@ impl App {
         });
         self.save_takes();
         self.stop_playback();
+        if self.take.as_ref().is_some_and(|t| t.path != take.path) {
+            self.forget_prepared();
+        }
         self.take = Some(take);
+        self.discard_unused_uploads();
         self.state.screen = Screen::Record;
     }
 
     fn discard_take(&mut self) {
         self.stop_playback();
+        self.forget_prepared();
         self.take = None;
+        self.discard_unused_uploads();
         self.takes.list.current = None;
         self.save_takes();
     }
