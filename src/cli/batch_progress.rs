@@ -6,15 +6,16 @@
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::progress::headline;
 use crate::engine::batch::{BatchEvent, BatchState};
 use crate::engine::events::JobEvent;
 use crate::engine::outcome::{Outcome, OutcomeKind};
 use crate::engine::policy::WaitReason;
-use crate::engine::progress::{RunProgress, Stage};
+use crate::engine::progress::RunProgress;
 use crate::guidance;
 
 /// One active run.
@@ -292,20 +293,5 @@ fn plain_line(run: &RunProgress, event: &JobEvent) -> Option<String> {
             "looking for a run with externalId {external_id} before sending anything again"
         )),
         _ => None,
-    }
-}
-
-/// An active run's line: its wait with the countdown, else its stage.
-fn headline(run: &RunProgress) -> String {
-    if let Some(w) = &run.wait {
-        let left = w.seconds_left(SystemTime::now());
-        return match guidance::wait_headline(w.reason, left) {
-            Some(h) => h,
-            None => format!("{} — {left} s", guidance::stage_headline(&run.stage)),
-        };
-    }
-    match run.stage {
-        Stage::Finished => String::new(),
-        _ => guidance::stage_headline(&run.stage),
     }
 }

@@ -146,8 +146,9 @@ fn wait_words(run: &RunProgress) -> String {
     }
 }
 
-/// The spinner's message: the wait with its countdown, else where the run is.
-fn headline(run: &RunProgress) -> String {
+/// The spinner's message (and a batch row's): the wait with its countdown, else where the
+/// run is.
+pub(super) fn headline(run: &RunProgress) -> String {
     if let Some(w) = &run.wait {
         let left = w.seconds_left(SystemTime::now());
         return match guidance::wait_headline(w.reason, left) {

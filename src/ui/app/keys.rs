@@ -346,13 +346,20 @@ impl App {
         }
     }
 
-    /// Saves `key` for Settings' profile in the background; [`KeyEvent::Saved`] goes on.
-    pub(crate) fn save_key_in_background(&mut self, key: ApiKey) {
+    /// Marks Settings' key panel busy with `work` for its profile and gives that profile's name
+    /// and key entry (for a background call).
+    fn begin_key_work(&mut self, work: KeyWork) -> (String, Arc<dyn SecretStore>) {
         let entry = self.settings_profile();
         self.key_panel.entry = entry.clone();
-        self.key_panel.busy = Some(KeyWork::Saving);
+        self.key_panel.busy = Some(work);
         self.key_panel.error = None;
         let store = self.profile_keys.entry(&entry);
+        (entry, store)
+    }
+
+    /// Saves `key` for Settings' profile in the background; [`KeyEvent::Saved`] goes on.
+    pub(crate) fn save_key_in_background(&mut self, key: ApiKey) {
+        let (entry, store) = self.begin_key_work(KeyWork::Saving);
         let secret = key.clone();
         self.off_thread(
             move || {
@@ -373,11 +380,7 @@ impl App {
 
     /// Forgets Settings' profile's key in the background.
     pub(crate) fn forget_key(&mut self) {
-        let entry = self.settings_profile();
-        self.key_panel.entry = entry.clone();
-        self.key_panel.busy = Some(KeyWork::Removing);
-        self.key_panel.error = None;
-        let store = self.profile_keys.entry(&entry);
+        let (entry, store) = self.begin_key_work(KeyWork::Removing);
         self.off_thread(
             move || {
                 let cleared = store.clear().map_err(|e| e.to_string());
@@ -396,11 +399,7 @@ impl App {
 
     /// Moves Settings' profile's key to `to` (the keychain or the file) in the background.
     pub(crate) fn move_key(&mut self, to: KeyLocation) {
-        let entry = self.settings_profile();
-        self.key_panel.entry = entry.clone();
-        self.key_panel.busy = Some(KeyWork::Moving);
-        self.key_panel.error = None;
-        let store = self.profile_keys.entry(&entry);
+        let (entry, store) = self.begin_key_work(KeyWork::Moving);
         self.off_thread(
             move || match store.move_key_to(&to) {
                 Ok(report) => (Ok(()), Ok(report)),
