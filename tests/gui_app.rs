@@ -231,7 +231,7 @@ code = "TRANSCRIPTION_FAILED"
     let mut gui = start(sim);
     import_and_submit(&mut gui);
     let h = &mut gui.harness;
-    click(h, "Fix the recording");
+    click(h, speech_scorer::guidance::back_to_recording_label());
     assert_eq!(h.state().state.screen, Screen::Record);
     assert_eq!(
         h.state().take.as_ref().map(|t| t.path.clone()),
