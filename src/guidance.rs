@@ -1458,10 +1458,7 @@ pub fn target_zone_caption() -> String {
 
 /// The line above the meter while the microphone is tested (nothing written yet).
 pub fn monitoring_status(device: &str) -> String {
-    format!(
-        "Testing {device}: nothing is recorded yet. Speak as you will in the answer and set \
-         the level before you press Start recording."
-    )
+    format!("Testing {device}: nothing is recorded yet. Set the level, then start recording.")
 }
 
 /// The line above the meter while the microphone is being opened for the test.

@@ -291,8 +291,13 @@ fn recorder_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
             }
         });
     });
-    if let Some(s) = snapshot.as_ref().or(monitor.as_ref()) {
-        live_meter_ui(ui, s, snapshot.is_some());
+    let live = snapshot.as_ref().or(monitor.as_ref());
+    // The meter keeps its place while the device opens or when none is open (drawn empty and
+    // dimmed), so nothing below it moves when the microphone test starts.
+    ui.add_enabled_ui(live.is_some(), |ui| {
+        live_meter_ui(ui, live, snapshot.is_some())
+    });
+    if live.is_some() {
         // The repaint gate wakes the UI when the meter or the clock moves a visible step;
         // this is only the floor if the device stalls.
         ui.ctx().request_repaint_after(FALLBACK_REPAINT);
@@ -301,30 +306,30 @@ fn recorder_ui(ui: &mut Ui, app: &App, cmds: &mut Vec<Command>) {
 
 /// The live meter (testing the microphone, or recording), its hint, and while recording the
 /// time bar to the auto-stop.
-fn live_meter_ui(ui: &mut Ui, s: &RecorderSnapshot, recording: bool) {
-    ui.add_space(6.0);
+fn live_meter_ui(ui: &mut Ui, s: Option<&RecorderSnapshot>, recording: bool) {
+    ui.add_space(4.0);
     // Drawn in the steps the repaint gate watches, so a frame shows what woke it.
-    let shown = ShownMeter::of(s);
+    let shown = s.map(ShownMeter::of);
+    let floor = crate::audio::meter::DB_FLOOR;
     level_meter_ui(
         ui,
         MeterView {
-            rms_dbfs: shown.level_dbfs,
-            peak_hold_dbfs: shown.peak_dbfs,
-            clipped: shown.clipped,
+            rms_dbfs: shown.map_or(floor, |m| m.level_dbfs),
+            peak_hold_dbfs: shown.map_or(floor, |m| m.peak_dbfs),
+            clipped: shown.is_some_and(|m| m.clipped),
         },
     );
-    ui.label(RichText::new(crate::guidance::target_zone_caption()).weak());
-    match crate::guidance::level_hint(shown.hint) {
+    // One line under the meter: the hint when the level needs fixing, else where to aim. The
+    // line is always there, so nothing below it jumps (and no layout change costs frames).
+    match shown.and_then(|m| crate::guidance::level_hint(m.hint)) {
         Some(words) => {
             ui.label(RichText::new(words).color(ui.visuals().warn_fg_color));
         }
-        // The line stays when there is nothing to say, so nothing below it jumps (and no
-        // layout change costs extra frames).
         None => {
-            ui.label(" ");
+            ui.label(RichText::new(crate::guidance::target_zone_caption()).weak());
         }
     }
-    if recording {
+    if let Some(s) = s.filter(|_| recording) {
         ui.add_space(4.0);
         recording_time_bar_ui(ui, s.elapsed);
     }

@@ -458,6 +458,11 @@ impl App {
             let device = self.audio.monitor_device.take().unwrap_or_default();
             let snapshot = m.snapshot();
             let (name, why) = (snapshot.device, snapshot.error);
+            // Not opened again meanwhile; what closing it says comes with `MonitorEnded`.
+            self.audio.monitor_problem = Some((
+                device.clone(),
+                crate::guidance::monitor_problem(why.as_deref().unwrap_or_default()),
+            ));
             let sender = self.sender.clone();
             self.rt.spawn_blocking(move || {
                 let result = m.stop();
@@ -583,11 +588,7 @@ impl App {
                 device: label,
                 seconds_delivered,
                 seconds_elapsed,
-            }) => {
-                self.audio.monitor_device = Some(device);
-                self.not_real_time(&label, seconds_delivered, seconds_elapsed, false);
-                self.audio.monitor_device = None;
-            }
+            }) => self.not_real_time(device, &label, seconds_delivered, seconds_elapsed, false),
             other => {
                 let why = why
                     .or_else(|| other.err().map(|e| e.to_string()))
@@ -600,13 +601,14 @@ impl App {
     /// A source delivered sound faster than real time: it is not tried again (until the person
     /// picks a device or presses Refresh), and the dialog says so, with a button to use the
     /// default (or first) microphone instead when there is one.
-    fn not_real_time(&mut self, label: &str, delivered: f64, elapsed: f64, recording: bool) {
-        let device = self
-            .audio
-            .monitor_device
-            .clone()
-            .or_else(|| self.chosen_device_id())
-            .unwrap_or_default();
+    fn not_real_time(
+        &mut self,
+        device: String,
+        label: &str,
+        delivered: f64,
+        elapsed: f64,
+        recording: bool,
+    ) {
         // The name the picker shows for it (the capture's own label can be a lower-level one).
         let label = self
             .all_devices()
@@ -679,7 +681,8 @@ impl App {
                 seconds_elapsed,
             })) => {
                 self.audio.starting = false;
-                self.not_real_time(&device, seconds_delivered, seconds_elapsed, true);
+                let id = self.chosen_device_id().unwrap_or_default();
+                self.not_real_time(id, &device, seconds_delivered, seconds_elapsed, true);
             }
             AudioEvent::Started(Err(e)) => {
                 self.audio.starting = false;
@@ -713,7 +716,8 @@ impl App {
                 seconds_elapsed,
             })) => {
                 self.audio.stopping = false;
-                self.not_real_time(&device, seconds_delivered, seconds_elapsed, true);
+                let id = self.chosen_device_id().unwrap_or_default();
+                self.not_real_time(id, &device, seconds_delivered, seconds_elapsed, true);
             }
             AudioEvent::Stopped(Err(e)) => {
                 self.audio.stopping = false;
