@@ -34,6 +34,9 @@ Xvfb "$DISP" -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 & XPID=$!
 trap cleanup EXIT
 for _ in $(seq 50); do xdpyinfo -display "$DISP" >/dev/null 2>&1 && break; sleep 0.1; done
 export DISPLAY=$DISP
+# Never the keychain, key or service of whoever measures: no D-Bus session and no ZENHIRE_*
+# variables (the app runs on the built-in simulator with a fresh home).
+unset DBUS_SESSION_BUS_ADDRESS ZENHIRE_API_KEY ZENHIRE_BASE_URL ZENHIRE_PROFILE
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 HOME_DIR=$(mktemp -d)
 BIN_DIR=$(dirname "$BIN")
