@@ -15,6 +15,7 @@ use gui_support::{
     Dropped, click, fixture, import_fixture, shows, start, start_in, step_until, wait_for,
 };
 use speech_scorer::simulator::SimConfig;
+use speech_scorer::simulator::{Endpoint, Respond, Scenario, Step};
 use speech_scorer::ui::App;
 
 fn drop_file(h: &mut Harness<'static, App>, path: &std::path::Path) {
@@ -160,8 +161,10 @@ fn deleting_a_recorded_take_deletes_its_file() {
 
 #[test]
 fn a_cancelled_run_resumes_from_history() {
+    // The run never finishes by itself (however slowly the test steps, Cancel comes first);
+    // the resumed poll is answered with its result by a scripted step.
     let sim = SimConfig {
-        processing_time: Duration::from_secs(6),
+        processing_time: Duration::from_secs(3600),
         ..SimConfig::fast()
     };
     let mut gui = start(sim);
@@ -179,6 +182,10 @@ fn a_cancelled_run_resumes_from_history() {
     step_until(h, "the job to stop", |h| !h.state().is_submitting());
     click(h, "History");
     wait_for(h, "cancelled");
+    h.state().demo_simulator().expect("sim").play(&Scenario {
+        steps: vec![Step::new(Endpoint::Poll, Respond::Success)],
+        ..Scenario::default()
+    });
     click(h, "Resume");
     step_until(h, "the resumed run's result", |h| shows(h, "success"));
     let sim = h.state().demo_simulator().expect("sim");
