@@ -252,6 +252,62 @@ fn delete_then_remove_at(size: egui::Vec2) {
 }
 
 #[test]
+fn a_long_recordings_run_keeps_the_recording_not_its_upload_file() {
+    // A take the recorder left, too large to upload as it is (48 kHz stereo, 190 s: 36 MB),
+    // so the app converts it. History must point at the recording, not at the conversion:
+    // playing the run and *Delete recording* are about the person's file.
+    let mut gui = gui_support::start_with(gui_support::Setup {
+        size: egui::vec2(1280.0, 800.0),
+        ..Default::default()
+    });
+    let recordings = gui.harness.state().paths().recordings_dir();
+    std::fs::create_dir_all(&recordings).expect("recordings dir");
+    let take = recordings.join("take-long.wav");
+    gui_support::write_tone_channels(&take, 48_000, 2, 48_000 * 190);
+    let h = &mut gui.harness;
+    step_until(h, "the record screen", |h| shows(h, "Import a file"));
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(take.clone())));
+    step_until(h, "the converted take", |h| {
+        h.state().take.as_ref().is_some_and(|t| t.converted)
+    });
+    let upload = h.state().take.clone().expect("take").path;
+    assert_ne!(upload, take, "the take is uploaded from a converted file");
+    gui_support::wait_for_take_drawn(h);
+    h.get_by_role_and_label(Role::Button, "Submit for scoring")
+        .click_accesskit();
+    h.step();
+    step_until(h, "the result", |h| shows(h, "Overall level "));
+    step_until(h, "the run in history", |h| {
+        h.state()
+            .history_view
+            .rows
+            .first()
+            .is_some_and(|r| r.record.outcome.is_some())
+    });
+    assert_eq!(
+        h.state().history_view.rows[0].record.file.as_ref(),
+        Some(&take),
+        "the run's file is the recording"
+    );
+
+    click(h, "History");
+    step_until(h, "the delete button", |h| shows(h, "Delete recording"));
+    click(h, "Delete recording");
+    step_until(h, "the question", |h| shows(h, "Delete the recording?"));
+    click(h, "Yes, delete the recording");
+    step_until(h, "the recording to go", |_| !take.exists());
+    // The take it was is gone from the Record screen, and its upload file with it.
+    step_until(h, "the upload file to go", |_| !upload.exists());
+    assert!(h.state().take.is_none());
+    assert!(
+        shows(h, "success"),
+        "the run and its scores stay in history"
+    );
+}
+
+#[test]
 fn a_take_interrupted_by_a_crash_comes_back_at_start_up() {
     let home = tempfile::tempdir().expect("home");
     let recordings = speech_scorer::store::Paths::under(home.path().to_path_buf()).recordings_dir();

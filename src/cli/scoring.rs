@@ -144,6 +144,7 @@ pub fn score(args: ScoreArgs) -> ExitCode {
             || std::env::temp_dir().join("speech-scorer-prepared"),
             |p| p.data_dir.join("prepared"),
         )),
+        original: None,
     };
     let options =
         JobOptions::with_max_wait(args.max_wait.map_or(DEFAULT_MAX_WAIT, Duration::from_secs))

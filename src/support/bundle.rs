@@ -166,14 +166,7 @@ pub fn write_bundle(
 ) -> Result<Manifest, SupportError> {
     let secret = opts.secret.as_deref();
     let recording = match (&record.file, opts.include_recording) {
-        (Some(path), true) => {
-            let bytes = read_recording(path)?;
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "recording".into());
-            Some((name, bytes))
-        }
+        (Some(path), true) => Some(recording_as_uploaded(path)?),
         (None, true) => {
             return Err(SupportError::BadBundle(
                 "the run has no recording on this machine to include".into(),
@@ -294,6 +287,41 @@ mod erased {
 }
 
 /// Reads the recording to bundle, refusing one larger than the API would accept.
+/// The run's recording as the app uploads it: the file itself when the API takes it as it
+/// is, else the file `audio::prepare` converts it to (a long take's WAV is over 25 MB; the
+/// history keeps the person's file, not the upload, which goes with its take), made in a
+/// scratch folder that is removed again. Returns the name and the bytes for the bundle.
+fn recording_as_uploaded(path: &Path) -> Result<(String, Vec<u8>), SupportError> {
+    let name_of = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "recording".into())
+    };
+    let scratch = std::env::temp_dir().join(format!(
+        "speech-scorer-bundle-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let read = match crate::audio::prepare::for_upload(path, &scratch) {
+        Ok(prepared) => {
+            let bytes = read_recording(&prepared.path);
+            crate::audio::prepare::discard(&prepared);
+            bytes.map(|b| (name_of(&prepared.path), b))
+        }
+        // Not audio it can read (or not there): the file as it is, for support to look at
+        // (a missing file says so here).
+        Err(e) => {
+            tracing::debug!("bundling {} as it is: {e}", path.display());
+            read_recording(path).map(|b| (name_of(path), b))
+        }
+    };
+    if let Err(e) = std::fs::remove_dir_all(&scratch)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("could not remove {}: {e}", scratch.display());
+    }
+    read
+}
+
 fn read_recording(path: &Path) -> Result<Vec<u8>, SupportError> {
     let file = std::fs::File::open(path).map_err(|e| SupportError::io(path, e))?;
     let mut bytes = Vec::new();
@@ -457,6 +485,54 @@ mod tests {
             b.recording,
             Some(("take.wav".into(), b"RIFF....WAVE".to_vec()))
         );
+    }
+
+    #[test]
+    fn a_recording_too_large_to_upload_is_bundled_as_the_app_uploads_it() {
+        // 48 kHz stereo, 140 s: 27 MB, over the API's 25 MB, so the app converts it for upload.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let audio = dir.path().join("long take.wav");
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 48_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&audio, spec).expect("create");
+        for i in 0..48_000u32 * 140 {
+            let v = ((i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin() * 8000.0) as i16;
+            w.write_sample(v).expect("write");
+            w.write_sample(v).expect("write");
+        }
+        w.finalize().expect("finalize");
+        assert!(std::fs::metadata(&audio).expect("size").len() > MAX_RECORDING_BYTES);
+        let mut r = RunRecord::new(Utc::now());
+        r.file = Some(audio.clone());
+        let opts = BundleOptions {
+            include_recording: true,
+            audio_device: None,
+            secret: None,
+        };
+        let out = dir.path().join("b.zip");
+        write_bundle(&r, &Settings::default(), &opts, &out).expect("write");
+        let (name, bytes) = read_bundle(&out)
+            .expect("read")
+            .recording
+            .expect("the recording is in the bundle");
+        assert!(
+            name.starts_with("long take") && name.contains(".upload."),
+            "{name}"
+        );
+        assert!(bytes.len() as u64 <= MAX_RECORDING_BYTES);
+        let back = dir.path().join(&name);
+        std::fs::write(&back, &bytes).expect("write");
+        let info = crate::audio::probe::probe_file(&back).expect("the bundled file is audio");
+        assert!(
+            (info.duration.as_secs_f64() - 140.0).abs() < 0.1,
+            "{:?}",
+            info.duration
+        );
+        assert!(audio.exists(), "the person's file is left alone");
     }
 
     #[test]

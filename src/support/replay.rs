@@ -473,6 +473,7 @@ pub async fn replay(
                 metadata: record.metadata.as_ref().map(Value::to_string),
                 local_id: None,
                 work_dir: None,
+                original: None,
             };
             run(client, Start::Submit(spec), job_options, None, tee, cancel).await
         }

@@ -342,6 +342,7 @@ impl Scheduler {
                     metadata: row.metadata.clone(),
                     local_id: Some(local_id),
                     work_dir: self.ctx.work_dir.clone(),
+                    original: None,
                 };
                 (Start::Submit(spec), None, false)
             }

@@ -75,7 +75,7 @@ pub(super) async fn submit(
         .clone()
         .unwrap_or_else(generate_external_id);
     record.external_id = Some(external_id.clone());
-    record.file = Some(spec.file.clone());
+    record.file = Some(spec.original.clone().unwrap_or_else(|| spec.file.clone()));
     record.language = Some(spec.language.clone());
     record.base_url = Some(client.base_url().to_string());
     let Some(mut d) = Driver::new(client, sink, records, record, cancel, options).await else {

@@ -50,6 +50,11 @@ pub struct JobSpec {
     /// take) is converted for upload (`audio::prepare`); `None`: such a file is refused.
     /// The converted file is removed when the job ends.
     pub work_dir: Option<PathBuf>,
+    /// The file the person recorded or chose, when `file` is an upload already prepared from
+    /// it (the app converts a take when it is made): the history keeps this one, so playing
+    /// the run, its waveform and *Delete recording* act on the person's file, not on an upload
+    /// file that goes with its take. `None`: `file` is the person's file.
+    pub original: Option<PathBuf>,
 }
 
 impl JobSpec {
@@ -62,6 +67,7 @@ impl JobSpec {
             metadata: None,
             local_id: None,
             work_dir: None,
+            original: None,
         }
     }
 }

@@ -189,7 +189,9 @@ impl App {
     pub(crate) fn on_recording_deleted(&mut self, result: Result<PathBuf, String>) {
         match result {
             Ok(file) => {
-                if self.take.as_ref().is_some_and(|t| t.path == file) {
+                if self.take.as_ref().is_some_and(|t| t.original == file) {
+                    // Its upload file (a long take's conversion) goes with it.
+                    self.forget_prepared();
                     self.take = None;
                 }
                 if let Some(id) = self.takes.list.find_path(&file).map(|t| t.id.clone()) {

@@ -38,6 +38,7 @@ impl App {
             }
         };
         let mut spec = JobSpec::new(take.path.clone());
+        spec.original = (take.original != take.path).then(|| take.original.clone());
         spec.language = self.take_language().to_string();
         spec.external_id = self
             .settings

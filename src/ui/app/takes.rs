@@ -393,7 +393,7 @@ impl App {
     /// The take on screen is going away (replaced, put away, deleted): the files its upload
     /// preparation made are set aside, and go in [`Self::discard_unused_uploads`] once no
     /// submission is reading them.
-    fn forget_prepared(&mut self) {
+    pub(super) fn forget_prepared(&mut self) {
         let work_dir = self.paths.data_dir.join("prepared");
         if let Some(file) = self.take.as_ref().and_then(Take::prepared_files)
             && file.starts_with(&work_dir)
