@@ -22,8 +22,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$profile" in
-  release) bindir=target/release ;;
-  dev) bindir=target/debug ;;
+  release) bindir=${CARGO_TARGET_DIR:-target}/release ;;
+  dev) bindir=${CARGO_TARGET_DIR:-target}/debug ;;
   *) echo "package.sh: --profile is release or dev" >&2; exit 2 ;;
 esac
 
