@@ -1,6 +1,7 @@
 //! `score` prepares uploads the way the app does (issue 11): a file the API would refuse as
 //! it is (over 25 MB) but that converts to something it takes is converted — into the app's
-//! data folder, never beside the person's file — uploaded, scored, and the conversion removed.
+//! data folder, never beside the person's file — uploaded, scored, and the conversion removed
+//! (with the day-old ones a killed run left there).
 
 mod foundation_support;
 
@@ -17,6 +18,20 @@ async fn a_wav_too_large_as_it_is_is_converted_scored_and_cleaned_up() {
     let size = std::fs::metadata(&big).expect("meta").len();
     assert!(size > 25 * 1024 * 1024, "{size}");
     let before = std::fs::read(&big).expect("read");
+    // What a `score` killed two days ago left in the folder: swept by this one.
+    let prepared = home.path().join("data").join("prepared");
+    std::fs::create_dir_all(&prepared).expect("prepared dir");
+    let left = prepared.join("old take.a5b3c54f.upload.ogg");
+    std::fs::write(&left, b"left over").expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&left)
+        .and_then(|f| {
+            f.set_modified(
+                std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400),
+            )
+        })
+        .expect("age it");
 
     let run = run_cli(
         home.path(),
@@ -47,11 +62,10 @@ async fn a_wav_too_large_as_it_is_is_converted_scored_and_cleaned_up() {
         1,
         "nothing written beside the file: {beside:?}"
     );
-    let prepared = home.path().join("data").join("prepared");
     assert!(prepared.is_dir(), "the conversion went to the data folder");
     assert_eq!(
         files_under(&prepared),
         Vec::<std::path::PathBuf>::new(),
-        "and was removed"
+        "and was removed (with what an earlier run left)"
     );
 }

@@ -3,6 +3,7 @@
 
 mod gui_support;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -305,6 +306,74 @@ fn a_long_recordings_run_keeps_the_recording_not_its_upload_file() {
         shows(h, "success"),
         "the run and its scores stay in history"
     );
+}
+
+#[test]
+fn a_take_whose_upload_file_has_gone_is_prepared_again_when_submitted() {
+    // A long take, converted when it was made; its upload file then removed (by hand, or
+    // swept by another window): Submit prepares it again instead of failing.
+    let mut gui = gui_support::start_with(gui_support::Setup {
+        size: egui::vec2(1280.0, 800.0),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("dir");
+    let long = dir.path().join("interview-48k.wav");
+    gui_support::write_tone_channels(&long, 48_000, 2, 48_000 * 190);
+    let h = &mut gui.harness;
+    step_until(h, "the record screen", |h| shows(h, "Import a file"));
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(long.clone())));
+    step_until(h, "the converted take", |h| {
+        h.state().take.as_ref().is_some_and(|t| t.converted)
+    });
+    let upload = h.state().take.clone().expect("take").path;
+    std::fs::remove_file(&upload).expect("remove the upload file");
+    gui_support::wait_for_take_drawn(h);
+    h.get_by_role_and_label(Role::Button, "Submit for scoring")
+        .click_accesskit();
+    h.step();
+    step_until(h, "the result", |h| shows(h, "Overall level "));
+    let sim = h.state().demo_simulator().expect("sim");
+    let posts = sim.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts, 1);
+    assert!(long.exists(), "the person's file is left alone");
+    let prepared = h.state().paths().prepared_dir();
+    step_until(h, "the conversion made for the job to go", |_| {
+        std::fs::read_dir(&prepared).map_or(true, |d| d.count() == 0)
+    });
+}
+
+#[test]
+fn upload_files_an_earlier_session_left_are_swept_at_start_up() {
+    let day = Duration::from_secs(24 * 60 * 60);
+    let files: Arc<std::sync::Mutex<Vec<PathBuf>>> = Arc::default();
+    let made = files.clone();
+    let mut gui = gui_support::start_with(gui_support::Setup {
+        prepare: Box::new(move |config| {
+            let dir = config.paths.as_ref().expect("paths").prepared_dir();
+            std::fs::create_dir_all(&dir).expect("prepared dir");
+            let mut made = made.lock().expect("lock");
+            for (name, age) in [
+                ("take-1.a5b3c54f.upload.ogg", 2 * day),
+                ("take-2.0c1d2e3f.upload.wav", Duration::from_secs(30)),
+            ] {
+                let p = dir.join(name);
+                std::fs::write(&p, b"left over").expect("write");
+                std::fs::File::options()
+                    .write(true)
+                    .open(&p)
+                    .and_then(|f| f.set_modified(std::time::SystemTime::now() - age))
+                    .expect("age the file");
+                made.push(p);
+            }
+        }),
+        ..Default::default()
+    });
+    let h = &mut gui.harness;
+    let files = files.lock().expect("lock").clone();
+    step_until(h, "the day-old upload file to go", |_| !files[0].exists());
+    assert!(files[1].exists(), "a recent one may be another window's");
 }
 
 #[test]

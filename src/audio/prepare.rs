@@ -207,6 +207,41 @@ fn remove_quietly(path: &Path) {
     }
 }
 
+/// How old a file in an upload work folder must be before [`sweep_stale`] removes it: far
+/// longer than any upload or batch row takes, so another process's file in use is never hit.
+pub const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Removes the upload files (and conversions' leftovers) in `work_dir` last written before
+/// `older_than` ago: what a crash, a kill or a restart left behind (a take is prepared anew
+/// when the app starts again). Only names [`for_upload`] writes are touched, never a
+/// subfolder or a link's target. Returns how many files went; an unreadable folder is none.
+pub fn sweep_stale(work_dir: &Path, older_than: Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(work_dir) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours =
+            name.contains(".upload.") || (name.starts_with('.') && name.contains(".partial-"));
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.file_type().is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age >= older_than);
+        if ours && stale {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!("could not remove {}: {e}", entry.path().display()),
+            }
+        }
+    }
+    removed
+}
+
 /// Removes a converted upload file once it is no longer needed (never the original).
 pub fn discard(prepared: &PreparedAudio) {
     if prepared.converted {
@@ -220,4 +255,49 @@ pub fn discard(prepared: &PreparedAudio) {
 pub fn discard_file(path: &Path) {
     remove_quietly(path);
     remove_quietly(&convert::temp_beside(path));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aged(path: &Path, age: Duration) {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .expect("open");
+        f.set_modified(std::time::SystemTime::now() - age)
+            .expect("set mtime");
+    }
+
+    #[test]
+    fn a_sweep_removes_only_old_upload_files() {
+        let dir = tempfile::tempdir().expect("dir");
+        let day = Duration::from_secs(24 * 60 * 60);
+        let file = |name: &str, age: Duration| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, b"x").expect("write");
+            aged(&p, age);
+            p
+        };
+        let old_upload = file("take 1.a5b3c54f.upload.ogg", 2 * day);
+        let old_partial = file(".take 1.a5b3c54f.upload.wav.partial-4242", 2 * day);
+        let new_upload = file("take 2.0c1d2e3f.upload.flac", Duration::from_secs(60));
+        let old_other = file("interview.wav", 2 * day);
+        let sub = dir.path().join("old.upload.dir");
+        std::fs::create_dir(&sub).expect("subfolder");
+
+        assert_eq!(sweep_stale(dir.path(), STALE_AFTER), 2);
+        assert!(!old_upload.exists() && !old_partial.exists());
+        assert!(
+            new_upload.exists(),
+            "a file another process may be uploading stays"
+        );
+        assert!(
+            old_other.exists(),
+            "only names the preparation writes are touched"
+        );
+        assert!(sub.exists());
+        assert_eq!(sweep_stale(&dir.path().join("missing"), STALE_AFTER), 0);
+    }
 }

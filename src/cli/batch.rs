@@ -165,10 +165,7 @@ pub fn batch(args: BatchArgs) -> ExitCode {
         records: env.history(),
         store: store.map(|s| Arc::new(s) as crate::engine::batch::Batches),
         // As `score`: a file the app would convert for upload is converted at its submit.
-        work_dir: Some(env.paths.as_ref().map_or_else(
-            || std::env::temp_dir().join("speech-scorer-prepared"),
-            |p| p.data_dir.join("prepared"),
-        )),
+        work_dir: Some(env.upload_work_dir()),
         sink,
         cancel: cancel.clone(),
         pause: None,

@@ -74,6 +74,18 @@ fn init_logging() {
 }
 
 impl Env {
+    /// Where a file that cannot be uploaded as it is gets converted (`score`, `batch`; the
+    /// app's folder, so a file the app can score the CLI can too), with the upload files a
+    /// killed run left there a day ago swept first.
+    pub(crate) fn upload_work_dir(&self) -> std::path::PathBuf {
+        let dir = self.paths.as_ref().map_or_else(
+            || std::env::temp_dir().join("speech-scorer-prepared"),
+            Paths::prepared_dir,
+        );
+        crate::audio::prepare::sweep_stale(&dir, crate::audio::prepare::STALE_AFTER);
+        dir
+    }
+
     pub(crate) fn load() -> Env {
         init_logging();
         let paths = match Paths::from_env() {

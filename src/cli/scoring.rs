@@ -140,10 +140,7 @@ pub fn score(args: ScoreArgs) -> ExitCode {
             .or_else(|| env.settings.default_metadata.clone()),
         local_id: None,
         // A file the app would convert for upload, the CLI converts too (never beside it).
-        work_dir: Some(env.paths.as_ref().map_or_else(
-            || std::env::temp_dir().join("speech-scorer-prepared"),
-            |p| p.data_dir.join("prepared"),
-        )),
+        work_dir: Some(env.upload_work_dir()),
         original: None,
     };
     let options =

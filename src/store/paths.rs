@@ -57,4 +57,10 @@ impl Paths {
     pub fn recordings_dir(&self) -> PathBuf {
         self.data_dir.join("recordings")
     }
+
+    /// Upload files `audio::prepare` converts into (the app's takes, `score`, `batch`); each
+    /// goes when its take or job is done, and what a crash or a restart left is swept.
+    pub fn prepared_dir(&self) -> PathBuf {
+        self.data_dir.join("prepared")
+    }
 }

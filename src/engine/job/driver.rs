@@ -84,8 +84,14 @@ pub(super) async fn submit(
     d.emit(JobEvent::Validating);
 
     let (file, language, metadata) = (spec.file.clone(), spec.language.clone(), spec.metadata);
-    let (ext, work_dir) = (external_id.clone(), spec.work_dir);
+    let (ext, work_dir, original) = (external_id.clone(), spec.work_dir, spec.original);
     let checked = tokio::task::spawn_blocking(move || {
+        // An upload file prepared earlier that has gone since (removed by hand, or swept as
+        // stale by another window): prepared again from the person's file.
+        let file = match original {
+            Some(original) if work_dir.is_some() && !file.exists() => original,
+            _ => file,
+        };
         check_submission(
             &file,
             &language,

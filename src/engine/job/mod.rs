@@ -53,7 +53,8 @@ pub struct JobSpec {
     /// The file the person recorded or chose, when `file` is an upload already prepared from
     /// it (the app converts a take when it is made): the history keeps this one, so playing
     /// the run, its waveform and *Delete recording* act on the person's file, not on an upload
-    /// file that goes with its take. `None`: `file` is the person's file.
+    /// file that goes with its take; and when `file` has gone by the time the job starts, this
+    /// one is prepared again in `work_dir`. `None`: `file` is the person's file.
     pub original: Option<PathBuf>,
 }
 

@@ -348,7 +348,7 @@ impl App {
             options: JobOptions::default(),
             records: Some(self.history.records()),
             store: Some(Arc::new(Batches::new(&self.paths)) as crate::engine::batch::Batches),
-            work_dir: Some(self.paths.data_dir.join("prepared")),
+            work_dir: Some(self.paths.prepared_dir()),
             sink,
             cancel: cancel.clone(),
             pause: Some(paused),

@@ -39,6 +39,9 @@ impl App {
         };
         let mut spec = JobSpec::new(take.path.clone());
         spec.original = (take.original != take.path).then(|| take.original.clone());
+        // Already prepared (an upload file that still fits is used as it is); prepared again
+        // here only if that file has gone.
+        spec.work_dir = Some(self.paths.prepared_dir());
         spec.language = self.take_language().to_string();
         spec.external_id = self
             .settings

@@ -357,6 +357,7 @@ impl App {
             views: Views::default(),
         };
         app.load_takes();
+        app.sweep_stale_uploads();
         app.refresh_history();
         app.form.base_url = app.settings_form_url();
         app.connect();

@@ -368,7 +368,7 @@ impl App {
     ) {
         self.importing = true;
         let sender = self.sender.clone();
-        let work_dir = self.paths.data_dir.join("prepared");
+        let work_dir = self.paths.prepared_dir();
         self.rt.spawn_blocking(move || {
             let result = crate::audio::prepare::for_upload(&path, &work_dir)
                 .map(|p| Take {
@@ -394,12 +394,26 @@ impl App {
     /// preparation made are set aside, and go in [`Self::discard_unused_uploads`] once no
     /// submission is reading them.
     pub(super) fn forget_prepared(&mut self) {
-        let work_dir = self.paths.data_dir.join("prepared");
+        let work_dir = self.paths.prepared_dir();
         if let Some(file) = self.take.as_ref().and_then(Take::prepared_files)
             && file.starts_with(&work_dir)
         {
             self.takes.unused_uploads.push(file);
         }
+    }
+
+    /// At start-up, off the UI thread: the upload files a crash, a kill or an earlier session
+    /// left (the take on screen is prepared anew), once they are a day old — another window's
+    /// take that lost its file is prepared again when it is submitted.
+    pub(crate) fn sweep_stale_uploads(&self) {
+        let dir = self.paths.prepared_dir();
+        self.rt.spawn_blocking(move || {
+            let removed =
+                crate::audio::prepare::sweep_stale(&dir, crate::audio::prepare::STALE_AFTER);
+            if removed > 0 {
+                tracing::info!("removed {removed} upload files left from earlier sessions");
+            }
+        });
     }
 
     /// Removes upload files no take on screen and no submission in flight uses (off the UI
