@@ -286,7 +286,6 @@ mod erased {
     }
 }
 
-/// Reads the recording to bundle, refusing one larger than the API would accept.
 /// The run's recording as the app uploads it: the file itself when the API takes it as it
 /// is, else the file `audio::prepare` converts it to (a long take's WAV is over 25 MB; the
 /// history keeps the person's file, not the upload, which goes with its take), made in a
@@ -322,6 +321,7 @@ fn recording_as_uploaded(path: &Path) -> Result<(String, Vec<u8>), SupportError>
     read
 }
 
+/// Reads the recording to bundle, refusing one larger than the API would accept.
 fn read_recording(path: &Path) -> Result<Vec<u8>, SupportError> {
     let file = std::fs::File::open(path).map_err(|e| SupportError::io(path, e))?;
     let mut bytes = Vec::new();
