@@ -84,7 +84,11 @@ code = "SERVICE_WARMING_UP"
 retry_after = 37
 repeat = 5
 T
-sel record && shot record 6 -- --fixture "$SPEECH"
+# The record screen tests the microphone as soon as it opens: the virtual one when PULSE_SERVER
+# points at it, else generated microphones (never this machine's own sound system).
+MICS=()
+[ -n "${PULSE_SERVER:-}" ] || MICS=(--mics fake)
+sel record && shot record 6 -- --fixture "$SPEECH" "${MICS[@]}"
 # Needs a microphone with sound: with PULSE_SERVER pointing at a virtual one (scripts/vmic.sh)
 # the speech is played into it while the shot is taken.
 if [ -n "${PULSE_SERVER:-}" ] && { sel recording || sel monitoring; }; then
@@ -145,7 +149,7 @@ if sel waveform; then
   sox "$SPEECH" "$TMP/m4.wav" trim 80 6 gain 14 2>/dev/null
   sox "$SPEECH" "$TMP/m5.wav" trim 86 110
   sox "$TMP"/m[1-5].wav "$TMP/marks.wav"
-  shot waveform 7 -- --fixture "$TMP/marks.wav" --trim-handles 12-170
+  shot waveform 7 -- --fixture "$TMP/marks.wav" --trim-handles 12-170 "${MICS[@]}"
 fi
 # 500 attempts of two people (seed_history), one person's series.
 sel trend && SEED=500 shot trend 8 -- --then trend --group-by key:candidate_id

@@ -3,18 +3,19 @@
 
 mod gui_support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use egui::Role;
+use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use gui_support::{
     Dropped, click, fixture, import_and_submit, import_fixture, own_sim, shows, start, start_in,
     step_until, with_key,
 };
 use speech_scorer::simulator::{Scenario, SimConfig};
-use speech_scorer::ui::Screen;
+use speech_scorer::ui::{App, Screen};
 
 fn scenario(toml: &str) -> Scenario {
     Scenario::from_toml_str(toml).expect("scenario parses")
@@ -252,6 +253,30 @@ fn delete_then_remove_at(size: egui::Vec2) {
     step_until(h, "the run to go", |h| shows(h, "No runs yet."));
 }
 
+/// Writes a take too large to upload as it is at `path` (48 kHz stereo, 190 s: 36 MB), drops
+/// it on the window and waits for its conversion; returns the upload file.
+fn drop_a_long_take(h: &mut Harness<'static, App>, path: &Path) -> PathBuf {
+    gui_support::write_tone_channels(path, 48_000, 2, 48_000 * 190);
+    step_until(h, "the record screen", |h| shows(h, "Import a file"));
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(path.to_path_buf())));
+    step_until(h, "the converted take", |h| {
+        h.state().take.as_ref().is_some_and(|t| t.converted)
+    });
+    h.state().take.clone().expect("take").path
+}
+
+/// Presses Submit once the take is drawn (through AccessKit: nothing moves under a pointer)
+/// and waits for the result.
+fn submit_the_drawn_take(h: &mut Harness<'static, App>) {
+    gui_support::wait_for_take_drawn(h);
+    h.get_by_role_and_label(Role::Button, "Submit for scoring")
+        .click_accesskit();
+    h.step();
+    step_until(h, "the result", |h| shows(h, "Overall level "));
+}
+
 #[test]
 fn a_long_recordings_run_keeps_the_recording_not_its_upload_file() {
     // A take the recorder left, too large to upload as it is (48 kHz stereo, 190 s: 36 MB),
@@ -264,22 +289,10 @@ fn a_long_recordings_run_keeps_the_recording_not_its_upload_file() {
     let recordings = gui.harness.state().paths().recordings_dir();
     std::fs::create_dir_all(&recordings).expect("recordings dir");
     let take = recordings.join("take-long.wav");
-    gui_support::write_tone_channels(&take, 48_000, 2, 48_000 * 190);
     let h = &mut gui.harness;
-    step_until(h, "the record screen", |h| shows(h, "Import a file"));
-    h.input_mut()
-        .dropped_files
-        .push(Arc::new(Dropped(take.clone())));
-    step_until(h, "the converted take", |h| {
-        h.state().take.as_ref().is_some_and(|t| t.converted)
-    });
-    let upload = h.state().take.clone().expect("take").path;
+    let upload = drop_a_long_take(h, &take);
     assert_ne!(upload, take, "the take is uploaded from a converted file");
-    gui_support::wait_for_take_drawn(h);
-    h.get_by_role_and_label(Role::Button, "Submit for scoring")
-        .click_accesskit();
-    h.step();
-    step_until(h, "the result", |h| shows(h, "Overall level "));
+    submit_the_drawn_take(h);
     step_until(h, "the run in history", |h| {
         h.state()
             .history_view
@@ -318,22 +331,10 @@ fn a_take_whose_upload_file_has_gone_is_prepared_again_when_submitted() {
     });
     let dir = tempfile::tempdir().expect("dir");
     let long = dir.path().join("interview-48k.wav");
-    gui_support::write_tone_channels(&long, 48_000, 2, 48_000 * 190);
     let h = &mut gui.harness;
-    step_until(h, "the record screen", |h| shows(h, "Import a file"));
-    h.input_mut()
-        .dropped_files
-        .push(Arc::new(Dropped(long.clone())));
-    step_until(h, "the converted take", |h| {
-        h.state().take.as_ref().is_some_and(|t| t.converted)
-    });
-    let upload = h.state().take.clone().expect("take").path;
+    let upload = drop_a_long_take(h, &long);
     std::fs::remove_file(&upload).expect("remove the upload file");
-    gui_support::wait_for_take_drawn(h);
-    h.get_by_role_and_label(Role::Button, "Submit for scoring")
-        .click_accesskit();
-    h.step();
-    step_until(h, "the result", |h| shows(h, "Overall level "));
+    submit_the_drawn_take(h);
     let sim = h.state().demo_simulator().expect("sim");
     let posts = sim.requests().iter().filter(|r| r.method == "POST").count();
     assert_eq!(posts, 1);
