@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod audio;
+pub mod capped;
 pub mod cli;
 pub mod engine;
 pub mod guidance;

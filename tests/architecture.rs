@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The layers, bottom first. A module may use modules of a lower layer only.
 const LAYERS: &[&[&str]] = &[
-    &["languages"],
+    &["languages", "capped"],
     &["api"],
     &["audio"],
     &["validate"],

@@ -15,6 +15,10 @@ use super::config::SimConfig;
 use super::contract;
 use super::disruption::{Disruption, Scope};
 
+/// The most of a scenario file read (hand-written ones are a few KB; one made from a bundle
+/// holds the run's recorded bodies, each capped).
+pub const SCENARIO_FILE_CAP: u64 = 64 * 1024 * 1024;
+
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -406,7 +410,7 @@ impl Scenario {
 
     /// Reads a scenario file.
     pub fn load(path: &Path) -> Result<Self, ScenarioError> {
-        let text = std::fs::read_to_string(path)?;
+        let text = crate::capped::read_file(path, SCENARIO_FILE_CAP)?;
         let mut scenario = Self::from_toml_str(&text)?;
         if scenario.name.is_empty()
             && let Some(stem) = path.file_stem()

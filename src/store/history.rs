@@ -7,6 +7,11 @@ use super::{Paths, StoreError, lock_exclusive, write_atomic};
 pub use crate::engine::record::{LoggedEvent, RunRecord};
 use crate::engine::record::{RecordClaim, RecordStore, RecordStoreError};
 
+/// The most of one run record read: its bodies are capped (the result at the client's 4 MB,
+/// every other exchange at 64 KB), so a larger file is not one of ours — the same bound as a
+/// bundle's record part.
+pub const RECORD_FILE_CAP: u64 = 64 * 1024 * 1024;
+
 /// The history directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct History {
@@ -58,7 +63,7 @@ impl History {
     /// Reads one record.
     pub fn load(&self, local_id: &str) -> Result<RunRecord, StoreError> {
         let path = self.file(local_id)?;
-        let text = match std::fs::read_to_string(&path) {
+        let text = match crate::capped::read_file(&path, RECORD_FILE_CAP) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StoreError::NotFound(local_id.to_string()));
@@ -169,6 +174,27 @@ mod tests {
     use super::*;
     use crate::engine::JobEvent;
     use chrono::Utc;
+
+    #[test]
+    fn a_record_grown_past_its_cap_is_refused_and_listed_as_a_problem() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let h = History::in_dir(dir.path().join("history"));
+        let r = RunRecord::new(Utc::now());
+        h.save(&r).expect("save");
+        // Trailing whitespace is valid JSON: without the cap the record would still parse.
+        let path = h.file(&r.local_id).expect("path");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open");
+        std::io::Write::write_all(&mut f, &vec![b' '; RECORD_FILE_CAP as usize]).expect("grow");
+        drop(f);
+        let e = h.load(&r.local_id).expect_err("over the cap");
+        assert!(e.to_string().contains("larger than 64 MB"), "{e}");
+        let (all, problems) = h.list().expect("list");
+        assert!(all.is_empty());
+        assert_eq!(problems.len(), 1, "reported, not read whole: {problems:?}");
+    }
 
     #[test]
     fn save_list_find_delete() {

@@ -4,6 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{Paths, StoreError, write_atomic};
 
+/// The most of `settings.toml` read (it is a few hundred bytes; a larger one is refused, not
+/// read whole).
+pub const SETTINGS_FILE_CAP: u64 = 1024 * 1024;
+
 /// Light, dark or follow the OS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -45,7 +49,7 @@ impl Settings {
     /// Reads the settings; a missing file gives the defaults.
     pub fn load(paths: &Paths) -> Result<Settings, StoreError> {
         let path = paths.settings_file();
-        match std::fs::read_to_string(&path) {
+        match crate::capped::read_file(&path, SETTINGS_FILE_CAP) {
             Ok(text) => toml::from_str(&text).map_err(|e| StoreError::Parse {
                 path,
                 message: e.to_string(),
@@ -89,5 +93,19 @@ mod tests {
         let loaded = Settings::load(&paths).expect("load");
         assert_eq!(loaded.theme, Theme::Light);
         assert_eq!(loaded.default_language, "en");
+    }
+
+    #[test]
+    fn a_settings_file_grown_past_its_cap_is_refused_not_read_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = Paths::under(dir.path().to_path_buf());
+        Settings::default().save(&paths).expect("save");
+        // Valid TOML all the way (a comment line), so only the cap refuses it.
+        let mut text = std::fs::read_to_string(paths.settings_file()).expect("read");
+        text.push('#');
+        text.push_str(&"x".repeat(SETTINGS_FILE_CAP as usize));
+        std::fs::write(paths.settings_file(), text).expect("write");
+        let e = Settings::load(&paths).expect_err("over the cap");
+        assert!(e.to_string().contains("larger than 1 MB"), "{e}");
     }
 }

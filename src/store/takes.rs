@@ -188,19 +188,11 @@ impl Takes {
 
     /// Reads the list; no file yet is an empty list.
     pub fn load(&self) -> Result<TakeList, StoreError> {
-        let meta = match std::fs::metadata(&self.file) {
-            Ok(m) => m,
+        let text = match crate::capped::read_file(&self.file, MAX_FILE_BYTES) {
+            Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(TakeList::default()),
             Err(e) => return Err(StoreError::io(&self.file, e)),
         };
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(StoreError::Parse {
-                path: self.file.clone(),
-                message: format!("larger than {MAX_FILE_BYTES} bytes"),
-            });
-        }
-        let text =
-            std::fs::read_to_string(&self.file).map_err(|e| StoreError::io(&self.file, e))?;
         let list: TakeList = serde_json::from_str(&text).map_err(|e| StoreError::Parse {
             path: self.file.clone(),
             message: e.to_string(),

@@ -102,7 +102,7 @@ pub struct Bundle {
 }
 
 fn os_description() -> Option<String> {
-    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    let text = crate::capped::read_file(Path::new("/etc/os-release"), 64 * 1024).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("PRETTY_NAME="))
         .map(|v| v.trim_matches('"').to_string())

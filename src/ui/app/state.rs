@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::Paths;
 
+/// The most of `ui-state.json` read (a few hundred bytes; a larger one is ignored, as an
+/// unreadable one is).
+const STATE_FILE_CAP: u64 = 1024 * 1024;
+
 /// The screens of the app. Small and `Copy` so it can be passed around freely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Screen {
@@ -67,7 +71,7 @@ impl State {
 
     /// Reads the state; anything unreadable gives the defaults.
     pub fn load(paths: &Paths) -> State {
-        std::fs::read_to_string(Self::file(paths))
+        crate::capped::read_file(&Self::file(paths), STATE_FILE_CAP)
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or_default()
