@@ -1,6 +1,5 @@
 //! `explain`, `credits`, `health` and `runs`: one request (or none) and its answer.
 
-use std::io::Read as _;
 use std::process::ExitCode;
 
 use crate::api::client::{ApiClient, RunsFilter};
@@ -62,18 +61,22 @@ pub struct RunsArgs {
 /// `speech-scorer explain CODE|FILE|-`.
 pub fn explain(args: ExplainArgs) -> ExitCode {
     let text = if args.input == "-" {
-        match read_capped(std::io::stdin().lock(), EXPLAIN_INPUT_CAP) {
+        match crate::capped::read_text(std::io::stdin().lock(), EXPLAIN_INPUT_CAP) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("speech-scorer explain: stdin: {e}");
+                eprintln!("speech-scorer explain: stdin: {e}{}", paste_hint(&e));
                 return Exit::InvalidInput.into();
             }
         }
     } else if std::path::Path::new(&args.input).is_file() {
-        match std::fs::File::open(&args.input).and_then(|f| read_capped(f, EXPLAIN_INPUT_CAP)) {
+        match crate::capped::read_file(std::path::Path::new(&args.input), EXPLAIN_INPUT_CAP) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("speech-scorer explain: {}: {e}", args.input);
+                eprintln!(
+                    "speech-scorer explain: {}: {e}{}",
+                    args.input,
+                    paste_hint(&e)
+                );
                 return Exit::InvalidInput.into();
             }
         }
@@ -106,18 +109,13 @@ pub fn explain(args: ExplainArgs) -> ExitCode {
 /// `explain` reads at most this much (an envelope or poll body is a few KB).
 pub const EXPLAIN_INPUT_CAP: u64 = 1024 * 1024;
 
-/// Reads UTF-8 text, refusing more than `cap` bytes.
-fn read_capped(r: impl std::io::Read, cap: u64) -> std::io::Result<String> {
-    let mut buf = Vec::new();
-    r.take(cap + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > cap {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("more than {} KB; paste only the error response", cap / 1024),
-        ));
+/// After a too-large or unreadable input: what to give `explain` instead.
+fn paste_hint(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        "; paste only the error response"
+    } else {
+        ""
     }
-    String::from_utf8(buf)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 fn simple_command<T>(
@@ -221,9 +219,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn explain_input_is_capped() {
+    fn a_too_large_input_says_what_to_paste_instead() {
         let big = vec![b'a'; 2048];
-        assert!(read_capped(&big[..], 1024).is_err());
-        assert_eq!(read_capped(&b"CODE"[..], 1024).expect("small"), "CODE");
+        let e = crate::capped::read_text(&big[..], 1024).expect_err("over the cap");
+        assert_eq!(
+            format!("{e}{}", paste_hint(&e)),
+            "larger than 1 KB; paste only the error response"
+        );
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(paste_hint(&missing), "");
     }
 }
