@@ -1410,6 +1410,17 @@ pub fn not_saved_text(what: &str, error: &str) -> String {
     format!("{what} could not be saved: {error}")
 }
 
+/// Said at start-up when settings, profiles and the window state did not come off the disk
+/// within `waited`: the app opens with defaults and writes none of them over.
+pub fn startup_files_unanswered_text(waited: std::time::Duration) -> String {
+    format!(
+        "The disk did not answer within {} s, so the settings, profiles and window state were \
+         not read: the app uses defaults for now and does not write over them. Start the app \
+         again once the disk answers.",
+        waited.as_secs()
+    )
+}
+
 #[cfg(test)]
 mod settings_words_tests {
     use super::*;

@@ -887,3 +887,52 @@ fn without_dbus_settings_says_the_key_is_in_the_file_and_why() {
     );
     assert!(!shows(&h, "zh_live_headless_gui_2468"), "never the key");
 }
+
+#[test]
+fn a_disk_that_does_not_answer_at_start_up_does_not_keep_the_window_from_opening() {
+    // settings.toml is a named pipe nobody writes: reading it waits for ever, as on a stuck
+    // disk. The app waits a moment, opens with defaults, and writes nothing over the file.
+    let pipe: Arc<Mutex<Option<PathBuf>>> = Arc::default();
+    let made = pipe.clone();
+    // Without the bound the app would never open: let the reader go after 20 s so the test
+    // fails on the time instead of hanging.
+    let watchdog_pipe = pipe.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(20));
+        if let Some(p) = watchdog_pipe.lock().ok().and_then(|p| p.clone()) {
+            release_fifo(&p);
+        }
+    });
+    let started = Instant::now();
+    let mut gui = gui_support::start_with(gui_support::Setup {
+        prepare: Box::new(move |config| {
+            let file = config.paths.as_ref().expect("paths").settings_file();
+            make_fifo(&file);
+            *made.lock().expect("lock") = Some(file);
+        }),
+        ..Default::default()
+    });
+    let opened = started.elapsed();
+    let pipe = pipe.lock().expect("lock").clone().expect("the pipe");
+    assert!(
+        opened < Duration::from_secs(10),
+        "the window waited {opened:?} for the settings file"
+    );
+    let h = &mut gui.harness;
+    wait_for(h, "The disk did not answer within 2 s");
+
+    click(h, "Settings");
+    h.step();
+    type_into(h, "External id", "cand-42");
+    click(h, "Save settings");
+    wait_for(
+        h,
+        "Settings could not be saved: it could not be read when the app started",
+    );
+    use std::os::unix::fs::FileTypeExt as _;
+    let kind = std::fs::symlink_metadata(&pipe)
+        .expect("still there")
+        .file_type();
+    assert!(kind.is_fifo(), "nothing was written over the unread file");
+    release_fifo(&pipe);
+}

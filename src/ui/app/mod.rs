@@ -225,6 +225,57 @@ pub struct App {
     pub views: Views,
 }
 
+/// How long start-up waits for settings, profiles and the window state before the window
+/// opens without them.
+const STARTUP_READ_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The app's own small files, as read at start-up.
+struct StartupFiles {
+    settings: Result<Settings, crate::store::StoreError>,
+    profiles: Result<Option<crate::store::Profiles>, crate::store::StoreError>,
+    state: State,
+}
+
+impl StartupFiles {
+    fn read(paths: &Paths) -> StartupFiles {
+        StartupFiles {
+            settings: Settings::load(paths),
+            profiles: crate::store::Profiles::load_saved(paths),
+            state: State::load(paths),
+        }
+    }
+
+    /// What the app starts with when the disk did not answer: defaults, no profiles file.
+    fn unread() -> StartupFiles {
+        StartupFiles {
+            settings: Ok(Settings::default()),
+            profiles: Ok(None),
+            state: State::default(),
+        }
+    }
+}
+
+/// Reads [`StartupFiles`] on a helper thread and waits at most [`STARTUP_READ_PATIENCE`];
+/// `None` when the disk did not answer in time (the helper is left to finish or hang on its
+/// own). Without a thread to spare, read here.
+fn read_startup_files(paths: &Paths) -> Option<StartupFiles> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let p = paths.clone();
+    let spawned = std::thread::Builder::new()
+        .name("speech-scorer-read".into())
+        .spawn(move || {
+            // The app may have stopped waiting; then nobody needs the answer.
+            let _ = tx.send(StartupFiles::read(&p));
+        });
+    match spawned {
+        Ok(_) => rx.recv_timeout(STARTUP_READ_PATIENCE).ok(),
+        Err(e) => {
+            tracing::warn!("could not start a thread to read the settings: {e}");
+            Some(StartupFiles::read(paths))
+        }
+    }
+}
+
 impl App {
     /// Builds the app: stores from `SPEECH_SCORER_HOME` (or the platform dirs), the key from
     /// the secret store (read off this thread: the first frame says it is reading it, and no
@@ -255,7 +306,18 @@ impl App {
             // The environment's key is the app's to weigh (`keys`), not the store's.
             None => Arc::new(KeychainOrFileStore::saved(&paths)),
         };
-        let settings = Settings::load(&paths).unwrap_or_else(|e| {
+        // The three small files are read on a helper thread, waited for a moment: a disk that
+        // does not answer must not keep the window from opening.
+        let (read, unread) = match read_startup_files(&paths) {
+            Some(read) => (read, false),
+            None => {
+                startup_problems.push(crate::guidance::startup_files_unanswered_text(
+                    STARTUP_READ_PATIENCE,
+                ));
+                (StartupFiles::unread(), true)
+            }
+        };
+        let settings = read.settings.unwrap_or_else(|e| {
             startup_problems.push(format!("Settings could not be read ({e}); using defaults"));
             Settings::default()
         });
@@ -268,7 +330,7 @@ impl App {
         };
         // Without profiles.toml, which profile is active depends on whether a key was saved
         // before profiles: that is read with the key, off this thread (`keys`).
-        let (profiles, profiles_migrating) = match crate::store::Profiles::load_saved(&paths) {
+        let (profiles, profiles_migrating) = match read.profiles {
             Ok(Some(p)) => (p, false),
             Ok(None) => (crate::store::Profiles::migrated(&settings, false), true),
             Err(e) => {
@@ -278,9 +340,11 @@ impl App {
                 (crate::store::Profiles::migrated(&settings, false), true)
             }
         };
-        let mut state = State::load(&paths);
+        // Unread, the profiles are not migrated either: nothing is written over them.
+        let profiles_migrating = profiles_migrating && !unread;
+        let mut state = read.state;
         state.screen = state.restored_screen();
-        let persist = persist::Persister::start(paths.clone(), sender.clone());
+        let persist = persist::Persister::start(paths.clone(), sender.clone(), unread);
         let env_applies = config.environment.is_set();
         let saved_state = state.clone();
         let history = History::new(&paths);

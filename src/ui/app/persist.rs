@@ -57,29 +57,37 @@ enum Write {
 pub(crate) struct Persister {
     tx: Option<Sender<Write>>,
     thread: Option<JoinHandle<()>>,
+    held: bool,
 }
+
+/// Why a write was not done while the writer is held.
+pub const HELD: &str = "it could not be read when the app started, so it is not written over; start the app again once the disk answers";
 
 /// How long closing the app waits for the last writes.
 const FLUSH_PATIENCE: Duration = Duration::from_secs(3);
 
 impl Persister {
     /// Starts the writer for `paths`; results go to `sender`. Without a thread (the system
-    /// refused one) the writes are done where they are asked for, as before.
-    pub(crate) fn start(paths: Paths, sender: UiSender) -> Persister {
+    /// refused one) the writes are done where they are asked for, as before. `held`: the
+    /// files could not be read at start-up, so none is written over (each write is answered
+    /// with [`HELD`]) until the app starts again.
+    pub(crate) fn start(paths: Paths, sender: UiSender, held: bool) -> Persister {
         let (tx, rx) = channel();
         match std::thread::Builder::new()
             .name("speech-scorer-save".into())
-            .spawn(move || writer(&paths, &rx, &sender))
+            .spawn(move || writer(&paths, &rx, &sender, held))
         {
             Ok(thread) => Persister {
                 tx: Some(tx),
                 thread: Some(thread),
+                held,
             },
             Err(e) => {
                 tracing::warn!("could not start the settings writer: {e}");
                 Persister {
                     tx: None,
                     thread: None,
+                    held,
                 }
             }
         }
@@ -100,8 +108,12 @@ impl Persister {
         self.send(Write::UiState(state.clone()))
     }
 
-    /// False when there is no writer (the write was not queued).
+    /// False when there is no writer (the write was not queued). Held without a writer:
+    /// true, and nothing is written (the caller must not write it either).
     fn send(&self, write: Write) -> bool {
+        if self.held && self.tx.is_none() {
+            return true;
+        }
         self.tx.as_ref().is_some_and(|tx| tx.send(write).is_ok())
     }
 
@@ -129,7 +141,7 @@ impl Drop for Persister {
 }
 
 /// The writer thread: takes every queued write, keeps the newest of each file, writes them.
-fn writer(paths: &Paths, rx: &Receiver<Write>, sender: &UiSender) {
+fn writer(paths: &Paths, rx: &Receiver<Write>, sender: &UiSender, held: bool) {
     while let Ok(first) = rx.recv() {
         let mut settings = None;
         let mut profiles = None;
@@ -149,11 +161,21 @@ fn writer(paths: &Paths, rx: &Receiver<Write>, sender: &UiSender) {
         while let Ok(more) = rx.try_recv() {
             take(more);
         }
-        if let Some((s, note)) = settings {
+        if held {
+            if settings.is_some() {
+                report(sender, SavedFile::Settings, Err(HELD.into()), None);
+            }
+            if profiles.is_some() {
+                report(sender, SavedFile::Profiles, Err(HELD.into()), None);
+            }
+            // The window state is not worth a word: it is simply not kept.
+            ui_state = None;
+        }
+        if let Some((s, note)) = settings.filter(|_| !held) {
             let result = s.save(paths).map_err(|e| e.to_string());
             report(sender, SavedFile::Settings, result, note);
         }
-        if let Some(p) = profiles {
+        if let Some(p) = profiles.filter(|_| !held) {
             let result = p.save(paths).map_err(|e| e.to_string());
             report(sender, SavedFile::Profiles, result, None);
         }
