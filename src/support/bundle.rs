@@ -442,6 +442,7 @@ pub fn unpack_all(path: &Path) -> Result<Vec<(String, Vec<u8>)>, SupportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::wav::testing::{sine, write_wav};
 
     #[test]
     fn writes_and_reads_back_without_the_recording_unless_asked() {
@@ -492,19 +493,8 @@ mod tests {
         // 48 kHz stereo, 140 s: 27 MB, over the API's 25 MB, so the app converts it for upload.
         let dir = tempfile::tempdir().expect("tempdir");
         let audio = dir.path().join("long take.wav");
-        let spec = hound::WavSpec {
-            channels: 2,
-            sample_rate: 48_000,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut w = hound::WavWriter::create(&audio, spec).expect("create");
-        for i in 0..48_000u32 * 140 {
-            let v = ((i as f32 * 440.0 * std::f32::consts::TAU / 48_000.0).sin() * 8000.0) as i16;
-            w.write_sample(v).expect("write");
-            w.write_sample(v).expect("write");
-        }
-        w.finalize().expect("finalize");
+        let tone = (0..48_000u32 * 140).flat_map(|i| [sine(i, 48_000, 440.0, 0.25); 2]);
+        write_wav(&audio, 48_000, 2, tone);
         assert!(std::fs::metadata(&audio).expect("size").len() > MAX_RECORDING_BYTES);
         let mut r = RunRecord::new(Utc::now());
         r.file = Some(audio.clone());
