@@ -103,17 +103,8 @@ fn main() -> ExitCode {
             "metadata": {"candidate_id": person}, "tags": []
         });
         r.metadata = Some(json!({"candidate_id": person}));
-        r.set_outcome(&Outcome {
-            kind: OutcomeKind::Success,
-            run_id: r.run_id.clone(),
-            external_id: r.external_id.clone(),
-            local_id: Some(r.local_id.clone()),
-            result: Some(body),
-            error: None,
-        });
-        if let Err(e) = history.save(&r) {
-            eprintln!("seed_history: {e}");
-            return ExitCode::from(1);
+        if let Err(code) = finish_and_save(&history, r, OutcomeKind::Success, body) {
+            return code;
         }
     }
     if let Some(body) = extra {
@@ -131,17 +122,8 @@ fn main() -> ExitCode {
         } else {
             OutcomeKind::Success
         };
-        r.set_outcome(&Outcome {
-            kind,
-            run_id: r.run_id.clone(),
-            external_id: r.external_id.clone(),
-            local_id: Some(r.local_id.clone()),
-            result: Some(body),
-            error: None,
-        });
-        if let Err(e) = history.save(&r) {
-            eprintln!("seed_history: {e}");
-            return ExitCode::from(1);
+        if let Err(code) = finish_and_save(&history, r, kind, body) {
+            return code;
         }
     }
     eprintln!(
@@ -149,4 +131,25 @@ fn main() -> ExitCode {
         history.dir().display()
     );
     ExitCode::SUCCESS
+}
+
+/// Ends `r` with `kind` and the result `body`, and saves it.
+fn finish_and_save(
+    history: &History,
+    mut r: RunRecord,
+    kind: OutcomeKind,
+    body: serde_json::Value,
+) -> Result<(), ExitCode> {
+    r.set_outcome(&Outcome {
+        kind,
+        run_id: r.run_id.clone(),
+        external_id: r.external_id.clone(),
+        local_id: Some(r.local_id.clone()),
+        result: Some(body),
+        error: None,
+    });
+    history.save(&r).map_err(|e| {
+        eprintln!("seed_history: {e}");
+        ExitCode::from(1)
+    })
 }
